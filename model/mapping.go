@@ -1,0 +1,170 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Piece is a contiguous run of LV bytes that lives contiguously on one PV.
+type Piece struct {
+	LVOffset int64  `json:"lv_offset"` // bytes from the start of the LV
+	Length   int64  `json:"length"`
+	PVUUID   string `json:"pv_uuid"`   // dashed form, as in the metadata
+	PVLabel  string `json:"pv_label"`  // pvN of the generation used
+	PVOffset int64  `json:"pv_offset"` // bytes from the start of the PV
+}
+
+// UnsupportedError says that an LV (or a segment of it) uses a layout the
+// mapping cannot express as plain PV pieces.
+type UnsupportedError struct {
+	LV      string
+	Segment int // index into LV.Segments
+	Type    string
+	Reason  string
+}
+
+func (e *UnsupportedError) Error() string {
+	return fmt.Sprintf("lv %s: segment %d (%s): %s", e.LV, e.Segment, e.Type, e.Reason)
+}
+
+// ErrMapping is wrapped by errors about metadata that cannot be mapped
+// (references to unknown PVs or LVs, areas outside their volume, cycles).
+var ErrMapping = errors.New("cannot map")
+
+const maxMapDepth = 16
+
+// MapRange maps bytes [off, off+length) of the LV onto PV pieces. It
+// handles linear and striped segments, recursing through LV areas. Pieces
+// are returned in LV order and adjacent pieces on the same PV are merged.
+func (vg *VG) MapRange(lv *LV, off, length int64) ([]Piece, error) {
+	if vg.ExtentSize == 0 {
+		return nil, fmt.Errorf("vg %s: extent_size is 0: %w", vg.Name, ErrMapping)
+	}
+	size := vg.LVSize(lv)
+	if off < 0 || length < 0 || off > size || length > size-off {
+		return nil, fmt.Errorf("lv %s: range %d+%d outside the LV (%d bytes): %w", lv.Name, off, length, size, ErrMapping)
+	}
+	var out []Piece
+	err := vg.mapInto(lv, off, length, off, 0, &out)
+	return out, err
+}
+
+// LVSize is the LV's size in bytes from its segments.
+func (vg *VG) LVSize(lv *LV) int64 {
+	return int64(lv.ExtentCount()) * vg.ExtentBytes()
+}
+
+// SegmentAt returns the index of the segment covering LV byte off, or -1.
+func (vg *VG) SegmentAt(lv *LV, off int64) int {
+	eb := vg.ExtentBytes()
+	for i, s := range lv.Segments {
+		if off >= int64(s.StartExtent)*eb && off < int64(s.StartExtent+s.ExtentCount)*eb {
+			return i
+		}
+	}
+	return -1
+}
+
+func (vg *VG) mapInto(lv *LV, off, length, outOff int64, depth int, out *[]Piece) error {
+	if depth > maxMapDepth {
+		return fmt.Errorf("lv %s: LV references nest deeper than %d (a cycle?): %w", lv.Name, maxMapDepth, ErrMapping)
+	}
+	eb := vg.ExtentBytes()
+	for length > 0 {
+		i := vg.SegmentAt(lv, off)
+		if i < 0 {
+			return fmt.Errorf("lv %s: no segment covers byte %d: %w", lv.Name, off, ErrMapping)
+		}
+		s := lv.Segments[i]
+		if s.Kind() != KindStriped {
+			return &UnsupportedError{LV: lv.Name, Segment: i, Type: s.Type, Reason: "not a linear or striped segment"}
+		}
+		segStart := int64(s.StartExtent) * eb
+		segEnd := int64(s.StartExtent+s.ExtentCount) * eb
+		n := min(length, segEnd-off)
+		if err := vg.mapStriped(lv, i, s, off-segStart, n, outOff, depth, out); err != nil {
+			return err
+		}
+		off += n
+		outOff += n
+		length -= n
+	}
+	return nil
+}
+
+// mapStriped maps n bytes at segment offset o of a striped segment.
+func (vg *VG) mapStriped(lv *LV, idx int, s *Segment, o, n, outOff int64, depth int, out *[]Piece) error {
+	sc := int64(s.StripeCount)
+	if sc <= 0 || int64(len(s.Areas)) != sc {
+		return fmt.Errorf("lv %s: segment %d: stripe_count %d but %d areas: %w", lv.Name, idx, s.StripeCount, len(s.Areas), ErrMapping)
+	}
+	if s.ExtentCount%uint64(sc) != 0 {
+		return fmt.Errorf("lv %s: segment %d: extent_count %d not a multiple of stripe_count %d: %w", lv.Name, idx, s.ExtentCount, sc, ErrMapping)
+	}
+	areaLen := int64(s.ExtentCount/uint64(sc)) * vg.ExtentBytes()
+	chunk := int64(s.StripeSize) * SectorSize
+	if sc > 1 && chunk <= 0 {
+		return fmt.Errorf("lv %s: segment %d: striped with stripe_size 0: %w", lv.Name, idx, ErrMapping)
+	}
+	for n > 0 {
+		var ai int
+		var ao, run int64
+		if sc == 1 {
+			ai, ao, run = 0, o, n
+		} else {
+			k := o / chunk
+			w := o % chunk
+			ai = int(k % sc)
+			ao = (k/sc)*chunk + w
+			run = min(n, chunk-w)
+		}
+		if ao+run > areaLen {
+			return fmt.Errorf("lv %s: segment %d: offset %d beyond its area: %w", lv.Name, idx, ao, ErrMapping)
+		}
+		if err := vg.mapArea(lv, idx, s.Areas[ai], ao, run, outOff, depth, out); err != nil {
+			return err
+		}
+		o += run
+		outOff += run
+		n -= run
+	}
+	return nil
+}
+
+// mapArea maps n bytes at offset ao inside an area.
+func (vg *VG) mapArea(lv *LV, idx int, a Area, ao, n, outOff int64, depth int, out *[]Piece) error {
+	eb := vg.ExtentBytes()
+	if a.IsPV() {
+		pv := vg.PVByLabel(a.PV)
+		if pv == nil {
+			return fmt.Errorf("lv %s: segment %d: unknown PV %q: %w", lv.Name, idx, a.PV, ErrMapping)
+		}
+		pe := int64(a.Start) + (ao+n-1)/eb
+		if uint64(pe) >= pv.PECount {
+			return fmt.Errorf("lv %s: segment %d: PE %d beyond %s's %d extents: %w", lv.Name, idx, pe, a.PV, pv.PECount, ErrMapping)
+		}
+		pvOff := int64(pv.PEStart)*SectorSize + int64(a.Start)*eb + ao
+		appendPiece(out, Piece{LVOffset: outOff, Length: n, PVUUID: pv.UUID, PVLabel: pv.Label, PVOffset: pvOff})
+		return nil
+	}
+	sub := vg.LV(a.LV)
+	if sub == nil {
+		return fmt.Errorf("lv %s: segment %d: unknown LV %q: %w", lv.Name, idx, a.LV, ErrMapping)
+	}
+	subOff := int64(a.Start)*eb + ao
+	if subOff+n > vg.LVSize(sub) {
+		return fmt.Errorf("lv %s: segment %d: area beyond the end of LV %s: %w", lv.Name, idx, sub.Name, ErrMapping)
+	}
+	return vg.mapInto(sub, subOff, n, outOff, depth+1, out)
+}
+
+func appendPiece(out *[]Piece, p Piece) {
+	if k := len(*out); k > 0 {
+		last := &(*out)[k-1]
+		if last.PVUUID == p.PVUUID && last.LVOffset+last.Length == p.LVOffset && last.PVOffset+last.Length == p.PVOffset {
+			last.Length += p.Length
+			return
+		}
+	}
+	*out = append(*out, p)
+}
