@@ -207,3 +207,23 @@ func has(list []string, w string) bool {
 	}
 	return false
 }
+
+// Shown reports whether LVM presents the LV to users (as `lvs` without -a
+// lists it). That is the VISIBLE status word, except for old-style
+// snapshots: the internal snapshotN LV is hidden and the COW LV is shown
+// under the snapshot's name.
+func (vg *VG) Shown(lv *LV) bool {
+	for _, s := range lv.Segments {
+		if s.Snapshot != nil {
+			return false
+		}
+	}
+	for _, o := range vg.LVs {
+		for _, s := range o.Segments {
+			if p := s.Snapshot; p != nil && (p.CowStore == lv.Name || p.MergingStore == lv.Name) {
+				return true
+			}
+		}
+	}
+	return lv.Visible()
+}

@@ -1,0 +1,33 @@
+// Command lvminspect opens disks and disk images read-only and shows,
+// verifies and exports everything LVM2 put on them.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+)
+
+// exitError carries an exit status through cobra.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func main() {
+	cmd := newRootCmd()
+	err := cmd.Execute()
+	if err == nil {
+		return
+	}
+	code := 1
+	var ee *exitError
+	if errors.As(err, &ee) {
+		code = ee.code
+	}
+	fmt.Fprintln(os.Stderr, "lvminspect:", err)
+	os.Exit(code)
+}

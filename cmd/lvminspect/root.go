@@ -1,0 +1,54 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lvminspect/lvminspect/scan"
+)
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "lvminspect [PATH...]",
+		Short: "Inspect, verify and export LVM2 volumes from disks and disk images, read-only",
+		Long: `lvminspect opens disks and disk images read-only and shows everything LVM2
+put on them: labels, PV headers, metadata areas and every metadata generation
+still in them, volume groups and logical volumes, and exports LVs to image files.
+
+With PATHs it opens the interactive inspector on them; with none it opens a
+built-in demo disk. Every view of the inspector is also a command below, with
+--json for scripts.`,
+		Version:       Version(),
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runTUI(cmd, args)
+		},
+	}
+	root.SetVersionTemplate("lvminspect {{.Version}}\n")
+	root.AddCommand(newScanCmd(), newExportCmd())
+	return root
+}
+
+// openInputs opens every path read-only. It fails on the first path that
+// cannot be opened, closing the others.
+func openInputs(paths []string) ([]*scan.Input, func(), error) {
+	fs := scan.ReadOnlyOSFs()
+	var ins []*scan.Input
+	closeAll := func() {
+		for _, in := range ins {
+			in.Close()
+		}
+	}
+	for _, p := range paths {
+		in, err := scan.Open(fs, p)
+		if err != nil {
+			closeAll()
+			return nil, nil, &exitError{code: 2, err: fmt.Errorf("open %s: %w", p, err)}
+		}
+		ins = append(ins, in)
+	}
+	return ins, closeAll, nil
+}

@@ -1,0 +1,330 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/lvminspect/lvminspect/model"
+	"github.com/lvminspect/lvminspect/scan"
+)
+
+// The JSON schema of `scan --json`, documented in docs/json.md. Field
+// names are part of the interface other tools rely on.
+
+type jsonScan struct {
+	Tool     string         `json:"tool"`
+	Version  string         `json:"version"`
+	Inputs   []jsonInput    `json:"inputs"`
+	PVs      []jsonPV       `json:"pvs"`
+	VGs      []jsonVG       `json:"vgs"`
+	Problems []scan.Problem `json:"problems"`
+}
+
+type jsonInput struct {
+	Path           string         `json:"path"`
+	Size           int64          `json:"size"`
+	IsDevice       bool           `json:"is_device"`
+	PartitionTable *jsonPartTable `json:"partition_table"`
+}
+
+type jsonPartTable struct {
+	Kind       string          `json:"kind"`
+	SectorSize int             `json:"sector_size"`
+	Partitions []jsonPartition `json:"partitions"`
+}
+
+type jsonPartition struct {
+	Index    int    `json:"index"`
+	Start    int64  `json:"start"`
+	Size     int64  `json:"size"`
+	Type     string `json:"type"`
+	TypeName string `json:"type_name,omitempty"`
+	Name     string `json:"name,omitempty"`
+	UUID     string `json:"uuid,omitempty"`
+	Extended bool   `json:"extended,omitempty"`
+	Logical  bool   `json:"logical,omitempty"`
+}
+
+type jsonCheck struct {
+	OK       bool   `json:"ok"`
+	Stored   string `json:"stored"`
+	Computed string `json:"computed"`
+}
+
+type jsonPV struct {
+	Path            string               `json:"path"`
+	Offset          int64                `json:"offset"`
+	Partition       int                  `json:"partition"`
+	UUID            string               `json:"uuid"`
+	DeviceSize      uint64               `json:"device_size"`
+	ReadableSize    int64                `json:"readable_size"`
+	LabelSector     int                  `json:"label_sector"`
+	LabelWeak       bool                 `json:"label_weak"`
+	ExtVersion      uint32               `json:"ext_version"`
+	ExtFlags        uint32               `json:"ext_flags"`
+	InUse           bool                 `json:"in_use"`
+	DataAreas       []scan.DiskLocn      `json:"data_areas"`
+	BootloaderAreas []scan.DiskLocn      `json:"bootloader_areas"`
+	Checksums       map[string]jsonCheck `json:"checksums"`
+	MDAs            []jsonMDA            `json:"mdas"`
+	VGName          string               `json:"vg_name"`
+	VGUUID          string               `json:"vg_uuid"`
+	Structures      []model.Structure    `json:"structures"`
+	Problems        []scan.Problem       `json:"problems"`
+}
+
+type jsonMDA struct {
+	Index        int            `json:"index"`
+	Offset       int64          `json:"offset"` // absolute in the input
+	Size         uint64         `json:"size"`
+	HeaderOK     bool           `json:"header_ok"`
+	HeaderStart  uint64         `json:"header_start"`
+	HeaderSize   uint64         `json:"header_size"`
+	Ignored      bool           `json:"ignored"`
+	Committed    *jsonCopy      `json:"committed"`
+	Precommitted *jsonCopy      `json:"precommitted"`
+	Problems     []scan.Problem `json:"problems"`
+}
+
+type jsonCopy struct {
+	Offset   int64  `json:"offset"`
+	RelOff   uint64 `json:"rel_offset"`
+	Size     uint64 `json:"size"`
+	Wrapped  bool   `json:"wrapped"`
+	CRCOK    bool   `json:"crc_ok"`
+	Stored   string `json:"stored_crc"`
+	Computed string `json:"computed_crc"`
+	Parsed   bool   `json:"parsed"`
+	VGName   string `json:"vg_name,omitempty"`
+	VGUUID   string `json:"vg_uuid,omitempty"`
+	Seqno    uint64 `json:"seqno,omitempty"`
+}
+
+type jsonVG struct {
+	Name         string                `json:"name"`
+	UUID         string                `json:"uuid"`
+	Seqno        uint64                `json:"seqno"`
+	ExtentSize   int64                 `json:"extent_size"`
+	Status       []string              `json:"status"`
+	Flags        []string              `json:"flags"`
+	Tags         []string              `json:"tags"`
+	SystemID     string                `json:"system_id,omitempty"`
+	Description  string                `json:"description"`
+	CreationHost string                `json:"creation_host"`
+	CreationTime int64                 `json:"creation_time"`
+	Source       *jsonSource           `json:"source"`
+	Fallback     string                `json:"fallback,omitempty"`
+	Partial      bool                  `json:"partial"`
+	PVs          []jsonVGPV            `json:"pvs"`
+	LVs          []jsonLV              `json:"lvs"`
+	Historical   []*model.HistoricalLV `json:"historical_lvs"`
+	Anomalies    []string              `json:"anomalies"`
+	Problems     []scan.Problem        `json:"problems"`
+}
+
+type jsonSource struct {
+	Path   string `json:"path"`
+	Offset int64  `json:"offset"`
+	MDA    int    `json:"mda"`
+	Copies int    `json:"copies"`
+}
+
+type jsonVGPV struct {
+	UUID       string   `json:"uuid"`
+	Name       string   `json:"name"`
+	Path       *string  `json:"path"`
+	Offset     *int64   `json:"offset"`
+	Missing    bool     `json:"missing"`
+	Stale      bool     `json:"stale"`
+	DeviceHint string   `json:"device_hint"`
+	PEStart    int64    `json:"pe_start"`
+	PECount    uint64   `json:"pe_count"`
+	DevSize    int64    `json:"dev_size"`
+	Status     []string `json:"status"`
+	Tags       []string `json:"tags"`
+}
+
+type jsonLV struct {
+	Name         string        `json:"name"`
+	UUID         string        `json:"uuid"`
+	Visible      bool          `json:"visible"`
+	Size         int64         `json:"size"`
+	ExtentCount  uint64        `json:"extent_count"`
+	Status       []string      `json:"status"`
+	Flags        []string      `json:"flags"`
+	Tags         []string      `json:"tags"`
+	CreationTime int64         `json:"creation_time,omitempty"`
+	CreationHost string        `json:"creation_host,omitempty"`
+	Segments     []jsonSegment `json:"segments"`
+}
+
+type jsonSegment struct {
+	StartExtent uint64        `json:"start_extent"`
+	ExtentCount uint64        `json:"extent_count"`
+	Type        string        `json:"type"`
+	StripeCount uint64        `json:"stripe_count"`
+	StripeSize  int64         `json:"stripe_size"`
+	Areas       []jsonArea    `json:"areas"`
+	MetaAreas   []jsonArea    `json:"meta_areas"`
+	Params      []model.Param `json:"params"`
+}
+
+type jsonArea struct {
+	PVUUID      string `json:"pv_uuid,omitempty"`
+	LV          string `json:"lv,omitempty"`
+	StartExtent uint64 `json:"start_extent"`
+}
+
+func checkJSON(c model.Check) jsonCheck {
+	return jsonCheck{OK: c.OK, Stored: c.Stored, Computed: c.Computed}
+}
+
+func buildScanJSON(res *scan.Result) *jsonScan {
+	out := &jsonScan{Tool: "lvminspect", Version: Version(), Inputs: []jsonInput{}, PVs: []jsonPV{}, VGs: []jsonVG{},
+		Problems: nonNilProblems(res.AllProblems())}
+	for _, in := range res.Inputs {
+		ji := jsonInput{Path: in.Path, Size: in.Size, IsDevice: in.IsDevice}
+		if t := in.Partitions; t != nil {
+			pt := &jsonPartTable{Kind: t.Kind, SectorSize: t.SectorSize, Partitions: []jsonPartition{}}
+			for _, p := range t.Partitions {
+				pt.Partitions = append(pt.Partitions, jsonPartition{Index: p.Index, Start: p.Start, Size: p.Size, Type: p.Type,
+					TypeName: p.TypeName, Name: p.Name, UUID: p.UUID, Extended: p.Extended, Logical: p.Logical})
+			}
+			ji.PartitionTable = pt
+		}
+		out.Inputs = append(out.Inputs, ji)
+	}
+	for _, pv := range res.PVs {
+		out.PVs = append(out.PVs, pvJSON(pv))
+	}
+	for _, vg := range res.VGs {
+		out.VGs = append(out.VGs, vgJSON(vg))
+	}
+	return out
+}
+
+func nonNilProblems(p []scan.Problem) []scan.Problem {
+	if p == nil {
+		return []scan.Problem{}
+	}
+	return p
+}
+
+func copyJSON(c *scan.Copy) *jsonCopy {
+	if c == nil || c.TextCopy == nil {
+		return nil
+	}
+	j := &jsonCopy{Offset: c.Off, RelOff: c.RelOff, Size: c.Size, Wrapped: c.Wrapped, CRCOK: c.CRCOK,
+		Stored: fmt.Sprintf("%#08x", c.Stored), Computed: fmt.Sprintf("%#08x", c.Computed), Parsed: c.Usable()}
+	if c.VG != nil {
+		j.VGName, j.VGUUID, j.Seqno = c.VG.Name, c.VG.UUID, c.VG.Seqno
+	}
+	return j
+}
+
+func pvJSON(pv *scan.PV) jsonPV {
+	h := pv.Label.Header
+	j := jsonPV{Path: pv.Path, Offset: pv.Offset, Partition: pv.Partition, UUID: pv.UUID(), DeviceSize: h.DeviceSize,
+		ReadableSize: pv.Size, LabelSector: pv.Label.Sector, LabelWeak: pv.Label.Weak, ExtVersion: h.ExtVersion,
+		ExtFlags: h.ExtFlags, InUse: h.InUse(), DataAreas: nonNilLocn(h.DataAreas), BootloaderAreas: nonNilLocn(h.BootloaderAreas),
+		Checksums: map[string]jsonCheck{"label_header": checkJSON(pv.Label.CRC)}, MDAs: []jsonMDA{},
+		Structures: []model.Structure{pv.Label.Struct, h.Struct}, Problems: nonNilProblems(pv.Problems)}
+	for _, m := range pv.MDAs {
+		jm := jsonMDA{Index: m.Index, Offset: m.AbsOff, Size: m.Locn.Size, Problems: nonNilProblems(m.Problems)}
+		if m.Header != nil {
+			jm.HeaderOK = m.Header.Checksum.OK && m.Header.MagicOK
+			jm.HeaderStart, jm.HeaderSize = m.Header.Start, m.Header.Size
+			jm.Ignored = m.Header.Slots[0].Ignored()
+			j.Checksums[fmt.Sprintf("mda%d_header", m.Index)] = checkJSON(m.Header.Checksum)
+			j.Structures = append(j.Structures, m.Header.Struct)
+		}
+		jm.Committed = copyJSON(m.Committed)
+		jm.Precommitted = copyJSON(m.Precommitted)
+		if c := jm.Committed; c != nil {
+			j.Checksums[fmt.Sprintf("mda%d_text", m.Index)] = jsonCheck{OK: c.CRCOK, Stored: c.Stored, Computed: c.Computed}
+			if j.VGName == "" && c.Parsed {
+				j.VGName, j.VGUUID = c.VGName, c.VGUUID
+			}
+		}
+		j.MDAs = append(j.MDAs, jm)
+	}
+	return j
+}
+
+func nonNilLocn(l []scan.DiskLocn) []scan.DiskLocn {
+	if l == nil {
+		return []scan.DiskLocn{}
+	}
+	return l
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func vgJSON(vg *scan.VG) jsonVG {
+	m := vg.Meta
+	j := jsonVG{Name: m.Name, UUID: m.UUID, Seqno: m.Seqno, ExtentSize: m.ExtentBytes(), Status: nonNil(m.Status),
+		Flags: nonNil(m.Flags), Tags: nonNil(m.Tags), SystemID: m.SystemID, Description: m.Description,
+		CreationHost: m.CreationHost, CreationTime: m.CreationTime, Fallback: vg.Fallback, PVs: []jsonVGPV{}, LVs: []jsonLV{},
+		Historical: m.HistoricalLVs, Anomalies: nonNil(m.Anomalies), Problems: nonNilProblems(vg.Problems)}
+	if j.Historical == nil {
+		j.Historical = []*model.HistoricalLV{}
+	}
+	if s := vg.Source; s != nil && s.PV != nil {
+		j.Source = &jsonSource{Path: s.PV.Path, Offset: s.Off, Copies: len(vg.Sources)}
+		if s.MDA != nil {
+			j.Source.MDA = s.MDA.Index
+		}
+	}
+	for _, p := range vg.PVs {
+		jp := jsonVGPV{UUID: p.Meta.UUID, Name: p.Meta.Label, Missing: p.Missing, Stale: p.Stale, DeviceHint: p.Meta.Device,
+			PEStart: int64(p.Meta.PEStart) * model.SectorSize, PECount: p.Meta.PECount, DevSize: int64(p.Meta.DevSize) * model.SectorSize,
+			Status: nonNil(p.Meta.Status), Tags: nonNil(p.Meta.Tags)}
+		if p.PV != nil {
+			path, off := p.PV.Path, p.PV.Offset
+			jp.Path, jp.Offset = &path, &off
+		} else {
+			j.Partial = true
+		}
+		j.PVs = append(j.PVs, jp)
+	}
+	for _, lv := range m.LVs {
+		j.LVs = append(j.LVs, lvJSON(m, lv))
+	}
+	return j
+}
+
+func lvJSON(vg *model.VG, lv *model.LV) jsonLV {
+	j := jsonLV{Name: lv.Name, UUID: lv.UUID, Visible: vg.Shown(lv), Size: vg.LVSize(lv), ExtentCount: lv.ExtentCount(),
+		Status: nonNil(lv.Status), Flags: nonNil(lv.Flags), Tags: nonNil(lv.Tags), CreationTime: lv.CreationTime,
+		CreationHost: lv.CreationHost, Segments: []jsonSegment{}}
+	for _, s := range lv.Segments {
+		js := jsonSegment{StartExtent: s.StartExtent, ExtentCount: s.ExtentCount, Type: s.Type, StripeCount: s.StripeCount,
+			StripeSize: int64(s.StripeSize) * model.SectorSize, Areas: areasJSON(vg, s.Areas), MetaAreas: areasJSON(vg, s.MetaAreas),
+			Params: s.Params}
+		if js.Params == nil {
+			js.Params = []model.Param{}
+		}
+		j.Segments = append(j.Segments, js)
+	}
+	return j
+}
+
+func areasJSON(vg *model.VG, as []model.Area) []jsonArea {
+	out := []jsonArea{}
+	for _, a := range as {
+		if a.IsPV() {
+			u := a.PV
+			if pv := vg.PVByLabel(a.PV); pv != nil {
+				u = pv.UUID
+			}
+			out = append(out, jsonArea{PVUUID: u, StartExtent: a.Start})
+		} else {
+			out = append(out, jsonArea{LV: a.LV, StartExtent: a.Start})
+		}
+	}
+	return out
+}

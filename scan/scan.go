@@ -1,0 +1,210 @@
+// Package scan reads LVM2 from disks and disk images, read-only: labels
+// and PV headers, metadata-area headers and their text, partition tables,
+// and assembles volume groups across inputs.
+//
+// Every decoder works on an io.ReaderAt plus a size and checks sizes
+// against the device before it allocates. Damage never stops a scan: it is
+// reported as a Problem (structure, absolute offset, field, stored and
+// computed values) and everything still readable is read.
+package scan
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/lvminspect/lvminspect/model"
+	"github.com/lvminspect/lvminspect/scan/metatext"
+	"github.com/lvminspect/lvminspect/scan/partition"
+)
+
+// Result is everything a scan found.
+type Result struct {
+	Inputs   []*InputResult
+	PVs      []*PV
+	VGs      []*VG
+	Problems []Problem
+}
+
+// InputResult is what one input holds.
+type InputResult struct {
+	*Input
+	Partitions *partition.Table
+	PVs        []*PV
+	Problems   []Problem
+}
+
+// PV is a physical volume found on an input.
+type PV struct {
+	Path      string // the input as given
+	Offset    int64  // where the PV starts in the input (bytes)
+	Partition int    // partition number holding it, 0 for none
+	Size      int64  // readable bytes from Offset (to the partition's or input's end)
+	Input     *Input
+	R         io.ReaderAt // PV-relative reads
+
+	Label    *Label
+	MDAs     []*MDA
+	Problems []Problem
+}
+
+// UUID is the PV's UUID in dashed form.
+func (pv *PV) UUID() string { return model.DashedUUID(pv.Label.Header.UUID) }
+
+// MDA is one metadata area of a PV.
+type MDA struct {
+	Index  int      // 1 or 2 (mda1, mda2); position in the pv_header list plus one
+	Locn   DiskLocn // from the pv_header
+	AbsOff int64    // absolute offset of the area in the input
+	Header *MDAHeader
+
+	Committed    *Copy // from slot 0, nil when the slot is empty or unreadable
+	Precommitted *Copy // from slot 1, when it points at a different copy
+	Problems     []Problem
+}
+
+// Copy is a metadata text copy located by a raw_locn slot.
+type Copy struct {
+	*TextCopy
+	Slot     int
+	Ignored  bool // the slot carries RAW_LOCN_IGNORED: possibly stale
+	VG       *model.VG
+	ParseErr error
+	PV       *PV
+	MDA      *MDA
+}
+
+// Usable reports whether the copy's checksum matched and it parsed.
+func (c *Copy) Usable() bool { return c != nil && c.CRCOK && c.VG != nil && c.ParseErr == nil }
+
+// Options tune a scan.
+type Options struct {
+	// NoPartitions skips partition-table probing.
+	NoPartitions bool
+}
+
+// Scan reads every input and assembles the volume groups found.
+func Scan(inputs []*Input, opt Options) *Result {
+	res := &Result{}
+	for _, in := range inputs {
+		ir := scanInput(in, opt)
+		res.Inputs = append(res.Inputs, ir)
+		res.PVs = append(res.PVs, ir.PVs...)
+	}
+	assemble(res)
+	return res
+}
+
+func scanInput(in *Input, opt Options) *InputResult {
+	ir := &InputResult{Input: in}
+	if pv, err := ProbePV(in, 0, in.Size, 0); err == nil {
+		ir.PVs = append(ir.PVs, pv)
+	} else if !errors.Is(err, ErrNoLabel) {
+		ir.Problems = append(ir.Problems, problemFrom(SevError, in.Path, 0, err))
+	}
+	if opt.NoPartitions {
+		return ir
+	}
+	tab, err := partition.Read(in.r, in.Size)
+	if err != nil && !errors.Is(err, partition.ErrNoTable) {
+		ir.Problems = append(ir.Problems, Problem{Severity: SevWarn, Path: in.Path, Structure: "partition table", Msg: err.Error()})
+	}
+	if tab == nil {
+		return ir
+	}
+	ir.Partitions = tab
+	for _, p := range tab.Problems {
+		ir.Problems = append(ir.Problems, Problem{Severity: SevWarn, Path: in.Path, Structure: tab.Kind, Msg: p})
+	}
+	for _, p := range tab.Partitions {
+		if p.Extended || p.Start <= 0 || p.Start >= in.Size {
+			continue
+		}
+		size := min(p.Size, in.Size-p.Start)
+		pv, err := ProbePV(in, p.Start, size, p.Index)
+		if err == nil {
+			ir.PVs = append(ir.PVs, pv)
+		} else if !errors.Is(err, ErrNoLabel) {
+			ir.Problems = append(ir.Problems, problemFrom(SevError, in.Path, p.Start, err))
+		}
+	}
+	return ir
+}
+
+// ProbePV reads the PV whose label area starts at byte off of the input,
+// with size readable bytes. ErrNoLabel means there is none.
+func ProbePV(in *Input, off, size int64, partNo int) (*PV, error) {
+	r := io.NewSectionReader(in.r, off, size)
+	lb, probs, err := ReadLabel(r, size, off)
+	if err != nil {
+		return nil, err
+	}
+	pv := &PV{Path: in.Path, Offset: off, Partition: partNo, Size: size, Input: in, R: r, Label: lb}
+	for _, p := range probs {
+		p.Path = in.Path
+		pv.Problems = append(pv.Problems, p)
+	}
+	h := lb.Header
+	if h.DeviceSize > uint64(size) {
+		pv.Problems = append(pv.Problems, Problem{Severity: SevError, Path: in.Path, Off: h.Struct.Off + 32,
+			Structure: "pv_header", Field: "device_size", Stored: fmt.Sprint(h.DeviceSize), Computed: fmt.Sprint(size),
+			Msg: fmt.Sprintf("device is shorter than pv_header.device_size: %d bytes missing (truncated image?)", h.DeviceSize-uint64(size))})
+	}
+	if !model.ValidUUID(h.UUID) {
+		pv.Problems = append(pv.Problems, Problem{Severity: SevWarn, Path: in.Path, Off: h.Struct.Off,
+			Structure: "pv_header", Field: "pv_uuid", Msg: fmt.Sprintf("PV UUID %q is not 32 characters of the UUID alphabet", h.UUID)})
+	}
+	for i, loc := range h.MetadataAreas {
+		pv.MDAs = append(pv.MDAs, readMDA(pv, i+1, loc))
+	}
+	return pv, nil
+}
+
+func readMDA(pv *PV, idx int, loc DiskLocn) *MDA {
+	m := &MDA{Index: idx, Locn: loc, AbsOff: pv.Offset + int64(loc.Offset)}
+	h, probs, err := ReadMDAHeader(pv.R, pv.Size, pv.Offset, loc)
+	m.Header = h
+	m.Problems = append(m.Problems, probs...)
+	if err != nil {
+		m.Problems = append(m.Problems, problemFrom(SevError, pv.Path, m.AbsOff, err))
+		return m
+	}
+	slot0 := h.Slots[0]
+	if !slot0.Empty() {
+		m.Committed = readCopy(pv, m, 0)
+	}
+	if s1 := h.Slots[1]; !s1.Empty() && (s1.Offset != slot0.Offset || s1.Size != slot0.Size) {
+		m.Precommitted = readCopy(pv, m, 1)
+		m.Problems = append(m.Problems, Problem{Severity: SevWarn, Off: m.AbsOff + 64, Structure: "mda_header",
+			Field: "raw_locn[1]", Msg: "precommitted metadata present: an update was interrupted between precommit and commit"})
+	}
+	for i := range m.Problems {
+		m.Problems[i].Path = pv.Path
+	}
+	return m
+}
+
+func readCopy(pv *PV, m *MDA, slot int) *Copy {
+	c := &Copy{Slot: slot, Ignored: m.Header.Slots[slot].Ignored(), PV: pv, MDA: m}
+	tc, err := ReadText(pv.R, pv.Size, pv.Offset, m.Locn.Offset, m.Header, slot)
+	c.TextCopy = tc
+	if err != nil {
+		m.Problems = append(m.Problems, problemFrom(SevError, pv.Path, m.AbsOff, err))
+		if tc == nil {
+			return c
+		}
+	} else {
+		m.Problems = append(m.Problems, tc.TextProblems()...)
+	}
+	if !tc.CRCOK {
+		// Do not trust text with a bad checksum; history may hold a good copy.
+		return c
+	}
+	vg, err := metatext.Parse(tc.Text)
+	c.VG, c.ParseErr = vg, err
+	if err != nil {
+		m.Problems = append(m.Problems, Problem{Severity: SevError, Off: tc.Off, Structure: "metadata text",
+			Msg: "does not parse: " + err.Error()})
+	}
+	return c
+}
