@@ -283,8 +283,10 @@ func (s *Segment) Param(key string) (any, bool) {
 // order they appear (areas, meta areas, then type-specific references).
 func (s *Segment) ReferencedLVs() []string {
 	var out []string
+	seen := map[string]bool{}
 	add := func(n string) {
-		if n != "" {
+		if n != "" && !seen[n] {
+			seen[n] = true
 			out = append(out, n)
 		}
 	}

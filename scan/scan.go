@@ -39,6 +39,7 @@ type PV struct {
 	Path      string // the input as given
 	Offset    int64  // where the PV starts in the input (bytes)
 	Partition int    // partition number holding it, 0 for none
+	Carved    bool   // found by searching the whole input (Options.Carve)
 	Size      int64  // readable bytes from Offset (to the partition's or input's end)
 	Input     *Input
 	R         io.ReaderAt // PV-relative reads
@@ -75,12 +76,17 @@ type Copy struct {
 }
 
 // Usable reports whether the copy's checksum matched and it parsed.
-func (c *Copy) Usable() bool { return c != nil && c.CRCOK && c.VG != nil && c.ParseErr == nil }
+func (c *Copy) Usable() bool { return c != nil && c.TextCopy != nil && c.CRCOK && c.VG != nil && c.ParseErr == nil }
 
 // Options tune a scan.
 type Options struct {
 	// NoPartitions skips partition-table probing.
 	NoPartitions bool
+	// Carve searches every sector of each input for PV labels, to find
+	// PVs at any offset (inside unknown or damaged partition tables,
+	// nested images). It reads the whole input, skipping holes of sparse
+	// image files.
+	Carve bool
 }
 
 // Scan reads every input and assembles the volume groups found.
@@ -97,6 +103,9 @@ func Scan(inputs []*Input, opt Options) *Result {
 
 func scanInput(in *Input, opt Options) *InputResult {
 	ir := &InputResult{Input: in}
+	if opt.Carve {
+		defer carveInput(ir)
+	}
 	if pv, err := ProbePV(in, 0, in.Size, 0); err == nil {
 		ir.PVs = append(ir.PVs, pv)
 	} else if !errors.Is(err, ErrNoLabel) {
@@ -207,4 +216,32 @@ func readCopy(pv *PV, m *MDA, slot int) *Copy {
 			Msg: "does not parse: " + err.Error()})
 	}
 	return c
+}
+
+// carveInput adds the PVs that only a search of every sector finds.
+func carveInput(ir *InputResult) {
+	offs, err := carve(ir.Input)
+	if err != nil {
+		ir.Problems = append(ir.Problems, Problem{Severity: SevError, Path: ir.Path, Msg: "searching for labels: " + err.Error()})
+	}
+	have := map[int64]bool{}
+	for _, pv := range ir.PVs {
+		have[pv.Offset] = true
+	}
+	for _, off := range offs {
+		if have[off] {
+			continue
+		}
+		pv, err := ProbePV(ir.Input, off, ir.Size-off, 0)
+		if err != nil {
+			if !errors.Is(err, ErrNoLabel) {
+				ir.Problems = append(ir.Problems, problemFrom(SevWarn, ir.Path, off, err))
+			}
+			continue
+		}
+		pv.Carved = true
+		pv.Problems = append(pv.Problems, Problem{Severity: SevInfo, Path: ir.Path, Off: off, Structure: "label_header",
+			Msg: fmt.Sprintf("PV found by searching the input at offset %d, outside any partition table entry", off)})
+		ir.PVs = append(ir.PVs, pv)
+	}
 }

@@ -14,7 +14,7 @@ import (
 )
 
 func newScanCmd() *cobra.Command {
-	var asJSON, noParts bool
+	var asJSON, noParts, carve bool
 	cmd := &cobra.Command{
 		Use:   "scan [--json] PATH...",
 		Short: "Find LVM2 physical volumes, volume groups and logical volumes",
@@ -34,7 +34,7 @@ input could not be opened.`,
 				return err
 			}
 			defer closeAll()
-			res := scan.Scan(ins, scan.Options{NoPartitions: noParts})
+			res := scan.Scan(ins, scan.Options{NoPartitions: noParts, Carve: carve})
 			w := cmd.OutOrStdout()
 			if asJSON {
 				enc := json.NewEncoder(w)
@@ -53,6 +53,7 @@ input could not be opened.`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON (schema: docs/json.md)")
 	cmd.Flags().BoolVar(&noParts, "no-partitions", false, "do not look for partition tables")
+	cmd.Flags().BoolVar(&carve, "carve", false, "search every sector for PV labels (finds PVs at any offset; reads the whole input)")
 	return cmd
 }
 

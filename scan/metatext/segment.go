@@ -65,7 +65,32 @@ func (b *builder) segment(n *Node) *model.Segment {
 	default:
 		b.note(n, "unknown segment type %q (kept, shown as unsupported)", clip(seg.BaseType))
 	}
+	if l := layeredData(seg); l != "" && len(seg.Areas) == 0 {
+		seg.Areas = []model.Area{{LV: l}}
+	}
 	return seg
+}
+
+// layeredData names the sub-LV that holds a layered segment's data, which
+// LVM treats as the segment's one area (lvs lists it as the device): the
+// thin pool's _tdata, the cache pool's _cdata, the cached LV's origin,
+// the integrity origin, the VDO pool's data.
+func layeredData(seg *model.Segment) string {
+	switch {
+	case seg.ThinPool != nil:
+		return seg.ThinPool.Pool
+	case seg.CachePool != nil:
+		return seg.CachePool.Data
+	case seg.Cache != nil:
+		return seg.Cache.Origin
+	case seg.Writecache != nil:
+		return seg.Writecache.Origin
+	case seg.Integrity != nil:
+		return seg.Integrity.Origin
+	case seg.VDOPool != nil:
+		return seg.VDOPool.Data
+	}
+	return ""
 }
 
 // segKeys lists the keys known for each kind, common keys included.
