@@ -76,7 +76,9 @@ type Copy struct {
 }
 
 // Usable reports whether the copy's checksum matched and it parsed.
-func (c *Copy) Usable() bool { return c != nil && c.TextCopy != nil && c.CRCOK && c.VG != nil && c.ParseErr == nil }
+func (c *Copy) Usable() bool {
+	return c != nil && c.TextCopy != nil && c.CRCOK && c.VG != nil && c.ParseErr == nil
+}
 
 // Options tune a scan.
 type Options struct {
