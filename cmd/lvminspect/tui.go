@@ -1,0 +1,37 @@
+package main
+
+import (
+	"errors"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/spf13/cobra"
+
+	_ "github.com/lvminspect/lvminspect/export/segtypes" // every segment type with an opener is exportable
+	"github.com/lvminspect/lvminspect/ui"
+	"github.com/lvminspect/lvminspect/ui/demo"
+)
+
+// runTUI opens the interactive inspector on the PATHs, read-only, or on
+// the built-in demo disk when there are none.
+func runTUI(cmd *cobra.Command, args []string) error {
+	cfg := ui.Config{}
+	if len(args) == 0 {
+		ins, err := demo.Inputs()
+		if err != nil {
+			return err
+		}
+		cfg.Inputs, cfg.Demo, cfg.Title = ins, true, demo.Title
+	} else {
+		ins, closeAll, err := openInputs(args)
+		if err != nil {
+			return err
+		}
+		defer closeAll()
+		cfg.Inputs = ins
+	}
+	err := ui.Run(cfg, tea.WithContext(cmd.Context()))
+	if errors.Is(err, tea.ErrInterrupted) {
+		return &exitError{code: 130, err: err}
+	}
+	return err
+}

@@ -1,0 +1,226 @@
+package ui
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/lvminspect/lvminspect/export"
+	"github.com/lvminspect/lvminspect/internal/fixture"
+)
+
+// chocolateSHA reads the manifest's sha256 of banana/chocolate.
+func chocolateSHA(t *testing.T) string {
+	t.Helper()
+	for _, lv := range fixture.Load(t, "banana").Manifest.LVs {
+		if lv.Name == "chocolate" {
+			return lv.ExpectedSHA256()
+		}
+	}
+	t.Fatal("chocolate not in the banana manifest")
+	return ""
+}
+
+func fileSHA(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// TestExportFromTUI is the scenario: /chocolate enter e enter
+// writes ./banana/chocolate.img with the manifest's sha256 and shows it.
+func TestExportFromTUI(t *testing.T) {
+	t.Chdir(t.TempDir())
+	m := demoModel(t, 80, 24)
+	press(t, m, "/chocolate", "enter")
+	if n := m.selected(); n == nil || n.kind != kLV || n.lv.Name != "chocolate" {
+		t.Fatalf("search selected %v", m.selected())
+	}
+	press(t, m, "e")
+	if m.mode != modePrompt || m.prompt.Value() != "./banana/chocolate.img" {
+		t.Fatalf("export prompt: mode %d value %q", m.mode, m.prompt.Value())
+	}
+	cmd := press(t, m, "enter")
+	if m.mode != modeExporting {
+		t.Fatalf("mode %d after enter, status %q", m.mode, m.status)
+	}
+	var progress, done int
+	drain(t, m, cmd, func(msg tea.Msg) {
+		switch msg.(type) {
+		case exportProgressMsg:
+			progress++
+			if !strings.Contains(m.View(), "Exporting banana/chocolate") {
+				t.Error("no progress bar while exporting")
+			}
+		case exportDoneMsg:
+			done++
+		}
+	})
+	want := chocolateSHA(t)
+	if got := fileSHA(t, "banana/chocolate.img"); got != want {
+		t.Fatalf("sha256 %s, manifest %s", got, want)
+	}
+	if done != 1 || progress == 0 {
+		t.Errorf("%d progress and %d done messages", progress, done)
+	}
+	if m.mode != modeBrowse || !strings.Contains(m.status, want) || !strings.Contains(m.status, "banana/chocolate.img") {
+		t.Errorf("status %q (mode %d)", m.status, m.mode)
+	}
+	view := plain(m.View())
+	if !strings.Contains(strings.ReplaceAll(view, "\n", ""), want) {
+		t.Errorf("the sha256 is not on screen:\n%s", view)
+	}
+	t.Logf("progress messages: %d", progress)
+}
+
+// gateFS is the OS file system whose output files block on their first
+// write until released, so a test can cancel an export mid-way.
+type gateFS struct {
+	export.OSFS
+	gate    chan struct{}
+	started chan struct{}
+	once    sync.Once
+}
+
+type gateFile struct {
+	*os.File
+	fs *gateFS
+}
+
+func (g *gateFS) CreateExcl(name string, perm fs.FileMode) (export.File, error) {
+	f, err := os.OpenFile(name, os.O_CREATE|os.O_EXCL|os.O_WRONLY, perm)
+	if err != nil {
+		return nil, err
+	}
+	return &gateFile{File: f, fs: g}, nil
+}
+
+func (f *gateFile) Write(p []byte) (int, error) {
+	f.fs.once.Do(func() { close(f.fs.started) })
+	<-f.fs.gate
+	return f.File.Write(p)
+}
+
+func (f *gateFile) WriteAt(p []byte, off int64) (int, error) {
+	f.fs.once.Do(func() { close(f.fs.started) })
+	<-f.fs.gate
+	return f.File.WriteAt(p, off)
+}
+
+func TestExportCancelLeavesNoFile(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	g := &gateFS{gate: make(chan struct{}), started: make(chan struct{})}
+	m := demoModel(t, 80, 24)
+	m.cfg.ExportFS = g
+	press(t, m, "/chocolate", "enter", "e")
+	cmd := press(t, m, "enter")
+	if m.mode != modeExporting {
+		t.Fatalf("not exporting: %q", m.status)
+	}
+	<-g.started
+	press(t, m, "esc")
+	close(g.gate)
+	drain(t, m, cmd, nil)
+	if m.exp != nil || m.mode != modeBrowse {
+		t.Fatalf("export still shown after cancel (mode %d)", m.mode)
+	}
+	if !strings.Contains(m.status, "cancelled") {
+		t.Errorf("status %q", m.status)
+	}
+	var left []string
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if p != dir {
+			left = append(left, p)
+		}
+		return nil
+	})
+	if len(left) > 0 {
+		t.Errorf("cancel left %v", left)
+	}
+}
+
+func TestExportAsksBeforeOverwrite(t *testing.T) {
+	t.Chdir(t.TempDir())
+	if err := os.MkdirAll("banana", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile("banana/chocolate.img", []byte("precious"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m := demoModel(t, 80, 24)
+	press(t, m, "/chocolate", "enter", "e", "enter")
+	if m.mode != modeConfirm || !strings.Contains(m.View(), "exists") {
+		t.Fatalf("no overwrite question:\n%s", m.View())
+	}
+	press(t, m, "n")
+	if b, _ := os.ReadFile("banana/chocolate.img"); string(b) != "precious" {
+		t.Fatal("file changed after answering no")
+	}
+	press(t, m, "e", "enter")
+	cmd := press(t, m, "y")
+	drain(t, m, cmd, nil)
+	if got := fileSHA(t, "banana/chocolate.img"); got != chocolateSHA(t) {
+		t.Fatalf("after overwrite sha256 %s", got)
+	}
+}
+
+func TestQuitWhileExportingAsks(t *testing.T) {
+	t.Chdir(t.TempDir())
+	g := &gateFS{gate: make(chan struct{}), started: make(chan struct{})}
+	m := demoModel(t, 80, 24)
+	m.cfg.ExportFS = g
+	press(t, m, "/chocolate", "enter", "e")
+	cmd := press(t, m, "enter")
+	<-g.started
+	if c := press(t, m, "q"); c != nil || m.mode != modeConfirm {
+		t.Fatalf("q while exporting did not ask (mode %d)", m.mode)
+	}
+	press(t, m, "n")
+	if m.mode != modeExporting {
+		t.Fatalf("n did not return to the export (mode %d)", m.mode)
+	}
+	press(t, m, "q", "y")
+	close(g.gate)
+	msgs := drain(t, m, cmd, nil)
+	if _, ok := msgs[len(msgs)-1].(tea.QuitMsg); !ok {
+		t.Fatalf("did not quit after the export stopped: %T", msgs[len(msgs)-1])
+	}
+	if _, err := os.Stat("banana/chocolate.img"); err == nil {
+		t.Error("a file was left after quitting")
+	}
+}
+
+func TestExportRefusedSaysWhy(t *testing.T) {
+	m := demoModel(t, 80, 24)
+	press(t, m, "g") // the input: not an LV
+	if m.keys.Tree.Export.Enabled() {
+		t.Error("export enabled on an input")
+	}
+	// An LV with extents on a PV that no input holds.
+	m = fixtureModelImages(t, "multipv", []string{"pv0", "pv2"}, 80, 24)
+	press(t, m, "/span", "enter", "e")
+	if m.mode != modeBrowse || !strings.Contains(m.status, "cannot export multipv/span") || !strings.Contains(m.status, "no source") {
+		t.Errorf("missing PV: mode %d status %q", m.mode, m.status)
+	}
+	if !strings.Contains(plain(m.View()), "cannot export") {
+		t.Errorf("reason not on screen:\n%s", m.View())
+	}
+	// A segment type that is not exportable on its own.
+	m = fixtureModel(t, "thin", false, 80, 24)
+	press(t, m, "g", "/pool", "enter", "e")
+	if m.mode != modeBrowse || !strings.Contains(m.status, "thin pool") {
+		t.Errorf("thin pool: mode %d status %q", m.mode, m.status)
+	}
+}

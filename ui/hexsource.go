@@ -1,0 +1,157 @@
+package ui
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+
+	"github.com/lvminspect/lvminspect/export/volume"
+	"github.com/lvminspect/lvminspect/model"
+	"github.com/lvminspect/lvminspect/scan"
+)
+
+// hexTarget returns the source and offset the hex view opens for a node,
+// or an error saying why the node has no bytes to show.
+func hexTarget(n *node) (*hexSource, int64, error) {
+	switch n.kind {
+	case kInput:
+		return inputSource(n.in), 0, nil
+	case kPartTable:
+		return inputSource(n.in), 0, nil
+	case kPartition:
+		return inputSource(n.in), n.part.Start, nil
+	case kPV:
+		return pvSource(n.pv), n.pv.Label.Struct.Off, nil
+	case kLabel:
+		return pvSource(n.pv), n.pv.Label.Struct.Off, nil
+	case kPVHeader:
+		return pvSource(n.pv), n.pv.Label.Header.Struct.Off, nil
+	case kMDA, kMDAHeader:
+		return pvSource(n.pv), n.mda.AbsOff, nil
+	case kCopy:
+		if n.cp.TextCopy == nil {
+			return pvSource(n.pv), n.mda.AbsOff, nil
+		}
+		return pvSource(n.pv), n.cp.Off, nil
+	case kVGPV:
+		if n.vgpv.PV == nil {
+			return nil, 0, fmt.Errorf("PV %s is missing: no input holds it", n.vgpv.Meta.UUID)
+		}
+		return pvSource(n.vgpv.PV), n.vgpv.PV.Offset + int64(n.vgpv.Meta.PEStart)*model.SectorSize, nil
+	case kLV:
+		src, err := lvSource(n.vg, n.lv)
+		return src, 0, err
+	case kSegment:
+		src, err := lvSource(n.vg, n.lv)
+		return src, int64(n.segment().StartExtent) * n.vg.vg.Meta.ExtentBytes(), err
+	case kArea:
+		return areaSource(n)
+	}
+	return nil, 0, fmt.Errorf("%s has no bytes of its own: select a structure, a PV or an LV", n.name)
+}
+
+func inputSource(in *scan.InputResult) *hexSource {
+	var fs []model.Field
+	if t := in.Partitions; t != nil {
+		for _, s := range t.Fields {
+			fs = append(fs, s.Fields...)
+		}
+	}
+	for _, pv := range in.PVs {
+		fs = append(fs, pvFields(pv)...)
+	}
+	return &hexSource{title: filepath.Base(in.Path), unit: "input", r: in.ReaderAt(), start: 0, end: in.Size, fields: tidyFields(fs)}
+}
+
+func pvSource(pv *scan.PV) *hexSource {
+	title := fmt.Sprintf("PV %s on %s", shortUUID(pv.UUID()), filepath.Base(pv.Path))
+	return &hexSource{title: title, unit: "input", r: pv.Input.ReaderAt(), start: pv.Offset, end: pv.Offset + pv.Size,
+		fields: tidyFields(pvFields(pv))}
+}
+
+// pvFields lists the named fields of every structure of a PV, plus one
+// field per metadata text region, with its checksum.
+func pvFields(pv *scan.PV) []model.Field {
+	var fs []model.Field
+	fs = append(fs, pv.Label.Struct.Fields...)
+	if pv.Label.Header != nil {
+		fs = append(fs, pv.Label.Header.Struct.Fields...)
+	}
+	for _, m := range pv.MDAs {
+		if m.Header != nil {
+			fs = append(fs, m.Header.Struct.Fields...)
+		}
+		for _, c := range []*scan.Copy{m.Committed, m.Precommitted} {
+			if c == nil || c.TextCopy == nil || c.Size == 0 {
+				continue
+			}
+			val := fmt.Sprintf("%d bytes", c.Size)
+			if c.VG != nil {
+				val = fmt.Sprintf("VG %s seqno %d, %d bytes", c.VG.Name, c.VG.Seqno, c.Size)
+			}
+			chk := &model.Check{OK: c.CRCOK, Stored: fmt.Sprintf("%#08x", c.Stored), Computed: fmt.Sprintf("%#08x", c.Computed)}
+			name := fmt.Sprintf("mda%d text (raw_locn[%d])", m.Index, c.Slot)
+			first := c.Size - c.WrapSize
+			fs = append(fs, model.Field{Name: name, Off: c.Off, Len: int(first), Value: val, Check: chk})
+			if c.Wrapped && c.WrapSize > 0 {
+				fs = append(fs, model.Field{Name: name + " wrapped part", Off: m.AbsOff + 512, Len: int(c.WrapSize), Value: val, Check: chk})
+			}
+		}
+	}
+	return fs
+}
+
+// tidyFields sorts fields and drops empty ones and ones that overlap an
+// earlier field, so that every byte belongs to at most one.
+func tidyFields(fs []model.Field) []model.Field {
+	sort.SliceStable(fs, func(i, j int) bool { return fs[i].Off < fs[j].Off })
+	out := fs[:0]
+	var end int64 = -1
+	for _, f := range fs {
+		if f.Len <= 0 || f.Off < end {
+			continue
+		}
+		out = append(out, f)
+		end = f.Off + int64(f.Len)
+	}
+	return out
+}
+
+// lvSource opens an LV's bytes through the export resolver, so the hex
+// view shows exactly what an export would write.
+func lvSource(v *vgView, lv *model.LV) (*hexSource, error) {
+	src, err := volume.FromScan(v.vg).OpenLV(lv)
+	if err != nil {
+		return nil, err
+	}
+	vg := v.vg.Meta
+	eb := vg.ExtentBytes()
+	var fs []model.Field
+	for i, s := range lv.Segments {
+		fs = append(fs, model.Field{Name: fmt.Sprintf("segment %d", i), Off: int64(s.StartExtent) * eb,
+			Len: int(min(int64(s.ExtentCount)*eb, 1<<40)), Value: segSummary(s)})
+	}
+	return &hexSource{title: "LV " + vg.Name + "/" + lv.Name, unit: "LV", lv: src, start: 0, end: src.Size(), fields: tidyFields(fs)}, nil
+}
+
+func areaSource(n *node) (*hexSource, int64, error) {
+	a, ok := n.areaRef()
+	if !ok {
+		return nil, 0, fmt.Errorf("no such area")
+	}
+	vg := n.vg.vg
+	if !a.IsPV() {
+		sub := vg.Meta.LV(a.LV)
+		if sub == nil {
+			return nil, 0, fmt.Errorf("LV %s is not in the metadata", a.LV)
+		}
+		src, err := lvSource(n.vg, sub)
+		return src, int64(a.Start) * vg.Meta.ExtentBytes(), err
+	}
+	p := vg.PVFor(a.PV)
+	if p == nil || p.PV == nil {
+		return nil, 0, fmt.Errorf("PV %s is missing: no input holds it", a.PV)
+	}
+	off := p.PV.Offset + int64(p.Meta.PEStart)*model.SectorSize + int64(a.Start)*vg.Meta.ExtentBytes()
+	return pvSource(p.PV), off, nil
+}

@@ -1,0 +1,274 @@
+package ui
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/lvminspect/lvminspect/model"
+	"github.com/lvminspect/lvminspect/scan"
+	"github.com/lvminspect/lvminspect/scan/partition"
+)
+
+// nodeKind says what a tree item stands for.
+type nodeKind int
+
+const (
+	kInput nodeKind = iota
+	kPartTable
+	kPartition
+	kPV
+	kLabel
+	kPVHeader
+	kMDA
+	kMDAHeader
+	kCopy
+	kVG
+	kVGPVs
+	kVGPV
+	kLV
+	kSegment
+	kArea
+)
+
+// node is one item of the device tree. Exactly the payload fields that
+// its kind needs are set.
+type node struct {
+	kind     nodeKind
+	name     string // what search matches and the row shows first
+	parent   *node
+	children []*node
+	expanded bool
+	depth    int
+
+	in    *scan.InputResult
+	table *partition.Table
+	part  *partition.Partition
+	pv    *scan.PV
+	mda   *scan.MDA
+	cp    *scan.Copy
+	vg    *vgView
+	vgpv  *scan.VGPV
+	lv    *model.LV
+	seg   int // segment index (kSegment, kArea)
+	area  int // area index (kArea)
+
+	hidden  bool // a hidden sub-LV
+	removed bool // an LV of a past generation that the current one no longer has
+	damaged bool // a structure with a failed check or a problem
+}
+
+// vgView is a VG as the tree shows it: the current metadata, or a past
+// generation chosen in the history view ("time travel").
+type vgView struct {
+	vg      *scan.VG // what is shown and exported
+	current *scan.VG // the VG as scanned
+	asOf    *genInfo // nil: the current metadata
+}
+
+// genInfo describes the generation a vgView shows when it is not the
+// current one.
+type genInfo struct {
+	Seqno   uint64
+	Created int64
+	Desc    string
+	// Removed holds the LVs of this generation that the current metadata
+	// no longer has; Reused says, per such LV, which of its extents other
+	// LVs use now.
+	Removed map[string]bool
+	Reused  map[string]string
+}
+
+// travelling reports whether the view shows a past generation.
+func (v *vgView) travelling() bool { return v.asOf != nil }
+
+// buildTree makes the roots of the tree: one per input, then one per VG.
+func buildTree(res *scan.Result, views []*vgView, showHidden bool) []*node {
+	var roots []*node
+	for _, in := range res.Inputs {
+		roots = append(roots, inputNode(in))
+	}
+	for _, v := range views {
+		roots = append(roots, vgNode(v, showHidden))
+	}
+	for _, r := range roots {
+		r.expanded = true
+		setDepth(r, nil, 0)
+	}
+	return roots
+}
+
+func setDepth(n, parent *node, d int) {
+	n.parent, n.depth = parent, d
+	for _, c := range n.children {
+		setDepth(c, n, d+1)
+	}
+}
+
+func inputNode(in *scan.InputResult) *node {
+	n := &node{kind: kInput, name: filepath.Base(in.Path), in: in, damaged: len(in.Problems) > 0}
+	used := map[*scan.PV]bool{}
+	if t := in.Partitions; t != nil {
+		tn := &node{kind: kPartTable, name: strings.ToUpper(t.Kind) + " partition table", table: t, in: in,
+			damaged: len(t.Problems) > 0, expanded: true}
+		for i := range t.Partitions {
+			p := &t.Partitions[i]
+			pn := &node{kind: kPartition, name: fmt.Sprintf("partition %d", p.Index), part: p, in: in, expanded: true}
+			for _, pv := range in.PVs {
+				if pv.Partition == p.Index && pv.Offset == p.Start && !used[pv] {
+					used[pv] = true
+					pn.children = append(pn.children, pvNode(pv))
+				}
+			}
+			tn.children = append(tn.children, pn)
+		}
+		n.children = append(n.children, tn)
+	}
+	for _, pv := range in.PVs {
+		if !used[pv] {
+			n.children = append(n.children, pvNode(pv))
+		}
+	}
+	return n
+}
+
+func pvNode(pv *scan.PV) *node {
+	n := &node{kind: kPV, name: "PV " + pv.UUID(), pv: pv, expanded: true, damaged: len(pv.Problems) > 0}
+	lb := pv.Label
+	n.children = append(n.children,
+		&node{kind: kLabel, name: "label_header", pv: pv, damaged: !lb.CRC.OK || lb.Weak},
+		&node{kind: kPVHeader, name: "pv_header", pv: pv})
+	for _, m := range pv.MDAs {
+		mn := &node{kind: kMDA, name: fmt.Sprintf("mda%d", m.Index), pv: pv, mda: m, damaged: m.Header == nil || len(m.Problems) > 0}
+		if m.Header != nil {
+			mn.children = append(mn.children, &node{kind: kMDAHeader, name: "mda_header", pv: pv, mda: m,
+				damaged: !m.Header.Checksum.OK || !m.Header.MagicOK})
+		}
+		for _, c := range []*scan.Copy{m.Committed, m.Precommitted} {
+			if c == nil {
+				continue
+			}
+			what := "committed"
+			if c.Slot == 1 {
+				what = "precommitted"
+			}
+			mn.children = append(mn.children, &node{kind: kCopy, name: what + " metadata", pv: pv, mda: m, cp: c,
+				damaged: !c.Usable()})
+		}
+		n.children = append(n.children, mn)
+	}
+	return n
+}
+
+func vgNode(v *vgView, showHidden bool) *node {
+	meta := v.vg.Meta
+	n := &node{kind: kVG, name: "VG " + meta.Name, vg: v, damaged: len(v.vg.Problems) > 0 || v.vg.Fallback != ""}
+	pvs := &node{kind: kVGPVs, name: "physical volumes", vg: v}
+	for _, p := range v.vg.PVs {
+		pvs.children = append(pvs.children, &node{kind: kVGPV, name: p.Meta.Label + " " + p.Meta.UUID, vg: v, vgpv: p,
+			damaged: p.Missing || p.Stale})
+	}
+	n.children = append(n.children, pvs)
+	for _, lv := range meta.LVs {
+		hidden := !meta.Shown(lv)
+		if hidden && !showHidden {
+			continue
+		}
+		ln := &node{kind: kLV, name: lv.Name, vg: v, lv: lv, hidden: hidden}
+		if v.asOf != nil && v.asOf.Removed[lv.Name] {
+			ln.removed = true
+		}
+		for i, s := range lv.Segments {
+			sn := &node{kind: kSegment, name: fmt.Sprintf("seg %d", i), vg: v, lv: lv, seg: i}
+			for j := range s.Areas {
+				sn.children = append(sn.children, &node{kind: kArea, name: areaName(s, j), vg: v, lv: lv, seg: i, area: j})
+			}
+			for j := range s.MetaAreas {
+				if s.MetaAreas[j].LV == "" {
+					continue
+				}
+				sn.children = append(sn.children, &node{kind: kArea, name: "meta " + areaName2(s.MetaAreas[j]), vg: v, lv: lv, seg: i, area: -1 - j})
+			}
+			ln.children = append(ln.children, sn)
+		}
+		n.children = append(n.children, ln)
+	}
+	n.expanded = true
+	return n
+}
+
+func areaName(s *model.Segment, j int) string { return areaName2(s.Areas[j]) }
+
+func areaName2(a model.Area) string {
+	if a.IsPV() {
+		return fmt.Sprintf("%s PE %d", a.PV, a.Start)
+	}
+	return fmt.Sprintf("LV %s LE %d", a.LV, a.Start)
+}
+
+// flatten lists the visible nodes in display order.
+func flatten(roots []*node) []*node {
+	var out []*node
+	var walk func(n *node)
+	walk = func(n *node) {
+		out = append(out, n)
+		if n.expanded {
+			for _, c := range n.children {
+				walk(c)
+			}
+		}
+	}
+	for _, r := range roots {
+		walk(r)
+	}
+	return out
+}
+
+// walkAll lists every node, collapsed ones included, in display order.
+func walkAll(roots []*node) []*node {
+	var out []*node
+	var walk func(n *node)
+	walk = func(n *node) {
+		out = append(out, n)
+		for _, c := range n.children {
+			walk(c)
+		}
+	}
+	for _, r := range roots {
+		walk(r)
+	}
+	return out
+}
+
+// key identifies a node across rebuilds of the tree (for keeping the
+// selection when hidden LVs are toggled or a generation is chosen).
+func (n *node) key() string {
+	var parts []string
+	for p := n; p != nil; p = p.parent {
+		parts = append(parts, fmt.Sprintf("%d:%s", p.kind, p.name))
+	}
+	return strings.Join(parts, "/")
+}
+
+// segment returns the node's segment, or nil.
+func (n *node) segment() *model.Segment {
+	if n.lv == nil || (n.kind != kSegment && n.kind != kArea) || n.seg < 0 || n.seg >= len(n.lv.Segments) {
+		return nil
+	}
+	return n.lv.Segments[n.seg]
+}
+
+// areaRef returns the area of a kArea node.
+func (n *node) areaRef() (model.Area, bool) {
+	s := n.segment()
+	if s == nil || n.kind != kArea {
+		return model.Area{}, false
+	}
+	if n.area >= 0 && n.area < len(s.Areas) {
+		return s.Areas[n.area], true
+	}
+	if j := -1 - n.area; j >= 0 && j < len(s.MetaAreas) {
+		return s.MetaAreas[j], true
+	}
+	return model.Area{}, false
+}

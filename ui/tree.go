@@ -1,0 +1,376 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/lvminspect/lvminspect/model"
+)
+
+// treePane is the device tree on the left.
+type treePane struct {
+	roots  []*node
+	rows   []*node // visible rows
+	cursor int
+	offset int
+	width  int
+	height int
+}
+
+// setRoots replaces the tree, keeping the selection on the item with the
+// same key where it still exists.
+func (t *treePane) setRoots(roots []*node) {
+	var keep string
+	if n := t.selected(); n != nil {
+		keep = n.key()
+	}
+	expanded := map[string]bool{}
+	for _, n := range walkAll(t.roots) {
+		if len(n.children) > 0 {
+			expanded[n.key()] = n.expanded
+		}
+	}
+	t.roots = roots
+	for _, n := range walkAll(roots) {
+		if e, ok := expanded[n.key()]; ok {
+			n.expanded = e
+		}
+	}
+	t.refresh()
+	if keep != "" {
+		t.selectKey(keep)
+	}
+}
+
+// refresh recomputes the visible rows after expanding or collapsing.
+func (t *treePane) refresh() {
+	t.rows = flatten(t.roots)
+	t.clamp()
+}
+
+func (t *treePane) clamp() {
+	if t.cursor >= len(t.rows) {
+		t.cursor = len(t.rows) - 1
+	}
+	if t.cursor < 0 {
+		t.cursor = 0
+	}
+	h := max(t.height, 1)
+	if t.cursor < t.offset {
+		t.offset = t.cursor
+	}
+	if t.cursor >= t.offset+h {
+		t.offset = t.cursor - h + 1
+	}
+	if t.offset > max(len(t.rows)-h, 0) {
+		t.offset = max(len(t.rows)-h, 0)
+	}
+	if t.offset < 0 {
+		t.offset = 0
+	}
+}
+
+func (t *treePane) selected() *node {
+	if t.cursor < 0 || t.cursor >= len(t.rows) {
+		return nil
+	}
+	return t.rows[t.cursor]
+}
+
+func (t *treePane) move(d int) {
+	t.cursor += d
+	t.clamp()
+}
+
+func (t *treePane) moveTo(i int) {
+	t.cursor = i
+	t.clamp()
+}
+
+// selectKey selects the node with key k, expanding its ancestors.
+func (t *treePane) selectKey(k string) bool {
+	for _, n := range walkAll(t.roots) {
+		if n.key() == k {
+			t.reveal(n)
+			return true
+		}
+	}
+	return false
+}
+
+// reveal expands the ancestors of n and selects it.
+func (t *treePane) reveal(n *node) {
+	for p := n.parent; p != nil; p = p.parent {
+		p.expanded = true
+	}
+	t.rows = flatten(t.roots)
+	for i, r := range t.rows {
+		if r == n {
+			t.cursor = i
+			// Put a revealed item in view with some context above it.
+			if i < t.offset || i >= t.offset+t.height {
+				t.offset = max(i-t.height/3, 0)
+			}
+		}
+	}
+	t.clamp()
+}
+
+// expand opens the selected node, or moves to its first child if open.
+func (t *treePane) expand() {
+	n := t.selected()
+	if n == nil || len(n.children) == 0 {
+		return
+	}
+	if !n.expanded {
+		n.expanded = true
+		t.refresh()
+		return
+	}
+	t.move(1)
+}
+
+// collapse closes the selected node, or moves to its parent.
+func (t *treePane) collapse() {
+	n := t.selected()
+	if n == nil {
+		return
+	}
+	if n.expanded && len(n.children) > 0 {
+		n.expanded = false
+		t.refresh()
+		return
+	}
+	if n.parent != nil {
+		t.reveal(n.parent)
+	}
+}
+
+func (t *treePane) toggle() {
+	n := t.selected()
+	if n == nil || len(n.children) == 0 {
+		return
+	}
+	n.expanded = !n.expanded
+	t.refresh()
+}
+
+// find selects the next node after the cursor (wrapping) whose name
+// contains q, case-insensitively, looking into collapsed items too.
+func (t *treePane) find(q string) bool {
+	q = strings.ToLower(strings.TrimSpace(q))
+	if q == "" {
+		return false
+	}
+	all := walkAll(t.roots)
+	start := 0
+	if cur := t.selected(); cur != nil {
+		for i, n := range all {
+			if n == cur {
+				start = i + 1
+			}
+		}
+	}
+	for k := 0; k < len(all); k++ {
+		n := all[(start+k)%len(all)]
+		if strings.Contains(strings.ToLower(n.name), q) {
+			t.reveal(n)
+			return true
+		}
+	}
+	return false
+}
+
+// view renders the visible rows, width columns each.
+func (t *treePane) view(st *Styles) string {
+	var b strings.Builder
+	end := min(t.offset+t.height, len(t.rows))
+	for i := t.offset; i < end; i++ {
+		if i > t.offset {
+			b.WriteByte('\n')
+		}
+		b.WriteString(t.row(st, t.rows[i], i == t.cursor))
+	}
+	for i := end - t.offset; i < t.height; i++ {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
+}
+
+func (t *treePane) row(st *Styles, n *node, sel bool) string {
+	cursor := "  "
+	if sel {
+		cursor = st.Tree.Cursor.Render("›") + " "
+	}
+	exp := "  "
+	if len(n.children) > 0 {
+		if n.expanded {
+			exp = "▾ "
+		} else {
+			exp = "▸ "
+		}
+	}
+	name, badge := rowText(n)
+	nameSt := st.Tree.Normal
+	switch {
+	case n.removed:
+		nameSt = st.Tree.Removed
+	case n.hidden:
+		nameSt = st.Tree.Hidden
+	}
+	if sel {
+		nameSt = nameSt.Inherit(st.Tree.Selected)
+	}
+	line := strings.Repeat("  ", n.depth) + st.Tree.Expander.Render(exp) + nameSt.Render(name)
+	if badge != "" {
+		line += " " + badgeStyle(st, n).Render(badge)
+	}
+	return ansi.Truncate(cursor+line, max(t.width, 1), "…")
+}
+
+func badgeStyle(st *Styles, n *node) lipgloss.Style {
+	switch {
+	case n.damaged || (n.kind == kVGPV && n.vgpv.Missing):
+		return st.Check.Bad
+	case n.removed:
+		return st.App.Travel
+	}
+	return st.Tree.Muted
+}
+
+// rowText is the text of a tree row: the name as shown and a badge with
+// sizes, checks and states. Both carry words or glyphs, never colour alone.
+func rowText(n *node) (string, string) {
+	mark := func(ok bool) string {
+		if ok {
+			return "✓"
+		}
+		return "✗"
+	}
+	switch n.kind {
+	case kInput:
+		return n.name, sizeText(n.in.Size) + damagedWord(n)
+	case kPartTable:
+		return n.name, damagedWord(n)
+	case kPartition:
+		p := n.part
+		return n.name, joinNonEmpty(" ", sizeText(p.Size), p.TypeName)
+	case kPV:
+		return "PV " + shortUUID(n.pv.UUID()), damagedWord(n)
+	case kLabel:
+		lb := n.pv.Label
+		s := fmt.Sprintf("sector %d crc %s", lb.Sector, mark(lb.CRC.OK))
+		if lb.Weak {
+			s += " WEAK"
+		}
+		return n.name, s
+	case kPVHeader:
+		return n.name, sizeText(int64(n.pv.Label.Header.DeviceSize))
+	case kMDA:
+		s := sizeText(int64(n.mda.Locn.Size))
+		if n.mda.Header == nil {
+			s += " ✗ unreadable"
+		} else if n.damaged {
+			s += " !"
+		}
+		return n.name, s
+	case kMDAHeader:
+		return n.name, "crc " + mark(n.mda.Header.Checksum.OK)
+	case kCopy:
+		c := n.cp
+		s := ""
+		if c.VG != nil {
+			s = fmt.Sprintf("seqno %d ", c.VG.Seqno)
+		}
+		if c.TextCopy != nil {
+			s += "crc " + mark(c.CRCOK)
+		} else {
+			s += "✗ unreadable"
+		}
+		if c.ParseErr != nil {
+			s += " ✗ parse"
+		}
+		return n.name, s
+	case kVG:
+		v := n.vg
+		s := fmt.Sprintf("seqno %d", v.vg.Meta.Seqno)
+		if v.travelling() {
+			s = fmt.Sprintf("AS OF seqno %d (now %d)", v.asOf.Seqno, v.current.Meta.Seqno)
+		}
+		return n.name, s + damagedWord(n)
+	case kVGPVs:
+		return n.name, fmt.Sprint(len(n.children))
+	case kVGPV:
+		p := n.vgpv
+		s := "present"
+		switch {
+		case p.Missing:
+			s = "MISSING"
+		case p.Stale:
+			s = "stale"
+		}
+		return p.Meta.Label + " " + shortUUID(p.Meta.UUID), s
+	case kLV:
+		lv := n.lv
+		name := lv.Name
+		if n.hidden {
+			name = "[" + name + "]"
+		}
+		s := sizeText(n.vg.vg.Meta.LVSize(lv)) + " " + lvTypes(lv)
+		if n.removed {
+			s = "REMOVED since · " + s
+		}
+		return name, s
+	case kSegment:
+		s := n.segment()
+		return fmt.Sprintf("seg %d", n.seg), fmt.Sprintf("%s LE %d+%d", segType(s), s.StartExtent, s.ExtentCount)
+	case kArea:
+		return n.name, ""
+	}
+	return n.name, ""
+}
+
+func damagedWord(n *node) string {
+	if n.damaged {
+		return " ! problems"
+	}
+	return ""
+}
+
+// shortUUID abbreviates a UUID for tree rows.
+func shortUUID(u string) string {
+	if len(u) > 13 {
+		return u[:11] + "…"
+	}
+	return u
+}
+
+// lvTypes lists the distinct segment types of an LV.
+func lvTypes(lv *model.LV) string {
+	var out []string
+	seen := map[string]bool{}
+	for _, s := range lv.Segments {
+		if t := segType(s); !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	if len(out) == 0 {
+		return "no segments"
+	}
+	return strings.Join(out, "+")
+}
+
+// segType names a segment's type as lvs does: LVM writes a linear segment
+// as "striped" with one stripe.
+func segType(s *model.Segment) string {
+	if s.Type == "striped" && s.StripeCount == 1 {
+		return "linear"
+	}
+	return s.Type
+}
