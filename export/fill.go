@@ -1,0 +1,117 @@
+package export
+
+import (
+	"context"
+	"io"
+	"sync"
+)
+
+// zeros is a shared read-only buffer of zeros.
+var zeros = sync.OnceValue(func() []byte { return make([]byte, 1<<20) })
+
+// fill reads the bytes of c from the source.
+func (p *pipeline) fill(ctx context.Context, c *chunk) error {
+	n := int64(len(c.buf))
+	runs, err := p.src.Runs(c.off, n)
+	if err != nil {
+		return err
+	}
+	if err := checkRuns(runs, c.off, n); err != nil {
+		return err
+	}
+	data := false
+	var miss []Range
+	for _, r := range runs {
+		switch r.Kind {
+		case RunData:
+			data = true
+		case RunMissing:
+			miss = append(miss, Range{Off: r.Off, Len: r.Len, Source: r.Source, Reason: r.Reason})
+		}
+	}
+	if len(miss) > 0 && !p.opt.AllowPartial {
+		return &MissingError{Ranges: miss}
+	}
+	for _, m := range miss {
+		p.missing = addRange(p.missing, m)
+	}
+	if !data {
+		c.zero = true
+		return nil
+	}
+	for _, r := range runs {
+		b := c.buf[r.Off-c.off : r.End()-c.off]
+		if r.Kind != RunData {
+			clear(b)
+			continue
+		}
+		if err := p.read(ctx, b, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// read reads data run r into b. On an error, without AllowPartial it
+// returns a *ReadError; with it, it reads the run again in retrySize
+// pieces and zeros (and records as missing) only the pieces that fail.
+func (p *pipeline) read(ctx context.Context, b []byte, r Run) error {
+	m, err := p.src.ReadAt(b, r.Off)
+	if m == len(b) {
+		p.bytesRead[r.Source] += int64(m)
+		return nil
+	}
+	if err == nil {
+		err = io.ErrUnexpectedEOF
+	}
+	if !p.opt.AllowPartial {
+		return &ReadError{Off: r.Off + int64(m), Len: r.Len - int64(m), Source: r.Source, Err: err}
+	}
+	for q := r.Off; q < r.End(); {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		e := min(r.End(), (q/retrySize+1)*retrySize)
+		piece := b[q-r.Off : e-r.Off]
+		m, err := p.src.ReadAt(piece, q)
+		p.bytesRead[r.Source] += int64(m)
+		if m < len(piece) {
+			if err == nil {
+				err = io.ErrUnexpectedEOF
+			}
+			clear(piece[m:])
+			p.missing = addRange(p.missing, Range{Off: q + int64(m), Len: e - q - int64(m), Source: r.Source, Reason: "read error: " + err.Error()})
+		}
+		q = e
+	}
+	return nil
+}
+
+// scanMissing lists the missing runs of src before anything is written.
+func scanMissing(ctx context.Context, src Source) error {
+	const window = 1 << 30
+	size := src.Size()
+	var miss []Range
+	for off := int64(0); off < size; off += window {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n := min(int64(window), size-off)
+		runs, err := src.Runs(off, n)
+		if err != nil {
+			return err
+		}
+		if err := checkRuns(runs, off, n); err != nil {
+			return err
+		}
+		for _, r := range runs {
+			if r.Kind == RunMissing {
+				miss = addRange(miss, Range{Off: r.Off, Len: r.Len, Source: r.Source, Reason: r.Reason})
+			}
+		}
+	}
+	if len(miss) > 0 {
+		return &MissingError{Ranges: miss}
+	}
+	return nil
+}

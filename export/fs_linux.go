@@ -1,0 +1,32 @@
+//go:build linux
+
+package export
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// renameNoReplace renames with RENAME_NOREPLACE. ok is false when the
+// file system does not support it, so that the caller falls back.
+func renameNoReplace(oldpath, newpath string) (ok bool, err error) {
+	err = unix.Renameat2(unix.AT_FDCWD, oldpath, unix.AT_FDCWD, newpath, unix.RENAME_NOREPLACE)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, unix.EEXIST):
+		return true, &os.LinkError{Op: "rename", Old: oldpath, New: newpath, Err: fs.ErrExist}
+	case errors.Is(err, unix.EINVAL), errors.Is(err, unix.ENOSYS), errors.Is(err, unix.ENOTSUP), errors.Is(err, unix.EPERM):
+		return false, nil
+	}
+	return true, &os.LinkError{Op: "rename", Old: oldpath, New: newpath, Err: err}
+}
+
+// isSyncUnsupported says whether a directory fsync error means the file
+// system cannot do it.
+func isSyncUnsupported(err error) bool {
+	return errors.Is(err, unix.EINVAL) || errors.Is(err, unix.ENOTSUP)
+}

@@ -1,0 +1,200 @@
+package export
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"sync"
+
+	"github.com/lvminspect/lvminspect/model"
+)
+
+// PVReader gives access to one PV's bytes.
+type PVReader struct {
+	// R reads the PV; offset 0 is the first byte of the PV.
+	R io.ReaderAt
+	// Size is the number of readable bytes of this PV in its input.
+	// Pieces beyond it are missing (a truncated image).
+	Size int64
+	// Name is the input path, for messages.
+	Name string
+	// File is optionally the underlying input file. Where the OS can say
+	// where its holes are (SEEK_DATA/SEEK_HOLE), holes become RunZero and
+	// are not read. Only lseek is used on it (it moves the file offset).
+	File *os.File
+	// FileOffset is where the PV starts inside File.
+	FileOffset int64
+}
+
+// PieceSource is a Source for LVs that map onto PVs as plain pieces
+// (linear and striped segments, see model.VG.MapRange).
+type PieceSource struct {
+	size   int64
+	pieces []model.Piece
+	pvs    map[string]PVReader
+
+	mu     sync.Mutex
+	extent map[string]*extentCache // by PV UUID, for PVs with a File
+}
+
+// NewPieceSource returns a Source for an LV of size bytes made of pieces.
+// pvs maps PV UUIDs (as in model.Piece.PVUUID) to readers; pieces on PVs
+// not in the map, or beyond a PV's Size, are RunMissing. Pieces are
+// sorted by LV offset; parts overlapping an earlier piece or lying beyond
+// size are ignored, and LV bytes no piece covers are RunMissing.
+func NewPieceSource(size int64, pieces []model.Piece, pvs map[string]PVReader) *PieceSource {
+	ps := append([]model.Piece(nil), pieces...)
+	sort.SliceStable(ps, func(i, j int) bool { return ps[i].LVOffset < ps[j].LVOffset })
+	clean := ps[:0]
+	var end int64
+	for _, p := range ps {
+		if p.LVOffset < end {
+			cut := end - p.LVOffset
+			p.LVOffset += cut
+			p.PVOffset += cut
+			p.Length -= cut
+		}
+		if p.LVOffset+p.Length > size {
+			p.Length = size - p.LVOffset
+		}
+		if p.Length <= 0 || p.LVOffset < 0 {
+			continue
+		}
+		clean = append(clean, p)
+		end = p.LVOffset + p.Length
+	}
+	s := &PieceSource{size: size, pieces: clean, pvs: pvs, extent: map[string]*extentCache{}}
+	for uuid, pv := range pvs {
+		if pv.File != nil {
+			s.extent[uuid] = &extentCache{f: pv.File}
+			adviseSequential(pv.File, pv.FileOffset, pv.Size)
+		}
+	}
+	return s
+}
+
+// Size is the LV size in bytes.
+func (s *PieceSource) Size() int64 { return s.size }
+
+// Pieces returns the pieces in LV order (for the provenance extent map).
+func (s *PieceSource) Pieces() []model.Piece { return append([]model.Piece(nil), s.pieces...) }
+
+// first returns the index of the first piece ending after off.
+func (s *PieceSource) first(off int64) int {
+	return sort.Search(len(s.pieces), func(i int) bool {
+		return s.pieces[i].LVOffset+s.pieces[i].Length > off
+	})
+}
+
+// Runs describes [off, off+n) as runs.
+func (s *PieceSource) Runs(off, n int64) ([]Run, error) {
+	if off < 0 || n < 0 || off > s.size || n > s.size-off {
+		return nil, fmt.Errorf("export: range [%d, %d) outside the LV (%d bytes)", off, off+n, s.size)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Run
+	pos, end := off, off+n
+	i := s.first(off)
+	for pos < end {
+		if i >= len(s.pieces) || s.pieces[i].LVOffset > pos {
+			gapEnd := end
+			if i < len(s.pieces) {
+				gapEnd = min(end, s.pieces[i].LVOffset)
+			}
+			out = appendRun(out, Run{Off: pos, Len: gapEnd - pos, Kind: RunMissing,
+				Reason: "no PV area maps these LV bytes"})
+			pos = gapEnd
+			continue
+		}
+		p := s.pieces[i]
+		pEnd := p.LVOffset + p.Length
+		segEnd := min(end, pEnd)
+		out = s.pieceRuns(out, p, pos, p.PVOffset+(pos-p.LVOffset), segEnd-pos)
+		pos = segEnd
+		if segEnd == pEnd {
+			i++
+		}
+	}
+	return out, nil
+}
+
+// pieceRuns appends the runs of l bytes at LV offset lv, PV offset pvOff,
+// of piece p.
+func (s *PieceSource) pieceRuns(out []Run, p model.Piece, lv, pvOff, l int64) []Run {
+	pv, ok := s.pvs[p.PVUUID]
+	if !ok {
+		return appendRun(out, Run{Off: lv, Len: l, Kind: RunMissing, Source: p.PVUUID,
+			Reason: fmt.Sprintf("PV %s is not available", p.PVUUID)})
+	}
+	avail := min(l, max(0, pv.Size-pvOff))
+	c := s.extent[p.PVUUID]
+	for q := int64(0); q < avail; {
+		kind, n := RunData, avail-q
+		if c != nil {
+			data, ext := c.lookup(pv.FileOffset + pvOff + q)
+			if !data {
+				kind = RunZero
+			}
+			n = min(n, ext-(pv.FileOffset+pvOff+q))
+		}
+		out = appendRun(out, Run{Off: lv + q, Len: n, Kind: kind, Source: p.PVUUID})
+		q += n
+	}
+	if avail < l {
+		out = appendRun(out, Run{Off: lv + avail, Len: l - avail, Kind: RunMissing, Source: p.PVUUID,
+			Reason: fmt.Sprintf("PV %s (%s) is truncated: its input ends at PV byte %d", p.PVUUID, pv.Name, pv.Size)})
+	}
+	return out
+}
+
+// appendRun appends r, merging it into the last run when they touch and
+// have the same kind, source and reason.
+func appendRun(out []Run, r Run) []Run {
+	if k := len(out); k > 0 {
+		last := &out[k-1]
+		if last.End() == r.Off && last.Kind == r.Kind && last.Source == r.Source && last.Reason == r.Reason {
+			last.Len += r.Len
+			return out
+		}
+	}
+	return append(out, r)
+}
+
+// ReadAt reads LV bytes from the PVs.
+func (s *PieceSource) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, fmt.Errorf("export: negative offset %d", off)
+	}
+	done := 0
+	i := s.first(off)
+	for done < len(p) {
+		pos := off + int64(done)
+		if pos >= s.size {
+			return done, io.EOF
+		}
+		if i >= len(s.pieces) || s.pieces[i].LVOffset > pos {
+			return done, fmt.Errorf("export: no PV area maps LV byte %d", pos)
+		}
+		pc := s.pieces[i]
+		n := int(min(int64(len(p)-done), pc.LVOffset+pc.Length-pos))
+		pv, ok := s.pvs[pc.PVUUID]
+		if !ok {
+			return done, fmt.Errorf("export: PV %s is not available for LV byte %d", pc.PVUUID, pos)
+		}
+		pvOff := pc.PVOffset + (pos - pc.LVOffset)
+		m, err := pv.R.ReadAt(p[done:done+n], pvOff)
+		done += m
+		if m == n {
+			err = nil
+		} else if err == nil {
+			err = io.ErrUnexpectedEOF
+		}
+		if err != nil {
+			return done, fmt.Errorf("PV %s (%s) byte %d: %w", pc.PVUUID, pv.Name, pvOff+int64(m), err)
+		}
+		i++
+	}
+	return done, nil
+}

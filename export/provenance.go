@@ -1,0 +1,183 @@
+package export
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/lvminspect/lvminspect/model"
+)
+
+// Provenance records where an image came from and how it was made. It is
+// written as JSON beside the image (see ProvenancePath). The caller fills
+// the volume group, LV, inputs and checksum status; FillResult copies
+// what Export measured.
+type Provenance struct {
+	Tool          string           `json:"tool"`
+	ToolVersion   string           `json:"tool_version"`
+	Inputs        []Input          `json:"inputs"`
+	VG            NameUUID         `json:"vg"`
+	LV            NameUUID         `json:"lv"`
+	Seqno         uint64           `json:"seqno"`
+	ExtentMap     []ExtentMapEntry `json:"extent_map"`
+	BytesRead     map[string]int64 `json:"bytes_read"` // by PV UUID
+	Checksums     []ChecksumStatus `json:"checksums"`
+	StartTime     time.Time        `json:"start_time"` // UTC, RFC 3339
+	EndTime       time.Time        `json:"end_time"`
+	Size          int64            `json:"size"`
+	SHA256        string           `json:"sha256"`
+	MD5           string           `json:"md5,omitempty"`
+	MissingRanges []MissingRange   `json:"missing_ranges"`
+	ReusedExtents []ReusedExtent   `json:"reused_extents"`
+}
+
+// Input is one input file or device.
+type Input struct {
+	Path string `json:"path"`
+	Size int64  `json:"size"`
+}
+
+// NameUUID names a VG or LV.
+type NameUUID struct {
+	Name string `json:"name"`
+	UUID string `json:"uuid"`
+}
+
+// ExtentMapEntry maps a range of LV bytes to a PV.
+type ExtentMapEntry struct {
+	LVOffset int64  `json:"lv_offset"`
+	Length   int64  `json:"length"`
+	PVUUID   string `json:"pv_uuid"`
+	PVPath   string `json:"pv_path"` // "" when the PV is missing
+	PVOffset int64  `json:"pv_offset"`
+}
+
+// ChecksumStatus is the checksum check of one on-disk structure used
+// (label, PV header, metadata area header, metadata text).
+type ChecksumStatus struct {
+	Structure string `json:"structure"`
+	OK        bool   `json:"ok"`
+	Stored    string `json:"stored"`
+	Computed  string `json:"computed"`
+}
+
+// MissingRange is a range of LV bytes exported as zeros.
+type MissingRange struct {
+	Start  int64  `json:"start"`
+	Length int64  `json:"length"`
+	Reason string `json:"reason"`
+}
+
+// ReusedExtent is a range of the LV's extents that a later metadata
+// generation gave to another LV.
+type ReusedExtent struct {
+	StartExtent uint64 `json:"start_extent"`
+	ExtentCount uint64 `json:"extent_count"`
+	ByLV        string `json:"by_lv"`
+	Seqno       uint64 `json:"seqno"`
+}
+
+// ProvenancePath is where the provenance of an image goes: the image
+// path with ".json" appended, or "" for stdout ("-").
+func ProvenancePath(image string) string {
+	if image == "-" || image == "" {
+		return ""
+	}
+	return image + ".json"
+}
+
+// ExtentMapFromPieces builds the extent map from mapping pieces;
+// pvPaths maps PV UUIDs to input paths.
+func ExtentMapFromPieces(pieces []model.Piece, pvPaths map[string]string) []ExtentMapEntry {
+	out := make([]ExtentMapEntry, 0, len(pieces))
+	for _, p := range pieces {
+		out = append(out, ExtentMapEntry{LVOffset: p.LVOffset, Length: p.Length, PVUUID: p.PVUUID, PVPath: pvPaths[p.PVUUID], PVOffset: p.PVOffset})
+	}
+	return out
+}
+
+// FillResult copies an export's size, checksums, times, byte counts and
+// missing ranges into p.
+func (p *Provenance) FillResult(r *Result) {
+	p.Size, p.SHA256, p.MD5 = r.Size, r.SHA256, r.MD5
+	p.StartTime, p.EndTime = r.Start, r.End
+	p.BytesRead = map[string]int64{}
+	for k, v := range r.BytesRead {
+		p.BytesRead[k] = v
+	}
+	p.MissingRanges = make([]MissingRange, 0, len(r.Missing))
+	for _, m := range r.Missing {
+		reason := m.Reason
+		if m.Source != "" {
+			reason = m.Source + ": " + reason
+		}
+		p.MissingRanges = append(p.MissingRanges, MissingRange{Start: m.Off, Length: m.Len, Reason: reason})
+	}
+}
+
+// MarshalJSON writes times in UTC, to the second or finer, and lists as
+// [] rather than null.
+func (p *Provenance) MarshalJSON() ([]byte, error) {
+	type plain Provenance
+	q := plain(*p)
+	q.StartTime, q.EndTime = q.StartTime.UTC(), q.EndTime.UTC()
+	if q.Inputs == nil {
+		q.Inputs = []Input{}
+	}
+	if q.ExtentMap == nil {
+		q.ExtentMap = []ExtentMapEntry{}
+	}
+	if q.BytesRead == nil {
+		q.BytesRead = map[string]int64{}
+	}
+	if q.Checksums == nil {
+		q.Checksums = []ChecksumStatus{}
+	}
+	if q.MissingRanges == nil {
+		q.MissingRanges = []MissingRange{}
+	}
+	if q.ReusedExtents == nil {
+		q.ReusedExtents = []ReusedExtent{}
+	}
+	return json.Marshal(q)
+}
+
+// WriteProvenance writes p as indented JSON to path, through a temporary
+// file in the same directory that is synced and renamed into place (an
+// older record at path is replaced).
+func WriteProvenance(path string, p *Provenance) error {
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return fmt.Errorf("export: encoding provenance: %w", err)
+	}
+	b = append(b, '\n')
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("export: writing provenance: %w", err)
+	}
+	tmp := f.Name()
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Chmod(0o644)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("export: writing provenance %s: %w", path, err)
+	}
+	if err := (OSFS{}).SyncDir(dir); err != nil {
+		return fmt.Errorf("export: syncing directory of %s: %w", path, err)
+	}
+	return nil
+}
