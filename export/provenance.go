@@ -45,8 +45,10 @@ type NameUUID struct {
 	UUID string `json:"uuid"`
 }
 
-// ExtentMapEntry maps a range of LV bytes to a PV.
+// ExtentMapEntry maps a range of LV bytes to a PV. For layered LVs (raid,
+// thin) SubLV names the linear/striped sub-LV whose bytes LVOffset counts.
 type ExtentMapEntry struct {
+	SubLV    string `json:"sub_lv,omitempty"`
 	LVOffset int64  `json:"lv_offset"`
 	Length   int64  `json:"length"`
 	PVUUID   string `json:"pv_uuid"`
