@@ -1,23 +1,504 @@
 package ui
 
-import tea "github.com/charmbracelet/bubbletea"
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
 
-// historyPane lists the metadata generations of one VG with a diff.
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/lvminspect/lvminspect/model"
+	"github.com/lvminspect/lvminspect/scan/history"
+)
+
+// histRow is one row of the history list: a generation, or a fragment of
+// a copy that was partly overwritten.
+type histRow struct {
+	gen  *history.Generation
+	frag *history.Copy
+}
+
+// historyPane lists the metadata generations of one VG, oldest first, with
+// the diff of the selected one against the previous or a chosen base.
 type historyPane struct {
-	vgName string
+	vgName string // the VG's current name
+	vgUUID string
+	gens   []*history.Generation
+	rows   []histRow
+	cursor int
+	offset int
+	base   int // row index of the chosen base, -1 for "the previous one"
 	width  int
 	height int
+
+	raw     []string // lines of the diff
+	diff    []string // the same, wrapped to the pane
+	diffTop int
+	diffFor [2]int // rows the diff was computed for
 }
 
-func (h *historyPane) setSize(w, ht int) { h.width, h.height = w, ht }
-func (h *historyPane) move(d int)        {}
-func (h *historyPane) click(row int)     {}
-func (h *historyPane) view(st *Styles) string {
-	return st.Muted.Render("history: not available yet")
+func (h *historyPane) setSize(w, ht int) {
+	h.width, h.height = w, ht
+	h.wrap()
+	h.clamp()
 }
 
-func (m *Model) histChanged()                      {}
-func (m *Model) updateHistoryKeys()                {}
-func (m *Model) historyKey(msg tea.KeyMsg) tea.Cmd { return nil }
-func (m *Model) openHistory(n *node)               { m.setStatus("history: not available yet", levelWarn) }
-func (m *Model) backToPresent(n *node)             {}
+// wrap fits the diff lines to the pane, continuation lines indented.
+func (h *historyPane) wrap() {
+	h.diff = h.diff[:0]
+	for _, l := range h.raw {
+		for i, p := range wrapText(l, max(h.width-4, 10)) {
+			if i > 0 {
+				p = "    " + p
+			}
+			h.diff = append(h.diff, p)
+		}
+	}
+}
+
+// listH is the height of the generation list; the diff gets the rest.
+func (h *historyPane) listH() int {
+	n := max(min(len(h.rows), (h.height-3)*2/5), 3)
+	return min(n, max(h.height-6, 1))
+}
+
+func (h *historyPane) diffH() int { return max(h.height-h.listH()-2, 1) }
+
+func (h *historyPane) clamp() {
+	h.cursor = max(min(h.cursor, len(h.rows)-1), 0)
+	lh := h.listH()
+	if h.cursor < h.offset {
+		h.offset = h.cursor
+	}
+	if h.cursor >= h.offset+lh {
+		h.offset = h.cursor - lh + 1
+	}
+	h.offset = max(min(h.offset, len(h.rows)-lh), 0)
+	h.diffTop = max(min(h.diffTop, len(h.diff)-h.diffH()), 0)
+}
+
+func (h *historyPane) move(d int) {
+	h.cursor += d
+	h.clamp()
+}
+
+func (h *historyPane) click(row int) {
+	// row 0 is the title line
+	if row >= 1 && row <= h.listH() {
+		h.cursor = h.offset + row - 1
+		h.clamp()
+	}
+}
+
+func (h *historyPane) selected() histRow {
+	if h.cursor < 0 || h.cursor >= len(h.rows) {
+		return histRow{}
+	}
+	return h.rows[h.cursor]
+}
+
+// baseRow is the row the selection is compared with: the chosen base, or
+// the previous parsed generation.
+func (h *historyPane) baseRow() int {
+	if h.base >= 0 {
+		return h.base
+	}
+	for i := h.cursor - 1; i >= 0; i-- {
+		if g := h.rows[i].gen; g != nil && g.VG != nil {
+			return i
+		}
+	}
+	return -1
+}
+
+// updateDiff recomputes the diff when the selection or base changed.
+func (h *historyPane) updateDiff() {
+	b := h.baseRow()
+	if h.diffFor == [2]int{h.cursor, b} && h.raw != nil {
+		return
+	}
+	h.diffFor = [2]int{h.cursor, b}
+	h.diffTop = 0
+	r := h.selected()
+	switch {
+	case r.frag != nil:
+		h.raw = fragmentLines(r.frag)
+	case r.gen == nil:
+		h.raw = []string{"no generation selected"}
+	case r.gen.VG == nil:
+		h.raw = []string{fmt.Sprintf("seqno %d does not parse: %v", r.gen.Seqno, r.gen.ParseErr)}
+	case b < 0:
+		h.raw = []string{fmt.Sprintf("seqno %d is the oldest generation found: nothing to compare it with", r.gen.Seqno),
+			"b on another generation compares against it"}
+	default:
+		d := history.Diff(h.rows[b].gen.VG, r.gen.VG)
+		var sb strings.Builder
+		if err := d.WriteText(&sb); err != nil {
+			sb.Reset()
+			sb.WriteString("✗ " + err.Error())
+		}
+		h.raw = strings.Split(strings.TrimRight(sb.String(), "\n"), "\n")
+	}
+	if g := r.gen; g != nil {
+		var where []string
+		for _, c := range g.Copies {
+			where = append(where, fmt.Sprintf("%s mda%d @%#x", filepath.Base(c.Path()), c.Area.Index, c.Offset))
+		}
+		found := "found at " + strings.Join(where, ", ")
+		if !g.Verified {
+			found += " (no slot checksum confirms it: ~)"
+		}
+		h.raw = append([]string{found}, h.raw...)
+	}
+	h.wrap()
+}
+
+func fragmentLines(c *history.Copy) []string {
+	f := c.Fragment
+	out := []string{fmt.Sprintf("fragment at %s mda%d %s, %d bytes survive", filepath.Base(c.Path()), c.Area.Index, offText(c.Offset), c.Size),
+		"why: " + f.Reason}
+	if c.HasSeqno {
+		out = append(out, fmt.Sprintf("seqno %d", c.Seqno))
+	}
+	if f.Description != "" {
+		out = append(out, fmt.Sprintf("description %q", f.Description))
+	}
+	if f.CreationTime != 0 {
+		out = append(out, "written "+timeText(f.CreationTime)+" by "+f.CreationHost)
+	}
+	if len(f.LVs) > 0 {
+		out = append(out, "LVs seen: "+strings.Join(f.LVs, ", "))
+	}
+	if f.Match != nil {
+		out = append(out, fmt.Sprintf("part of generation seqno %d", f.Match.Seqno))
+	}
+	return out
+}
+
+// genState is the word that says what a generation is.
+func genState(g *history.Generation) string {
+	switch {
+	case g.Current:
+		return "current"
+	case g.Committed:
+		return "committed"
+	case g.Precommitted:
+		return "precommitted"
+	}
+	return "stale"
+}
+
+// shortTime is "MM-DD hh:mm" in UTC.
+func shortTime(t int64) string {
+	if t == 0 {
+		return "-"
+	}
+	return timeText(t)[5:16]
+}
+
+func whereText(cs []*history.Copy) string {
+	if len(cs) == 0 {
+		return "-"
+	}
+	c := cs[0]
+	s := fmt.Sprintf("%s mda%d @%#x", filepath.Base(c.Path()), c.Area.Index, c.Offset)
+	if len(cs) > 1 {
+		s += fmt.Sprintf(" +%d", len(cs)-1)
+	}
+	return s
+}
+
+func (h *historyPane) view(st *Styles, travel *vgView) string {
+	var out []string
+	nf := 0
+	for _, r := range h.rows {
+		if r.frag != nil {
+			nf++
+		}
+	}
+	title := fmt.Sprintf("VG %s: %d generations", h.vgName, len(h.rows)-nf)
+	if nf > 0 {
+		title += fmt.Sprintf(", %d fragments", nf)
+	}
+	out = append(out, ansi.Truncate(st.Pane.Title.Render(title), h.width, "…"))
+	lh := h.listH()
+	for i := h.offset; i < h.offset+lh; i++ {
+		if i >= len(h.rows) {
+			out = append(out, "")
+			continue
+		}
+		out = append(out, h.rowLine(st, i, travel))
+	}
+	b := h.baseRow()
+	sep := "diff"
+	if r := h.selected(); r.gen != nil && b >= 0 {
+		sep = fmt.Sprintf("diff seqno %d → %d", h.rows[b].gen.Seqno, r.gen.Seqno)
+		if h.base >= 0 {
+			sep += " (chosen base; b again: previous)"
+		}
+	}
+	if len(h.diff) > h.diffH() {
+		sep += fmt.Sprintf(" · lines %d–%d of %d (J/K)", h.diffTop+1, min(h.diffTop+h.diffH(), len(h.diff)), len(h.diff))
+	}
+	out = append(out, ansi.Truncate(st.Diff.Hunk.Render("── "+sep+" "+strings.Repeat("─", h.width)), h.width, ""))
+	for i := h.diffTop; i < h.diffTop+h.diffH(); i++ {
+		if i >= len(h.diff) {
+			out = append(out, "")
+			continue
+		}
+		out = append(out, ansi.Truncate(diffLine(st, h.diff[i]), h.width, "…"))
+	}
+	return strings.Join(out, "\n")
+}
+
+func (h *historyPane) rowLine(st *Styles, i int, travel *vgView) string {
+	r := h.rows[i]
+	cur := "  "
+	if i == h.cursor {
+		cur = st.Tree.Cursor.Render("›") + " "
+	}
+	mark := " "
+	switch {
+	case i == h.base:
+		mark = "B"
+	case r.gen != nil && travel != nil && travel.asOf != nil && travel.asOf.Seqno == r.gen.Seqno:
+		mark = "⏪"
+	}
+	var line string
+	if r.frag != nil {
+		c := r.frag
+		seq := "?"
+		if c.HasSeqno {
+			seq = fmt.Sprint(c.Seqno)
+		}
+		if h.width >= 100 {
+			line = fmt.Sprintf("%6s  %-19s  %-12s   %-28s  %s", seq, "-", "fragment", ansi.Truncate(whereText([]*history.Copy{c}), 28, "…"), c.Fragment.Reason)
+		} else {
+			line = fmt.Sprintf("%5s %-9s   %-11s  %s", seq, "fragment", "", c.Fragment.Reason)
+		}
+		line = st.Muted.Render(line)
+	} else {
+		g := r.gen
+		state := genState(g)
+		chk := "✓"
+		switch {
+		case g.VG == nil:
+			chk = "✗"
+		case !g.Verified:
+			chk = "~"
+		}
+		desc := strings.TrimPrefix(g.Description, "Write from ")
+		if h.width >= 100 {
+			line = fmt.Sprintf("%6d  %-19s  %-12s %s %-28s  %s", g.Seqno, timeText(g.CreationTime), state, chk, ansi.Truncate(whereText(g.Copies), 28, "…"), desc)
+		} else {
+			line = fmt.Sprintf("%5d %-9s %s %s  %s", g.Seqno, state, chk, shortTime(g.CreationTime), desc)
+		}
+		if g.Current {
+			line = st.Bold.Render(line)
+		}
+	}
+	s := cur + mark + line
+	if i == h.cursor {
+		s = st.Tree.Selected.Render(ansi.Strip(s))
+		s = st.Tree.Cursor.Render("›") + ansi.Cut(s, 1, h.width+10)
+	}
+	return ansi.Truncate(s, h.width, "…")
+}
+
+// loadHistory runs the history scan once per result.
+func (m *Model) loadHistory() *history.History {
+	if m.history == nil {
+		m.history = history.Scan(m.res, history.Options{})
+	}
+	return m.history
+}
+
+// openHistory shows the history of the VG of n.
+func (m *Model) openHistory(n *node) {
+	if n == nil || n.vg == nil {
+		m.setStatus("✗ select a VG or something in it to see its history", levelErr)
+		return
+	}
+	v := n.vg
+	h := m.loadHistory()
+	uuid := v.current.Meta.UUID
+	gens := h.VG(uuid)
+	if len(gens) == 0 {
+		m.setStatus("✗ no metadata generation of VG "+v.current.Meta.Name+" was found in the metadata areas", levelErr)
+		return
+	}
+	hp := &historyPane{vgName: v.current.Meta.Name, vgUUID: uuid, gens: gens, base: -1}
+	for _, g := range gens {
+		hp.rows = append(hp.rows, histRow{gen: g})
+	}
+	key := model.BareUUID(uuid)
+	for _, c := range h.Fragments() {
+		if c.Fragment.Match == nil && c.Area.OwnerUUID == key {
+			hp.rows = append(hp.rows, histRow{frag: c})
+		}
+	}
+	// Select the generation the tree shows.
+	want := v.vg.Meta.Seqno
+	for i, r := range hp.rows {
+		if r.gen != nil && r.gen.Seqno == want {
+			hp.cursor = i
+		}
+	}
+	m.hist = hp
+	m.layout()
+	hp.clamp()
+	hp.updateDiff()
+	m.right = viewHistory
+	m.focus = focusRight
+}
+
+func (m *Model) histChanged() {
+	if m.hist != nil {
+		m.hist.updateDiff()
+	}
+}
+
+// viewOf returns the tree's view of the history pane's VG.
+func (m *Model) viewOf(uuid string) *vgView {
+	for _, v := range m.views {
+		if model.BareUUID(v.current.Meta.UUID) == model.BareUUID(uuid) {
+			return v
+		}
+	}
+	return nil
+}
+
+func (m *Model) updateHistoryKeys() {
+	k := m.keys.History
+	setAll(k, true)
+	r := m.hist.selected()
+	parsed := r.gen != nil && r.gen.VG != nil
+	k.Base.SetEnabled(parsed)
+	k.Travel.SetEnabled(parsed)
+	k.Text.SetEnabled(parsed)
+	v := m.viewOf(m.hist.vgUUID)
+	k.Present.SetEnabled(v != nil && v.travelling())
+	long := len(m.hist.diff) > m.hist.diffH()
+	k.DiffDown.SetEnabled(long)
+	k.DiffUp.SetEnabled(long)
+}
+
+func (m *Model) historyKey(msg tea.KeyMsg) tea.Cmd {
+	k := m.keys.History
+	h := m.hist
+	if moveKeys(msg, &k.MoveKeys, h.listH(), h.move, func() { h.cursor = 0; h.clamp() }, func() { h.cursor = len(h.rows) - 1; h.clamp() }) {
+		h.updateDiff()
+		return nil
+	}
+	switch {
+	case key.Matches(msg, k.Base):
+		if h.base == h.cursor {
+			h.base = -1
+		} else {
+			h.base = h.cursor
+		}
+		h.updateDiff()
+	case key.Matches(msg, k.DiffDown):
+		h.diffTop += max(h.diffH()/2, 1)
+		h.clamp()
+	case key.Matches(msg, k.DiffUp):
+		h.diffTop -= max(h.diffH()/2, 1)
+		h.clamp()
+	case key.Matches(msg, k.Travel):
+		m.travel(h.selected().gen)
+	case key.Matches(msg, k.Present):
+		if v := m.viewOf(h.vgUUID); v != nil {
+			m.present(v)
+		}
+	case key.Matches(msg, k.Text):
+		m.generationText(h.selected().gen)
+	case key.Matches(msg, k.Back):
+		m.back()
+	}
+	return nil
+}
+
+// travel makes generation g the tree's view of its VG: the VG as it was,
+// marked as such, with the LVs the current metadata no longer has marked
+// and the extents later generations gave to other LVs listed.
+func (m *Model) travel(g *history.Generation) {
+	v := m.viewOf(m.hist.vgUUID)
+	if g == nil || v == nil {
+		return
+	}
+	if g.Current {
+		m.present(v)
+		return
+	}
+	vg, err := m.loadHistory().Open(m.res, m.hist.vgUUID, g.Seqno)
+	if err != nil {
+		m.setStatus("✗ "+err.Error(), levelErr)
+		return
+	}
+	info := &genInfo{Seqno: g.Seqno, Created: g.CreationTime, Desc: g.Description, Removed: map[string]bool{}, Reused: map[string]string{}}
+	now := map[string]bool{}
+	for _, lv := range v.current.Meta.LVs {
+		now[model.BareUUID(lv.UUID)] = true
+	}
+	for _, lv := range vg.Meta.LVs {
+		if now[model.BareUUID(lv.UUID)] {
+			continue
+		}
+		info.Removed[lv.Name] = true
+		var parts []string
+		for _, r := range history.ReusedExtents(m.hist.gens, m.hist.vgUUID, g.Seqno, lv.Name) {
+			parts = append(parts, fmt.Sprintf("LE %d–%d to %s at seqno %d", r.StartExtent, r.StartExtent+r.ExtentCount-1, r.ByLV, r.Seqno))
+		}
+		if len(parts) > 0 {
+			info.Reused[lv.Name] = strings.Join(parts, "; ")
+		} else {
+			info.Reused[lv.Name] = "none: no later generation found gave its extents to another LV"
+		}
+	}
+	v.vg, v.asOf = vg, info
+	m.rebuild()
+	msg := fmt.Sprintf("⏪ the tree now shows VG %s as of seqno %d (%s)", v.current.Meta.Name, g.Seqno, timeText(g.CreationTime))
+	if n := len(info.Removed); n > 0 {
+		msg += fmt.Sprintf("; %d LV(s) no longer exist: marked REMOVED", n)
+	}
+	m.setStatus(msg+" · exports use this generation · c: back", levelWarn)
+}
+
+// present returns a VG's view to the current metadata.
+func (m *Model) present(v *vgView) {
+	if !v.travelling() {
+		return
+	}
+	v.vg, v.asOf = v.current, nil
+	m.rebuild()
+	m.setStatus("back to the current metadata of VG "+v.current.Meta.Name, levelInfo)
+}
+
+// backToPresent is c in the tree.
+func (m *Model) backToPresent(n *node) {
+	if n != nil && n.vg != nil {
+		m.present(n.vg)
+	}
+}
+
+// generationText shows the text of a generation; esc returns here.
+func (m *Model) generationText(g *history.Generation) {
+	if g == nil {
+		return
+	}
+	vg, err := m.loadHistory().Open(m.res, m.hist.vgUUID, g.Seqno)
+	if err != nil {
+		m.setStatus("✗ "+err.Error(), levelErr)
+		return
+	}
+	if vg.Source == nil || vg.Source.TextCopy == nil || len(vg.Source.Text) == 0 {
+		m.setStatus(fmt.Sprintf("✗ the text of seqno %d was not kept in memory (history text budget); its locations: %s", g.Seqno, whereText(g.Copies)), levelErr)
+		return
+	}
+	m.text.setText(fmt.Sprintf("%s seqno %d (%s) · %s", g.VGName, g.Seqno, genState(g), whereText(g.Copies)), string(vg.Source.Text), false)
+	m.histText = true
+	m.right = viewText
+	m.focus = focusRight
+}

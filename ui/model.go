@@ -22,6 +22,7 @@ import (
 
 	"github.com/lvminspect/lvminspect/export"
 	"github.com/lvminspect/lvminspect/scan"
+	"github.com/lvminspect/lvminspect/scan/history"
 )
 
 // Config says what the inspector opens.
@@ -114,6 +115,7 @@ type Model struct {
 
 	res      *scan.Result
 	views    []*vgView
+	history  *history.History // scanned when the history is first opened
 	hist     *historyPane
 	histText bool // the text pane was opened from the history view
 	show     struct{ hidden bool }
@@ -190,6 +192,7 @@ func safeScan(ins []*scan.Input, opt scan.Options) (res *scan.Result) {
 // setResult shows a scan result.
 func (m *Model) setResult(res *scan.Result, dur time.Duration) {
 	m.res, m.scanTime = res, dur
+	m.history, m.hist = nil, nil
 	m.views = nil
 	for _, vg := range res.VGs {
 		m.views = append(m.views, &vgView{vg: vg, current: vg})

@@ -278,7 +278,7 @@ func (m *Model) textKey(msg tea.KeyMsg) tea.Cmd {
 
 // back returns the right pane to the details and the focus to the tree.
 func (m *Model) back() {
-	if m.right == viewText && m.hist != nil && m.text.diff == false && m.histText {
+	if m.right == viewText && m.hist != nil && m.histText {
 		m.histText = false
 		m.right = viewHistory
 		return

@@ -95,7 +95,7 @@ func (m *Model) rightView() string {
 		return m.text.view(m.st)
 	case viewHistory:
 		if m.hist != nil {
-			return m.hist.view(m.st)
+			return m.hist.view(m.st, m.viewOf(m.hist.vgUUID))
 		}
 	}
 	return m.details.view()
