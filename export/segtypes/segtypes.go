@@ -7,4 +7,6 @@ package segtypes
 
 // Each segment-type package registers its opener with volume.Register in
 // its init function; list them here.
-import ()
+import (
+	_ "github.com/lvminspect/lvminspect/export/thin"
+)
