@@ -56,3 +56,13 @@ func adviseSequential(f *os.File, off, n int64) {
 	}
 	_ = rc.Control(func(fd uintptr) { _ = unix.Fadvise(int(fd), off, n, unix.FADV_SEQUENTIAL) })
 }
+
+// adviseWillNeed starts asynchronous readahead of [off, off+n) of f.
+// Errors are ignored: it is a hint.
+func adviseWillNeed(f *os.File, off, n int64) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return
+	}
+	_ = rc.Control(func(fd uintptr) { _ = unix.Fadvise(int(fd), off, n, unix.FADV_WILLNEED) })
+}

@@ -12,3 +12,6 @@ func probeExtent(f *os.File, off int64) (data bool, end int64, ok bool) {
 
 // adviseSequential does nothing where posix_fadvise is not used.
 func adviseSequential(f *os.File, off, n int64) {}
+
+// adviseWillNeed does nothing where posix_fadvise is not used.
+func adviseWillNeed(f *os.File, off, n int64) {}

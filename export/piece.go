@@ -27,6 +27,10 @@ type PVReader struct {
 	FileOffset int64
 }
 
+// prefetchSize is how far ahead of a read PieceSource asks the kernel to
+// read a PV input file.
+const prefetchSize = 16 << 20
+
 // PieceSource is a Source for LVs that map onto PVs as plain pieces
 // (linear and striped segments, see model.VG.MapRange).
 type PieceSource struct {
@@ -185,6 +189,12 @@ func (s *PieceSource) ReadAt(p []byte, off int64) (int, error) {
 		}
 		pvOff := pc.PVOffset + (pos - pc.LVOffset)
 		m, err := pv.R.ReadAt(p[done:done+n], pvOff)
+		if next := pvOff + int64(m); pv.File != nil && m == n && next < pv.Size {
+			// Sequential reads: have the kernel fetch what follows
+			// while the caller processes this, for a deeper queue than
+			// one synchronous read at a time.
+			adviseWillNeed(pv.File, pv.FileOffset+next, min(prefetchSize, pv.Size-next))
+		}
 		done += m
 		if m == n {
 			err = nil

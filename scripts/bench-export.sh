@@ -14,7 +14,8 @@
 # missing, and builds bin/lvminspect if it is not there.
 #
 # Environment: LV_MIB (size of each LV, default 2048), BENCH_DIR (where the
-# work directory goes, default $TMPDIR or /tmp), LVMINSPECT (binary path).
+# work directory goes, default $TMPDIR or /tmp), LVMINSPECT (binary path),
+# KEEP=1 (keep the work directory with the image, for a closer look).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -52,7 +53,11 @@ cleanup() {
 		losetup -d "$LOOP" || log "could not detach $LOOP"
 		LOOP=""
 	fi
-	rm -rf "$WORK"
+	if [[ -n ${KEEP:-} ]]; then
+		log "kept $WORK"
+	else
+		rm -rf "$WORK"
+	fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -80,8 +85,8 @@ backup { backup = 0 archive = 0 }
 CONF
 export LVM_SYSTEM_DIR=$WORK/lvm LVM_SUPPRESS_FD_WARNINGS=1
 
-pvcreate -q -y "$LOOP" >/dev/null
-vgcreate -q "$VG" "$LOOP" >/dev/null
+pvcreate -y "$LOOP" >"$WORK/lvm.log" 2>&1 || { cat "$WORK/lvm.log" >&2; die "pvcreate failed"; }
+vgcreate "$VG" "$LOOP" >"$WORK/lvm.log" 2>&1 || { cat "$WORK/lvm.log" >&2; die "vgcreate failed"; }
 for lv in dense sparse; do
 	# -an -Zn: create without activating or zeroing (no device-mapper).
 	lvcreate --driverloaded n -an -Zn -y -L "${LV_MIB}m" -n "$lv" "$VG" >"$WORK/lvcreate.log" 2>&1 ||
