@@ -56,7 +56,7 @@ type Progress struct {
 
 // Result describes a finished export.
 type Result struct {
-	Path      string           // output path as given ("-" for stdout)
+	Path      string           // output path, cleaned ("-" for stdout)
 	Size      int64            // bytes exported (the LV size)
 	SHA256    string           // lowercase hex
 	MD5       string           // lowercase hex, "" unless Options.MD5
