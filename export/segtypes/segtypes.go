@@ -8,5 +8,6 @@ package segtypes
 // Each segment-type package registers its opener with volume.Register in
 // its init function; list them here.
 import (
+	_ "github.com/lvminspect/lvminspect/export/raid"
 	_ "github.com/lvminspect/lvminspect/export/thin"
 )
