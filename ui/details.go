@@ -313,8 +313,8 @@ func vgDetails(d *detailsBuilder, v *vgView) {
 		d.kv("tags", listText(m.Tags))
 	}
 	var shown, hidden int
-	for _, lv := range m.LVs {
-		if m.Shown(lv) {
+	for _, s := range v.shown() {
+		if s {
 			shown++
 		} else {
 			hidden++

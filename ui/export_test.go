@@ -14,6 +14,7 @@ import (
 
 	"github.com/lvminspect/lvminspect/export"
 	"github.com/lvminspect/lvminspect/internal/fixture"
+	"github.com/lvminspect/lvminspect/scan"
 )
 
 // chocolateSHA reads the manifest's sha256 of banana/chocolate.
@@ -217,10 +218,16 @@ func TestExportRefusedSaysWhy(t *testing.T) {
 	if !strings.Contains(plain(m.View()), "cannot export") {
 		t.Errorf("reason not on screen:\n%s", m.View())
 	}
-	// A segment type that is not exportable on its own.
-	m = fixtureModel(t, "thin", false, 80, 24)
-	press(t, m, "g", "/pool", "enter", "e")
-	if m.mode != modeBrowse || !strings.Contains(m.status, "thin pool") {
-		t.Errorf("thin pool: mode %d status %q", m.mode, m.status)
+	// A segment type lvminspect does not know.
+	pv := uuidN('p', 3)
+	ti := testImage{mdaSize: 1 << 20, peStart: 2 << 20, pvUUID: pv}
+	ti.size = ti.peStart + 16*4096
+	text := strings.Replace(vgText("odd", 1, pv, 16, ti.peStart, []string{"weird"}, ""), `type = "striped"`, `type = "frobnicate"`, 1)
+	img := ti.build(t, []string{text})
+	m = New(Config{Result: scan.Scan([]*scan.Input{scan.NewInput("odd.img", bytesReaderAt(img), int64(len(img)))}, scan.Options{})})
+	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
+	press(t, m, "g", "/weird", "enter", "e")
+	if m.mode != modeBrowse || !strings.Contains(m.status, "cannot export odd/weird") || !strings.Contains(m.status, "frobnicate") {
+		t.Errorf("unknown segment type: mode %d status %q", m.mode, m.status)
 	}
 }

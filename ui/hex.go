@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"github.com/charmbracelet/lipgloss"
 	"io"
 	"sort"
 	"strconv"
@@ -255,6 +256,44 @@ func (h *hexPane) view(st *Styles) string {
 	return strings.Join(lines, "\n")
 }
 
+// hexCell is one byte of a row as drawn.
+type hexCell struct {
+	txt, ch string
+	style   int // index into hexStyles
+	cur     bool
+}
+
+// Cell styles, grouped so that a row is rendered in a few runs.
+const (
+	hsByte = iota
+	hsZero
+	hsMissing
+	hsBad
+	hsField1
+	hsField2
+	hsNone
+)
+
+func hexStyle(st *Styles, id int, cur bool) lipgloss.Style {
+	s := st.Hex.Byte
+	switch id {
+	case hsZero:
+		s = st.Hex.Zero
+	case hsMissing:
+		s = st.Hex.Missing
+	case hsBad:
+		s = st.Hex.Bad
+	case hsField1:
+		s = st.Hex.Field1
+	case hsField2:
+		s = st.Hex.Field2
+	}
+	if cur {
+		s = s.Inherit(st.Hex.Current)
+	}
+	return s
+}
+
 // renderHexRows draws the rows in view. Field bytes alternate two styles;
 // the current field is also bracketed, so that it shows without colour.
 func renderHexRows(h *hexPane, st *Styles) []string {
@@ -262,6 +301,7 @@ func renderHexRows(h *hexPane, st *Styles) []string {
 	offW := h.offWidth()
 	fs := h.src.fields
 	notes := h.notes(st, offW+2+bpr*3+1+bpr+2)
+	cells := make([]hexCell, bpr)
 	var out []string
 	for r := 0; r < h.rows(); r++ {
 		rowOff := h.top + int64(r*bpr)
@@ -269,70 +309,80 @@ func renderHexRows(h *hexPane, st *Styles) []string {
 			out = append(out, "")
 			continue
 		}
-		var b strings.Builder
-		b.WriteString(st.Hex.Offset.Render(fmt.Sprintf("%0*x", offW, rowOff)))
-		b.WriteString(" ")
-		var asc strings.Builder
-		prevCur := false
-		for i := 0; i < bpr; i++ {
+		for i := range cells {
 			off := rowOff + int64(i)
 			v, in, miss := h.byteAt(off)
 			fi := -1
 			if in {
 				fi = fieldAt(fs, off)
 			}
-			cur := fi >= 0 && fi == h.field
-			sep := " "
-			switch {
-			case cur && !prevCur:
-				sep = "["
-			case !cur && prevCur:
-				sep = "]"
-			}
-			b.WriteString(sep)
-			prevCur = cur
-			var cell, ch string
+			c := hexCell{cur: fi >= 0 && fi == h.field, style: hsByte}
 			switch {
 			case !in:
-				cell, ch = "  ", " "
+				c.txt, c.ch, c.style = "  ", " ", hsNone
 			case miss:
-				cell, ch = "??", "?"
+				c.txt, c.ch, c.style = "??", "?", hsMissing
 			default:
-				cell = fmt.Sprintf("%02x", v)
-				ch = "."
+				c.txt = hexByte(v)
+				c.ch = "."
 				if v >= 0x20 && v < 0x7f {
-					ch = string(rune(v))
+					c.ch = string(rune(v))
+				}
+				switch {
+				case fi >= 0 && fs[fi].Check != nil && !fs[fi].Check.OK:
+					c.style = hsBad
+				case fi >= 0 && fi%2 == 0:
+					c.style = hsField1
+				case fi >= 0:
+					c.style = hsField2
+				case v == 0:
+					c.style = hsZero
 				}
 			}
-			s := st.Hex.Byte
-			switch {
-			case miss:
-				s = st.Hex.Missing
-			case fi >= 0 && fs[fi].Check != nil && !fs[fi].Check.OK:
-				s = st.Hex.Bad
-			case fi >= 0 && fi%2 == 0:
-				s = st.Hex.Field1
-			case fi >= 0:
-				s = st.Hex.Field2
-			case v == 0:
-				s = st.Hex.Zero
+			cells[i] = c
+		}
+		var b strings.Builder
+		b.WriteString(st.Hex.Offset.Render(fmt.Sprintf("%0*x", offW, rowOff)))
+		b.WriteString(" ")
+		prevCur := false
+		for i := 0; i < bpr; {
+			switch c := cells[i]; {
+			case c.cur && !prevCur:
+				b.WriteString("[")
+			case !c.cur && prevCur:
+				b.WriteString("]")
+			default:
+				b.WriteString(" ")
 			}
-			if cur {
-				s = s.Inherit(st.Hex.Current)
+			j := i
+			group := cells[i].txt
+			for j+1 < bpr && cells[j+1].style == cells[i].style && cells[j+1].cur == cells[i].cur {
+				j++
+				group += " " + cells[j].txt
 			}
-			b.WriteString(s.Render(cell))
-			as := st.Hex.Ascii
-			if cur {
-				as = st.Hex.Current
-			}
-			asc.WriteString(as.Render(ch))
+			b.WriteString(hexStyle(st, cells[i].style, cells[i].cur).Render(group))
+			prevCur = cells[j].cur
+			i = j + 1
 		}
 		if prevCur {
 			b.WriteString("]")
 		} else {
 			b.WriteString(" ")
 		}
-		b.WriteString(asc.String())
+		for i := 0; i < bpr; {
+			j := i
+			group := cells[i].ch
+			for j+1 < bpr && cells[j+1].cur == cells[i].cur {
+				j++
+				group += cells[j].ch
+			}
+			as := st.Hex.Ascii
+			if cells[i].cur {
+				as = st.Hex.Current
+			}
+			b.WriteString(as.Render(group))
+			i = j + 1
+		}
 		line := b.String()
 		if r < len(notes) {
 			line += "  " + notes[r]
@@ -341,6 +391,10 @@ func renderHexRows(h *hexPane, st *Styles) []string {
 	}
 	return out
 }
+
+const hexDigits = "0123456789abcdef"
+
+func hexByte(v byte) string { return string([]byte{hexDigits[v>>4], hexDigits[v&15]}) }
 
 // notes lists the fields in view beside the rows, one a line, when the
 // pane is wide enough (used columns: the hex and ASCII part); the current

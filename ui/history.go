@@ -36,7 +36,8 @@ type historyPane struct {
 	raw     []string // lines of the diff
 	diff    []string // the same, wrapped to the pane
 	diffTop int
-	diffFor [2]int // rows the diff was computed for
+	diffFor [2]int              // rows the diff was computed for
+	cache   map[[2]int][]string // diffs already computed, by rows
 }
 
 func (h *historyPane) setSize(w, ht int) {
@@ -121,6 +122,17 @@ func (h *historyPane) updateDiff() {
 	}
 	h.diffFor = [2]int{h.cursor, b}
 	h.diffTop = 0
+	if c, ok := h.cache[h.diffFor]; ok {
+		h.raw = c
+		h.wrap()
+		return
+	}
+	defer func() {
+		if h.cache == nil || len(h.cache) > 256 {
+			h.cache = map[[2]int][]string{}
+		}
+		h.cache[h.diffFor] = h.raw
+	}()
 	r := h.selected()
 	switch {
 	case r.frag != nil:

@@ -76,14 +76,7 @@ func (m *Model) updateTreeKeys() {
 	n := m.selected()
 	t.Search.SetEnabled(true)
 	t.Next.SetEnabled(m.lastSearch != "")
-	hiddenAny := false
-	for _, v := range m.views {
-		for _, lv := range v.vg.Meta.LVs {
-			if !v.vg.Meta.Shown(lv) {
-				hiddenAny = true
-			}
-		}
-	}
+	hiddenAny := m.hiddenLVs > 0
 	t.Hidden.SetEnabled(hiddenAny)
 	if hiddenAny && m.show.hidden {
 		t.Hidden.SetHelp("a", "hide hidden LVs")

@@ -29,6 +29,9 @@ import (
 type Config struct {
 	// Inputs are scanned when the program starts (Init).
 	Inputs []*scan.Input
+	// Open, when set and Inputs is nil, opens the inputs in Init, after
+	// the first frame is drawn (the demo disk is unpacked this way).
+	Open func() ([]*scan.Input, error)
 	// Result, when set, is shown as is instead of scanning Inputs.
 	Result *scan.Result
 	// ScanOptions tune the scan of Inputs.
@@ -119,6 +122,9 @@ type Model struct {
 	hist     *historyPane
 	histText bool // the text pane was opened from the history view
 	show     struct{ hidden bool }
+	// shownLVs and hiddenLVs count the LVs of the views (computed by
+	// rebuild: model.VG.Shown is quadratic in the number of LVs).
+	shownLVs, hiddenLVs int
 
 	tree    treePane
 	details scrollPane
@@ -139,6 +145,8 @@ type Model struct {
 	status      string
 	statusLevel level
 	scanTime    time.Duration
+	fatal       error        // the inputs could not be opened
+	pending     []tea.KeyMsg // typed while scanning, replayed after
 }
 
 // New builds the inspector for cfg.
@@ -163,6 +171,7 @@ func New(cfg Config) *Model {
 type scanDoneMsg struct {
 	res *scan.Result
 	dur time.Duration
+	err error
 }
 
 // Init implements tea.Model: it scans the inputs unless a result was given.
@@ -170,9 +179,15 @@ func (m *Model) Init() tea.Cmd {
 	if m.res != nil {
 		return nil
 	}
-	ins, opt := m.cfg.Inputs, m.cfg.ScanOptions
+	ins, opt, open := m.cfg.Inputs, m.cfg.ScanOptions, m.cfg.Open
 	return func() tea.Msg {
 		t := time.Now()
+		if ins == nil && open != nil {
+			var err error
+			if ins, err = open(); err != nil {
+				return scanDoneMsg{err: err}
+			}
+		}
 		res := safeScan(ins, opt)
 		return scanDoneMsg{res: res, dur: time.Since(t)}
 	}
@@ -218,6 +233,16 @@ func (m *Model) setResult(res *scan.Result, dur time.Duration) {
 // choosing a generation), keeping the selection.
 func (m *Model) rebuild() {
 	m.tree.setRoots(buildTree(m.res, m.views, m.show.hidden))
+	m.shownLVs, m.hiddenLVs = 0, 0
+	for _, v := range m.views {
+		for _, n := range v.shown() {
+			if n {
+				m.shownLVs++
+			} else {
+				m.hiddenLVs++
+			}
+		}
+	}
 }
 
 func (m *Model) setStatus(s string, l level) { m.status, m.statusLevel = s, l }

@@ -79,6 +79,35 @@ type genInfo struct {
 	Reused  map[string]string
 }
 
+// shown says, per LV of the viewed metadata, whether LVM presents it to
+// users (model.VG.Shown), in one pass over the LVs.
+func (v *vgView) shown() []bool {
+	meta := v.vg.Meta
+	snapStore := map[string]bool{}
+	isSnap := make([]bool, len(meta.LVs))
+	for i, lv := range meta.LVs {
+		for _, s := range lv.Segments {
+			if p := s.Snapshot; p != nil {
+				isSnap[i] = true
+				snapStore[p.CowStore] = true
+				snapStore[p.MergingStore] = true
+			}
+		}
+	}
+	out := make([]bool, len(meta.LVs))
+	for i, lv := range meta.LVs {
+		switch {
+		case isSnap[i]:
+			out[i] = false
+		case snapStore[lv.Name]:
+			out[i] = true
+		default:
+			out[i] = lv.Visible()
+		}
+	}
+	return out
+}
+
 // travelling reports whether the view shows a past generation.
 func (v *vgView) travelling() bool { return v.asOf != nil }
 
@@ -169,8 +198,9 @@ func vgNode(v *vgView, showHidden bool) *node {
 			damaged: p.Missing || p.Stale})
 	}
 	n.children = append(n.children, pvs)
-	for _, lv := range meta.LVs {
-		hidden := !meta.Shown(lv)
+	shown := v.shown()
+	for i, lv := range meta.LVs {
+		hidden := !shown[i]
 		if hidden && !showHidden {
 			continue
 		}

@@ -264,7 +264,7 @@ func rowText(n *node) (string, string) {
 		return "PV " + shortUUID(n.pv.UUID()), damagedWord(n)
 	case kLabel:
 		lb := n.pv.Label
-		s := fmt.Sprintf("sector %d crc %s", lb.Sector, mark(lb.CRC.OK))
+		s := "crc " + mark(lb.CRC.OK)
 		if lb.Weak {
 			s += " WEAK"
 		}

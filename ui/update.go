@@ -36,8 +36,19 @@ func (m *Model) Update(msg tea.Msg) (_ tea.Model, cmd tea.Cmd) {
 		m.layout()
 		return m, nil
 	case scanDoneMsg:
+		if msg.err != nil {
+			m.fatal = msg.err
+			return m, nil
+		}
 		m.setResult(msg.res, msg.dur)
-		return m, nil
+		// Keys typed while scanning are not lost.
+		var cmds []tea.Cmd
+		for _, k := range m.pending {
+			m.updateKeys()
+			cmds = append(cmds, m.key(k))
+		}
+		m.pending = nil
+		return m, tea.Batch(cmds...)
 	case exportProgressMsg:
 		if m.exp == nil || msg.id != m.exp.id {
 			return m, nil
@@ -55,6 +66,9 @@ func (m *Model) Update(msg tea.Msg) (_ tea.Model, cmd tea.Cmd) {
 	return m, nil
 }
 
+// maxPending bounds the keys kept while the inputs are scanned.
+const maxPending = 256
+
 // debugPanics adds stack traces to internal errors (tests set it).
 var debugPanics = false
 
@@ -63,8 +77,11 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 	g := &m.keys.Global
 	switch m.mode {
 	case modeLoading:
-		if key.Matches(msg, g.Quit, g.Interrupt) {
+		if key.Matches(msg, g.Interrupt) || m.fatal != nil {
 			return tea.Quit
+		}
+		if len(m.pending) < maxPending {
+			m.pending = append(m.pending, msg)
 		}
 		return nil
 	case modeHelp:

@@ -21,7 +21,14 @@ func (m *Model) View() (out string) {
 			MinWidth, MinHeight, m.width, m.height)
 	}
 	if m.mode == modeLoading {
-		return m.header() + "\n\n  Scanning " + fmt.Sprint(len(m.cfg.Inputs)) + " input(s) read-only…"
+		if m.fatal != nil {
+			return m.header() + "\n\n  " + m.st.Status.Err.Render("✗ "+m.fatal.Error()) + "\n\n  press any key to exit"
+		}
+		what := fmt.Sprintf("%d input(s)", len(m.cfg.Inputs))
+		if m.cfg.Inputs == nil {
+			what = "the inputs"
+		}
+		return m.header() + "\n\n  Scanning " + what + " read-only…"
 	}
 	l := m.layoutInfo()
 	var body string
@@ -51,15 +58,7 @@ func (m *Model) header() string {
 		parts = append(parts, strings.Join(names, ", "))
 	}
 	if m.res != nil {
-		lvs := 0
-		for _, v := range m.views {
-			for _, lv := range v.vg.Meta.LVs {
-				if v.vg.Meta.Shown(lv) {
-					lvs++
-				}
-			}
-		}
-		parts = append(parts, fmt.Sprintf("%d PV · %d VG · %d LV", len(m.res.PVs), len(m.views), lvs))
+		parts = append(parts, fmt.Sprintf("%d PV · %d VG · %d LV", len(m.res.PVs), len(m.views), m.shownLVs))
 	}
 	info := strings.Join(parts, " · ")
 	for _, v := range m.views {

@@ -16,11 +16,8 @@ import (
 func runTUI(cmd *cobra.Command, args []string) error {
 	cfg := ui.Config{}
 	if len(args) == 0 {
-		ins, err := demo.Inputs()
-		if err != nil {
-			return err
-		}
-		cfg.Inputs, cfg.Demo, cfg.Title = ins, true, demo.Title
+		// Unpacked after the first frame is drawn.
+		cfg.Open, cfg.Demo, cfg.Title = demo.Inputs, true, demo.Title
 	} else {
 		ins, closeAll, err := openInputs(args)
 		if err != nil {
