@@ -10,6 +10,7 @@ import (
 
 	"github.com/charmbracelet/bubbles/progress"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
 	"github.com/lvminspect/lvminspect/export"
 	"github.com/lvminspect/lvminspect/export/volume"
@@ -107,7 +108,7 @@ func startExport(id int, p *exportPlan, path string, fsys export.FS) (*exportJob
 	ctx, cancel := context.WithCancel(context.Background())
 	j := &exportJob{id: id, vg: p.vg, lv: p.lv, seqno: p.seqno, asOf: p.asOf, path: path, src: p.src, cancel: cancel,
 		prog: make(chan export.Progress, 1), done: make(chan exportDoneMsg, 1), started: time.Now(),
-		bar: progress.New(progress.WithDefaultGradient(), progress.WithoutPercentage())}
+		bar: progress.New(progress.WithDefaultGradient(), progress.WithoutPercentage(), progress.WithColorProfile(lipgloss.ColorProfile()))}
 	j.last.Total = p.src.Size()
 	opt := export.Options{Output: path, Force: p.force, Sparse: true, FS: fsys, Progress: j.report}
 	go func() {

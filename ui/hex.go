@@ -134,15 +134,26 @@ func (h *hexPane) offWidth() int {
 	return max(len(strconv.FormatInt(h.src.end, 16)), 8)
 }
 
-// hexBytesPerRow picks 16, 8 or 4 bytes per row to fit width.
+// hexBytesPerRow picks 16 or 8 bytes per row, preferring a width that
+// leaves room for the field names beside the rows, then 4 if nothing
+// else fits.
 func hexBytesPerRow(width, offW int) int {
+	need := func(b int) int { return offW + 2 + b*3 + 1 + b }
 	for _, b := range []int{16, 8} {
-		if offW+2+b*3+1+b <= width {
+		if need(b)+2+minNotes <= width {
+			return b
+		}
+	}
+	for _, b := range []int{16, 8} {
+		if need(b) <= width {
 			return b
 		}
 	}
 	return 4
 }
+
+// minNotes is the narrowest column of field names worth showing.
+const minNotes = 30
 
 func (h *hexPane) align(off int64) int64 {
 	b := int64(h.bpr())
@@ -404,6 +415,7 @@ func (h *hexPane) notes(st *Styles, used int) []string {
 	if room < 16 {
 		return nil
 	}
+	room = min(room, 60)
 	fs := h.src.fields
 	end := h.top + int64(h.rows()*h.bpr())
 	first := sort.Search(len(fs), func(i int) bool { return fs[i].Off+int64(fs[i].Len) > h.top })
@@ -423,14 +435,23 @@ func (h *hexPane) notes(st *Styles, used int) []string {
 		if i == h.field {
 			mark = st.Bold.Render("▶ ")
 		}
-		line := mark + st.Hex.Offset.Render(fmt.Sprintf("%x ", fs[i].Off)) + fieldNote(st, fs[i])
+		line := mark + st.Hex.Offset.Render(fmt.Sprintf("%x ", fs[i].Off)) + fieldNote(st, fs[i], i)
 		out = append(out, ansi.Truncate(line, room, "…"))
 	}
 	return out
 }
 
-func fieldNote(st *Styles, f model.Field) string {
-	s := st.Hex.Note.Render(f.Name + " = " + f.Value)
+// fieldNote is "name = value" in the colour of the field's bytes, with
+// its check mark.
+func fieldNote(st *Styles, f model.Field, i int) string {
+	id := hsField1
+	if i%2 == 1 {
+		id = hsField2
+	}
+	if f.Check != nil && !f.Check.OK {
+		id = hsBad
+	}
+	s := hexStyle(st, id, false).Render(f.Name) + " = " + f.Value
 	if f.Check != nil {
 		if f.Check.OK {
 			s += st.Check.Good.Render("✓")

@@ -231,7 +231,10 @@ func (h *historyPane) view(st *Styles, travel *vgView) string {
 		}
 	}
 	title := fmt.Sprintf("VG %s: %d generations", h.vgName, len(h.rows)-nf)
-	if nf > 0 {
+	switch {
+	case nf == 1:
+		title += ", 1 fragment"
+	case nf > 1:
 		title += fmt.Sprintf(", %d fragments", nf)
 	}
 	out = append(out, ansi.Truncate(st.Pane.Title.Render(title), h.width, "…"))
@@ -313,8 +316,9 @@ func (h *historyPane) rowLine(st *Styles, i int, travel *vgView) string {
 	}
 	s := cur + mark + line
 	if i == h.cursor {
-		s = st.Tree.Selected.Render(ansi.Strip(s))
-		s = st.Tree.Cursor.Render("›") + ansi.Cut(s, 1, h.width+10)
+		p := ansi.Truncate(ansi.Strip(mark+line), h.width-2, "…")
+		p += strings.Repeat(" ", max(h.width-2-ansi.StringWidth(p), 0))
+		return cur + st.Tree.Selected.Render(p)
 	}
 	return ansi.Truncate(s, h.width, "…")
 }

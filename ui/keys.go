@@ -182,8 +182,8 @@ type HistoryKeys struct {
 func newHistoryKeys() *HistoryKeys {
 	return &HistoryKeys{
 		MoveKeys: newMoveKeys(),
-		Base:     kb([]string{"b"}, "b", "diff against this (again: previous)"),
-		Travel:   kb([]string{"t"}, "t", "view tree as this generation"),
+		Base:     kb([]string{"b"}, "b", "diff base (again: previous)"),
+		Travel:   kb([]string{"t"}, "t", "tree as of this generation"),
 		Present:  kb([]string{"c"}, "c", "back to current metadata"),
 		Text:     kb([]string{"m"}, "m", "metadata text"),
 		DiffDown: kb([]string{"J", "shift+down"}, "J", "scroll diff down"),

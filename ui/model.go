@@ -155,6 +155,10 @@ func New(cfg Config) *Model {
 		cfg.ExportFS = export.OSFS{}
 	}
 	m := &Model{cfg: cfg, st: DefaultStyles(), keys: DefaultKeyMaps(), help: help.New(), mode: modeLoading}
+	hs := &m.help.Styles
+	hs.ShortKey, hs.FullKey = m.st.Help.Key, m.st.Help.Key
+	hs.ShortDesc, hs.FullDesc = m.st.Help.Desc, m.st.Help.Desc
+	hs.ShortSeparator, hs.FullSeparator, hs.Ellipsis = m.st.Help.Sep, m.st.Help.Sep, m.st.Help.Sep
 	m.prompt = textinput.New()
 	m.prompt.CharLimit = 4096
 	m.hex.field = -1

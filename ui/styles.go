@@ -54,6 +54,9 @@ type Styles struct {
 	Prompt struct {
 		Label, Question lipgloss.Style
 	}
+	Help struct {
+		Key, Desc, Sep lipgloss.Style
+	}
 	Muted lipgloss.Style
 	Bold  lipgloss.Style
 }
@@ -118,6 +121,10 @@ func DefaultStyles() *Styles {
 	s.Check.Good = base.Foreground(colGood)
 	s.Check.Bad = base.Foreground(colBad).Bold(true)
 	s.Check.Warn = base.Foreground(colWarn)
+
+	s.Help.Key = base.Bold(true)
+	s.Help.Desc = s.Muted
+	s.Help.Sep = base.Foreground(lipgloss.AdaptiveColor{Light: "#BBBBBB", Dark: "#555555"})
 
 	s.Prompt.Label = base.Bold(true).Foreground(colAccent)
 	s.Prompt.Question = base.Bold(true).Foreground(colWarn)

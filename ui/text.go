@@ -27,6 +27,9 @@ type textPane struct {
 func (t *textPane) setText(title, text string, diff bool) {
 	t.title, t.diff = title, diff
 	t.lines = strings.Split(strings.TrimRight(text, "\n"), "\n")
+	if !diff {
+		t.lines = indentMeta(t.lines)
+	}
 	t.top = 0
 	t.setQuery(t.query)
 }
@@ -136,6 +139,31 @@ func (t *textPane) view(st *Styles) string {
 	}
 	out = append(out, ansi.Truncate(st.Muted.Render(status), t.width, "…"))
 	return strings.Join(out, "\n")
+}
+
+// indentMeta indents metadata text by nesting, as vgcfgbackup writes it:
+// LVM writes the copies in metadata areas without indentation. Lines that
+// are indented already are left alone.
+func indentMeta(lines []string) []string {
+	depth := 0
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		if strings.HasPrefix(l, "\t") || strings.HasPrefix(l, " ") {
+			out[i] = l
+			continue
+		}
+		t := strings.TrimSpace(l)
+		d := depth
+		if strings.HasPrefix(t, "}") || strings.HasPrefix(t, "]") {
+			d--
+		}
+		if !strings.HasPrefix(t, "#") {
+			depth += strings.Count(t, "{") + strings.Count(t, "[") - strings.Count(t, "}") - strings.Count(t, "]")
+		}
+		depth = max(min(depth, 32), 0)
+		out[i] = strings.Repeat("  ", max(min(d, 32), 0)) + l
+	}
+	return out
 }
 
 func diffLine(st *Styles, l string) string {

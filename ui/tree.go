@@ -224,7 +224,14 @@ func (t *treePane) row(st *Styles, n *node, sel bool) string {
 		nameSt = st.Tree.Hidden
 	}
 	if sel {
-		nameSt = nameSt.Inherit(st.Tree.Selected)
+		// The whole row is highlighted; the cursor glyph marks it without colour.
+		plain := strings.Repeat("  ", n.depth) + exp + name
+		if badge != "" {
+			plain += " " + badge
+		}
+		plain = ansi.Truncate(plain, max(t.width-2, 1), "…")
+		plain += strings.Repeat(" ", max(t.width-2-ansi.StringWidth(plain), 0))
+		return cursor + st.Tree.Selected.Render(plain)
 	}
 	line := strings.Repeat("  ", n.depth) + st.Tree.Expander.Render(exp) + nameSt.Render(name)
 	if badge != "" {

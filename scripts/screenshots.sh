@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Regenerates screenshots/*.png, the pictures of the inspector's main
+# screens (device tree with details, hex view of a PV header, history with
+# a diff, an export in progress).
+#
+# The frames come from the inspector itself on real fixtures (the built-in
+# demo disk "banana" and the "history" fixture), driven by the same key
+# sequences as the golden tests in ui/ (TestScreenshots writes them as
+# ANSI text, screenshots/*.ans, in true colour on a dark background); the
+# export is held mid-way by a file system whose writes wait, so that its
+# progress bar can be pictured. freeze (a pinned go tool, see go.mod) turns
+# each frame into a PNG, with its own embedded font and renderer: no
+# display, browser or system font is needed.
+#
+# Usage: scripts/screenshots.sh   (from anywhere in the repository)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SCREENSHOTS=1 go test ./ui -run '^TestScreenshots$' -count=1
+for ans in screenshots/*.ans; do
+	png="${ans%.ans}.png"
+	# freeze renders PNGs at 4x: a 10-point font gives ~3000 pixels across,
+	# sharp, at half the bytes of the default 14 points (freeze v0.2.2 cuts
+	# the last line of the frame at smaller sizes).
+	go tool freeze --language ansi --window --padding 10 --font.size 10 -o "$png" < "$ans"
+	chmod 644 "$png"
+done
+ls -l screenshots/

@@ -1,0 +1,68 @@
+package ui
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
+
+	"github.com/lvminspect/lvminspect/export"
+)
+
+// TestScreenshots writes the ANSI frames that scripts/screenshots.sh turns
+// into screenshots/*.png: the same fixtures and key sequences as the
+// golden tests, drawn in true colour on a dark background.
+func TestScreenshots(t *testing.T) {
+	if os.Getenv("SCREENSHOTS") == "" {
+		t.Skip("set SCREENSHOTS=1 to regenerate screenshots/*.ans (scripts/screenshots.sh)")
+	}
+	lipgloss.SetColorProfile(termenv.TrueColor)
+	defer lipgloss.SetColorProfile(termenv.Ascii)
+	out, err := filepath.Abs(filepath.Join("..", "screenshots"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	write := func(name string, m *Model) {
+		t.Helper()
+		if m.exp == nil {
+			m.setStatus("", levelInfo) // a search's "found …" is noise in a picture
+			m.layout()
+		}
+		if err := os.WriteFile(filepath.Join(out, name+".ans"), []byte(m.View()+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const w, h = 120, 34
+
+	// The device tree with the details of an LV (the demo's start).
+	m := demoModel(t, w, h)
+	write("tree", m)
+
+	// The hex view of a PV header, a field selected.
+	m = demoModel(t, w, h)
+	press(t, m, "/pv_header", "enter", "x", "n", "n", "n")
+	write("hex-pv-header", m)
+
+	// The history of the "history" fixture: the removal of LV late.
+	m = fixtureModel(t, "history", false, w, h)
+	openHistoryOf(t, m)
+	selectSeqno(t, m, 70)
+	write("history", m)
+
+	// An export in progress: the demo's chocolate, held mid-way.
+	t.Chdir(t.TempDir())
+	g := &gateFS{gate: make(chan struct{}), started: make(chan struct{})}
+	m = demoModel(t, w, h)
+	m.cfg.ExportFS = g
+	press(t, m, "/chocolate", "enter", "e")
+	cmd := press(t, m, "enter")
+	<-g.started
+	m.Update(exportProgressMsg{id: m.exp.id, p: export.Progress{Done: 1835008, Total: 4194304, Rate: 96 << 20, ETA: 1800 * time.Millisecond}})
+	write("export", m)
+	press(t, m, "esc")
+	close(g.gate)
+	drain(t, m, cmd, nil)
+}
