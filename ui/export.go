@@ -88,7 +88,10 @@ func missingRanges(src export.Source) (string, bool) {
 			if r.Kind == export.RunMissing {
 				missing += r.Len
 				if why == "" {
-					why = joinNonEmpty(": ", r.Source, r.Reason)
+					why = r.Reason
+					if why == "" {
+						why = "no source for " + r.Source
+					}
 				}
 			}
 		}

@@ -25,6 +25,10 @@ type hexSource struct {
 	start  int64
 	end    int64
 	fields []model.Field // sorted by offset
+	// regions marks fields that are large regions (an LV's segments):
+	// they are named and stepped through, but their bytes are not
+	// coloured or bracketed.
+	regions bool
 }
 
 // maxHexWindow bounds one read of the hex view.
@@ -324,7 +328,7 @@ func renderHexRows(h *hexPane, st *Styles) []string {
 			off := rowOff + int64(i)
 			v, in, miss := h.byteAt(off)
 			fi := -1
-			if in {
+			if in && !h.src.regions {
 				fi = fieldAt(fs, off)
 			}
 			c := hexCell{cur: fi >= 0 && fi == h.field, style: hsByte}

@@ -131,7 +131,7 @@ func lvSource(v *vgView, lv *model.LV) (*hexSource, error) {
 		fs = append(fs, model.Field{Name: fmt.Sprintf("segment %d", i), Off: int64(s.StartExtent) * eb,
 			Len: int(min(int64(s.ExtentCount)*eb, 1<<40)), Value: segSummary(s)})
 	}
-	return &hexSource{title: "LV " + vg.Name + "/" + lv.Name, unit: "LV", lv: src, start: 0, end: src.Size(), fields: tidyFields(fs)}, nil
+	return &hexSource{title: "LV " + vg.Name + "/" + lv.Name, unit: "LV", lv: src, start: 0, end: src.Size(), fields: tidyFields(fs), regions: true}, nil
 }
 
 func areaSource(n *node) (*hexSource, int64, error) {

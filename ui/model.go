@@ -221,7 +221,7 @@ func (m *Model) setResult(res *scan.Result, dur time.Duration) {
 	if len(res.PVs) == 0 {
 		m.setStatus("no LVM2 physical volume found in the inputs", levelWarn)
 	} else if n := len(res.AllProblems()); n > 0 {
-		m.setStatus(fmt.Sprintf("! %d problems found: items marked \"! problems\" list them", n), levelWarn)
+		m.setStatus(fmt.Sprintf("! %d problems found: items marked ! list them in their details", n), levelWarn)
 	}
 	// Start on the first LV if there is one: that is what people look for.
 	for i, r := range m.tree.rows {

@@ -117,6 +117,16 @@ func buildTree(res *scan.Result, views []*vgView, showHidden bool) []*node {
 	for _, in := range res.Inputs {
 		roots = append(roots, inputNode(in))
 	}
+	if len(res.Inputs) > 2 {
+		// Many inputs: show their PVs closed, so that the VGs are in view.
+		for _, r := range roots {
+			for _, n := range walkAll([]*node{r}) {
+				if n.kind == kPV {
+					n.expanded = false
+				}
+			}
+		}
+	}
 	for _, v := range views {
 		roots = append(roots, vgNode(v, showHidden))
 	}

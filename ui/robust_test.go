@@ -80,7 +80,7 @@ func TestDamagedStructuresShownInPlace(t *testing.T) {
 		"corrupt/bad-label-crc.img.gz":    "crc ✗",
 		"corrupt/bad-mda-crc.img.gz":      "crc ✗",
 		"corrupt/garbage-metadata.img.gz": "crc ✗",
-		"corrupt/truncated.img.gz":        "! problems",
+		"corrupt/truncated.img.gz":        " !",
 	}
 	for name, mark := range cases {
 		m := ms[name]

@@ -344,7 +344,7 @@ func rowText(n *node) (string, string) {
 
 func damagedWord(n *node) string {
 	if n.damaged {
-		return " ! problems"
+		return " !"
 	}
 	return ""
 }

@@ -74,6 +74,16 @@ var debugPanics = false
 
 // key routes a key by mode, then by focus.
 func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
+	if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste && m.mode != modePrompt {
+		// Fast typing (or a terminal multiplexer) delivers several runes
+		// in one message: "/cream" is "/" then "cream" into the prompt.
+		var cmds []tea.Cmd
+		for _, r := range msg.Runes {
+			m.updateKeys()
+			cmds = append(cmds, m.key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt}))
+		}
+		return tea.Batch(cmds...)
+	}
 	g := &m.keys.Global
 	switch m.mode {
 	case modeLoading:

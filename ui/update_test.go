@@ -195,3 +195,12 @@ func TestTextSearch(t *testing.T) {
 		t.Error("the current match is not marked without colour")
 	}
 }
+
+func TestRunesInOneMessage(t *testing.T) {
+	m := demoModel(t, 80, 24)
+	m.Update(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune("/cream")})
+	m.Update(tea.KeyMsg{Type: tea.KeyEnter})
+	if n := m.selected(); n.kind != kLV || n.lv.Name != "cream" {
+		t.Fatalf("\"/cream\" in one message selected %q", n.name)
+	}
+}

@@ -51,11 +51,11 @@ func (m *Model) header() string {
 	if m.cfg.Title != "" {
 		parts = append(parts, m.cfg.Title)
 	} else if m.res != nil {
-		var names []string
-		for _, in := range m.res.Inputs {
-			names = append(names, in.Path)
+		if len(m.res.Inputs) == 1 {
+			parts = append(parts, m.res.Inputs[0].Path)
+		} else {
+			parts = append(parts, fmt.Sprintf("%d inputs", len(m.res.Inputs)))
 		}
-		parts = append(parts, strings.Join(names, ", "))
 	}
 	if m.res != nil {
 		parts = append(parts, fmt.Sprintf("%d PV · %d VG · %d LV", len(m.res.PVs), len(m.views), m.shownLVs))
@@ -275,7 +275,7 @@ func (m *Model) fullHelp(w, h int) string {
 		"",
 		m.st.Bold.Render("Marks"),
 		"›  selected item       ▸/▾  closed/open item    ● focused pane (heavy border)",
-		"✓  check passed        ✗  check failed          !  problems: see the details",
+		"✓  check passed        ✗  check failed          !  problems: see the details ",
 		"[name]  hidden sub-LV   MISSING  PV not in any input   ⏪  a past generation",
 		"hex: [ ] brackets the current field, ?? marks bytes that could not be read",
 		"",
