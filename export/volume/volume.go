@@ -70,22 +70,60 @@ func (r *Resolver) Open(name string) (export.Source, error) {
 	return r.OpenLV(lv)
 }
 
-// OpenLV opens an LV of the resolver's VG.
-func (r *Resolver) OpenLV(lv *model.LV) (export.Source, error) {
+// Redirect presents an LV as something other than its own segments, the
+// way LVM presents it: the old-style snapshot package shows the COW store
+// LV (base_snap) as the snapshot view, and the origin of a merging
+// snapshot as the merged view. It reports ok=false for LVs it leaves
+// alone. It may open other LVs with OpenLV and the LV itself with OpenRaw.
+type Redirect func(r *Resolver, lv *model.LV) (src export.Source, ok bool, err error)
+
+var redirects []Redirect // guarded by regMu
+
+// RegisterRedirect installs a Redirect; OpenLV asks every Redirect, in
+// registration order, before it opens the LV's own segments.
+func RegisterRedirect(f Redirect) {
+	regMu.Lock()
+	defer regMu.Unlock()
+	redirects = append(redirects, f)
+}
+
+// OpenLV opens an LV of the resolver's VG as its user sees it (after any
+// Redirect).
+func (r *Resolver) OpenLV(lv *model.LV) (export.Source, error) { return r.open(lv, true) }
+
+// OpenRaw opens an LV from its own segments, skipping the Redirects: for
+// the COW store of an old-style snapshot, the raw exception store.
+func (r *Resolver) OpenRaw(lv *model.LV) (export.Source, error) { return r.open(lv, false) }
+
+func (r *Resolver) open(lv *model.LV, redirect bool) (export.Source, error) {
+	key := lv.Name
+	if !redirect {
+		key = "\x00raw " + lv.Name // a raw open may run inside the LV's own redirect
+	}
 	r.mu.Lock()
-	if r.opening[lv.Name] || r.depth >= maxDepth {
+	if r.opening[key] || r.depth >= maxDepth {
 		r.mu.Unlock()
 		return nil, fmt.Errorf("lv %s: %w", lv.Name, ErrCycle)
 	}
-	r.opening[lv.Name] = true
+	r.opening[key] = true
 	r.depth++
 	r.mu.Unlock()
 	defer func() {
 		r.mu.Lock()
-		delete(r.opening, lv.Name)
+		delete(r.opening, key)
 		r.depth--
 		r.mu.Unlock()
 	}()
+	if redirect {
+		regMu.RLock()
+		rs := redirects
+		regMu.RUnlock()
+		for _, f := range rs {
+			if src, ok, err := f(r, lv); ok {
+				return src, err
+			}
+		}
+	}
 	if len(lv.Segments) == 0 {
 		return nil, &model.UnsupportedError{LV: lv.Name, Segment: -1, Type: "", Reason: "the LV has no segments"}
 	}

@@ -1,0 +1,129 @@
+package cache
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"testing"
+
+	"github.com/lvminspect/lvminspect/export"
+	"github.com/lvminspect/lvminspect/export/volume"
+	"github.com/lvminspect/lvminspect/internal/fixture"
+	"github.com/lvminspect/lvminspect/scan"
+)
+
+// patch is a byte edit of a fixture image.
+type patch struct {
+	image string
+	off   int64
+	b     []byte
+}
+
+// scanCache scans the cache fixture with patches applied to copies of
+// its images, leaving out the images in drop.
+func scanCache(t testing.TB, drop []string, patches ...patch) (*fixture.Fixture, *scan.VG) {
+	t.Helper()
+	f := fixture.Load(t, "cache")
+	var ins []*scan.Input
+next:
+	for _, n := range f.ImageNames(false) {
+		for _, d := range drop {
+			if d == n {
+				continue next
+			}
+		}
+		b := f.Image(t, n)
+		copied := false
+		for _, p := range patches {
+			if p.image == n {
+				if !copied {
+					b, copied = append([]byte(nil), b...), true
+				}
+				copy(b[p.off:], p.b)
+			}
+		}
+		ins = append(ins, scan.NewInput(n, bytes.NewReader(b), int64(len(b))))
+	}
+	res := scan.Scan(ins, scan.Options{})
+	for _, v := range res.VGs {
+		if v.Meta.Name == "cache" {
+			return f, v
+		}
+	}
+	t.Fatalf("cache fixture: VG cache not found")
+	return nil, nil
+}
+
+// hashSource hashes a Source through Runs and ReadAt; missing runs hash
+// as zeros and are returned.
+func hashSource(t testing.TB, src export.Source) (string, []export.Run) {
+	t.Helper()
+	h := sha256.New()
+	const step = 1 << 20
+	buf := make([]byte, step)
+	var missing []export.Run
+	for off := int64(0); off < src.Size(); off += step {
+		n := min(step, src.Size()-off)
+		runs, err := src.Runs(off, n)
+		if err != nil {
+			t.Fatalf("runs at %d: %v", off, err)
+		}
+		pos := off
+		for _, r := range runs {
+			if r.Off != pos {
+				t.Fatalf("run at %d, want %d", r.Off, pos)
+			}
+			b := buf[r.Off-off : r.End()-off]
+			switch r.Kind {
+			case export.RunData:
+				if m, err := src.ReadAt(b, r.Off); m != len(b) {
+					t.Fatalf("read %d bytes at %d: %d, %v", len(b), r.Off, m, err)
+				}
+			case export.RunZero:
+				clear(b)
+			default:
+				clear(b)
+				missing = append(missing, r)
+			}
+			pos = r.End()
+		}
+		if pos != off+n {
+			t.Fatalf("runs end at %d, want %d", pos, off+n)
+		}
+		h.Write(buf[:n])
+	}
+	return hex.EncodeToString(h.Sum(nil)), missing
+}
+
+// imageOffset maps byte off of a linear LV to its image and offset.
+func imageOffset(t testing.TB, vg *scan.VG, lvName string, off int64) (string, int64) {
+	t.Helper()
+	lv := vg.Meta.LV(lvName)
+	if lv == nil {
+		t.Fatalf("no LV %s", lvName)
+	}
+	pieces, err := vg.Meta.MapRange(lv, off, 1)
+	if err != nil || len(pieces) != 1 {
+		t.Fatalf("map %s byte %d: %v %v", lvName, off, pieces, err)
+	}
+	for _, p := range vg.PVs {
+		if p.Meta.UUID == pieces[0].PVUUID {
+			return p.PV.Path, pieces[0].PVOffset + p.PV.Offset
+		}
+	}
+	t.Fatalf("PV %s not found", pieces[0].PVUUID)
+	return "", 0
+}
+
+func resolver(vg *scan.VG) *volume.Resolver { return volume.FromScan(vg) }
+
+func manifestLV(t testing.TB, f *fixture.Fixture, name string) fixture.LV {
+	t.Helper()
+	for _, lv := range f.Manifest.LVs {
+		if lv.Name == name {
+			return lv
+		}
+	}
+	t.Fatalf("manifest has no LV %s", name)
+	return fixture.LV{}
+}

@@ -1,0 +1,106 @@
+package cow
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"testing"
+
+	"github.com/lvminspect/lvminspect/export"
+	"github.com/lvminspect/lvminspect/export/volume"
+	"github.com/lvminspect/lvminspect/internal/fixture"
+	"github.com/lvminspect/lvminspect/scan"
+)
+
+// patch is a byte edit of a fixture image.
+type patch struct {
+	image string
+	off   int64
+	b     []byte
+}
+
+// scanFixture scans a fixture's images with patches applied to copies and
+// returns the VG named vg.
+func scanFixture(t testing.TB, name, vg string, patches ...patch) (*fixture.Fixture, *scan.VG, map[string][]byte) {
+	t.Helper()
+	f := fixture.Load(t, name)
+	imgs := map[string][]byte{}
+	var ins []*scan.Input
+	for _, n := range f.ImageNames(false) {
+		b := f.Image(t, n)
+		for _, p := range patches {
+			if p.image == n {
+				if imgs[n] == nil {
+					b = append([]byte(nil), b...)
+					imgs[n] = b
+				}
+				copy(b[p.off:], p.b)
+			}
+		}
+		imgs[n] = b
+		ins = append(ins, scan.NewInput(n, bytes.NewReader(b), int64(len(b))))
+	}
+	res := scan.Scan(ins, scan.Options{})
+	for _, v := range res.VGs {
+		if v.Meta.Name == vg {
+			return f, v, imgs
+		}
+	}
+	t.Fatalf("fixture %s: VG %s not found", name, vg)
+	return nil, nil, nil
+}
+
+// hashSource hashes a Source through Runs and ReadAt, the way the export
+// engine reads it.
+func hashSource(t testing.TB, src export.Source) string {
+	t.Helper()
+	h := sha256.New()
+	const step = 1 << 20
+	buf := make([]byte, step)
+	for off := int64(0); off < src.Size(); off += step {
+		n := min(step, src.Size()-off)
+		runs, err := src.Runs(off, n)
+		if err != nil {
+			t.Fatalf("runs at %d: %v", off, err)
+		}
+		pos := off
+		for _, r := range runs {
+			if r.Off != pos {
+				t.Fatalf("run at %d, want %d", r.Off, pos)
+			}
+			b := buf[r.Off-off : r.End()-off]
+			switch r.Kind {
+			case export.RunData:
+				if m, err := src.ReadAt(b, r.Off); m != len(b) {
+					t.Fatalf("read %d bytes at %d: %d, %v", len(b), r.Off, m, err)
+				}
+			case export.RunZero:
+				clear(b)
+			default:
+				t.Fatalf("missing run %+v", r)
+			}
+			pos = r.End()
+		}
+		if pos != off+n {
+			t.Fatalf("runs end at %d, want %d", pos, off+n)
+		}
+		h.Write(buf[:n])
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// pvOffset maps byte off of an LV (linear on one PV) to its image offset.
+func pvOffset(t testing.TB, vg *scan.VG, lvName string, off int64) int64 {
+	t.Helper()
+	lv := vg.Meta.LV(lvName)
+	if lv == nil {
+		t.Fatalf("no LV %s", lvName)
+	}
+	pieces, err := vg.Meta.MapRange(lv, off, 1)
+	if err != nil || len(pieces) != 1 {
+		t.Fatalf("map %s byte %d: %v %v", lvName, off, pieces, err)
+	}
+	return pieces[0].PVOffset
+}
+
+func resolver(vg *scan.VG) *volume.Resolver { return volume.FromScan(vg) }
