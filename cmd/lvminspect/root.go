@@ -28,7 +28,7 @@ built-in demo disk. Every view of the inspector is also a command below, with
 		},
 	}
 	root.SetVersionTemplate("lvminspect {{.Version}}\n")
-	root.AddCommand(newScanCmd(), newExportCmd())
+	root.AddCommand(newScanCmd(), newExportCmd(), newHistoryCmd(), newDiffCmd())
 	return root
 }
 

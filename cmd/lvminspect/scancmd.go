@@ -11,10 +11,12 @@ import (
 
 	"github.com/lvminspect/lvminspect/model"
 	"github.com/lvminspect/lvminspect/scan"
+	"github.com/lvminspect/lvminspect/scan/history"
 )
 
 func newScanCmd() *cobra.Command {
 	var asJSON, noParts, carve bool
+	var seqno uint64
 	cmd := &cobra.Command{
 		Use:   "scan [--json] PATH...",
 		Short: "Find LVM2 physical volumes, volume groups and logical volumes",
@@ -35,6 +37,12 @@ input could not be opened.`,
 			}
 			defer closeAll()
 			res := scan.Scan(ins, scan.Options{NoPartitions: noParts, Carve: carve})
+			if cmd.Flags().Changed("seqno") {
+				// Time travel: every VG that has generation seqno is shown as it described it.
+				if err := history.ApplySeqno(res, "", seqno); err != nil {
+					return &exitError{code: 1, err: err}
+				}
+			}
 			w := cmd.OutOrStdout()
 			if asJSON {
 				enc := json.NewEncoder(w)
@@ -53,6 +61,7 @@ input could not be opened.`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON (schema: docs/json.md)")
 	cmd.Flags().BoolVar(&noParts, "no-partitions", false, "do not look for partition tables")
+	cmd.Flags().Uint64Var(&seqno, "seqno", 0, "show each VG as its metadata generation N described it (see 'lvminspect history'), read-only")
 	cmd.Flags().BoolVar(&carve, "carve", false, "search every sector for PV labels (finds PVs at any offset; reads the whole input)")
 	return cmd
 }

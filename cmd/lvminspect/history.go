@@ -1,0 +1,75 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/lvminspect/lvminspect/scan"
+	"github.com/lvminspect/lvminspect/scan/history"
+)
+
+// jsonHistory is `history --json` (docs/history-json.md).
+type jsonHistory struct {
+	Tool    string `json:"tool"`
+	Version string `json:"version"`
+	*history.Report
+}
+
+func newHistoryCmd() *cobra.Command {
+	var asJSON, noSearch bool
+	var vgName string
+	cmd := &cobra.Command{
+		Use:   "history [--json] [--vg NAME] PATH...",
+		Short: "List every metadata generation still present in the metadata areas",
+		Long: `history walks the circular buffer of every metadata area of every PV on the
+PATHs (both areas of a PV, ignored areas, areas whose slots were zeroed by
+vgremove or pvremove, areas with a damaged header, and areas found by their
+header where the PV label is gone) and lists every copy of the metadata text
+still there: where it lies, its checksum, whether a slot records it as the
+committed or precommitted copy, whether it parses. The same text found in
+several places is one generation. Partly overwritten copies are listed as
+fragments with what could be recovered from them (LV names, description).
+
+Older generations show what the VG looked like before an LV was removed,
+shrunk, moved or renamed: see 'lvminspect diff' and 'scan --seqno'.
+
+With --json it prints the schema documented in docs/history-json.md.
+Exit status: 0 when a copy was found, 1 when none was (or none of VG NAME),
+2 when an input could not be opened.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ins, closeAll, err := openInputs(args)
+			if err != nil {
+				return err
+			}
+			defer closeAll()
+			res := scan.Scan(ins, scan.Options{})
+			h := history.Scan(res, history.Options{NoSearch: noSearch})
+			if vgName != "" && len(h.VG(vgName)) == 0 {
+				return &exitError{code: 1, err: fmt.Errorf("no metadata of VG %s found in %s", vgName, strings.Join(args, ", "))}
+			}
+			w := cmd.OutOrStdout()
+			if asJSON {
+				enc := json.NewEncoder(w)
+				enc.SetIndent("", "  ")
+				if err := enc.Encode(jsonHistory{Tool: "lvminspect", Version: Version(), Report: h.Report(vgName)}); err != nil {
+					return err
+				}
+			} else if err := h.WriteText(w, vgName); err != nil {
+				return err
+			}
+			if len(h.Copies) == 0 {
+				return &exitError{code: 1, err: errors.New("no metadata copy found in " + strings.Join(args, ", "))}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON (schema: docs/history-json.md)")
+	cmd.Flags().StringVar(&vgName, "vg", "", "show only the VG of this name or UUID")
+	cmd.Flags().BoolVar(&noSearch, "no-search", false, "do not search unlabelled inputs and partitions for metadata areas")
+	return cmd
+}
