@@ -232,7 +232,6 @@ func putU32(b []byte, v uint32) {
 	}
 }
 
-
 // otherVGText is a metadata copy of another VG on banana's PV, as a
 // re-used disk would hold it.
 const otherVGText = `newvg {

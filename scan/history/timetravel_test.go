@@ -252,4 +252,3 @@ func TestCorruptGarbage(t *testing.T) {
 		}
 	}
 }
-
