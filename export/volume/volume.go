@@ -150,6 +150,10 @@ func (r *Resolver) open(lv *model.LV, redirect bool) (export.Source, error) {
 			if err == nil {
 				src = export.NewPieceSource(n, pieces, r.PVs)
 			}
+		} else if s.Kind() == model.KindThinPool && s.ThinPool != nil {
+			// A thin pool's own device reads its data sub-LV, as the
+			// kernel's pool device does.
+			src, err = r.Open(s.ThinPool.Pool)
 		} else if o := opener(s.Kind()); o != nil {
 			src, err = o(r, lv, i)
 		} else {
@@ -176,9 +180,7 @@ func (r *Resolver) Exportable(lv *model.LV) error {
 func unsupportedReason(s *model.Segment) string {
 	switch s.Kind() {
 	case model.KindVDO, model.KindVDOPool:
-		return "VDO volumes hold deduplicated, compressed blocks in VDO's own format, which lvminspect does not read"
-	case model.KindThinPool:
-		return "a thin pool's own device is its data sub-LV: export the thin LVs, or the _tdata sub-LV"
+		return "VDO volumes hold deduplicated, compressed blocks in VDO's own format, which lvminspect does not read; the pool's raw backing store (its _vdata sub-LV) can be exported as it is"
 	case model.KindCachePool:
 		return "a cache pool holds only cached copies of another LV's blocks: export the cached LV"
 	case model.KindError:
