@@ -190,7 +190,11 @@ func printVG(w io.Writer, vg *scan.VG) {
 		}
 		fmt.Fprintf(w, "├─ LV %s%s  %s  uuid %s%s\n", lv.Name, vis, sizeText(m.LVSize(lv)), lv.UUID, tags)
 		for i, s := range lv.Segments {
-			fmt.Fprintf(w, "│   segment %d: extents %d..%d  %s%s\n", i+1, s.StartExtent, s.StartExtent+s.ExtentCount-1, s.Type, segDetail(m, s))
+			typ := s.Type
+			if s.Kind() == model.KindStriped && s.StripeCount == 1 {
+				typ = "linear"
+			}
+			fmt.Fprintf(w, "│   segment %d: extents %d..%d  %s%s\n", i+1, s.StartExtent, s.StartExtent+s.ExtentCount-1, typ, segDetail(m, s))
 		}
 	}
 	for _, h := range m.HistoricalLVs {
