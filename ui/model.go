@@ -14,7 +14,6 @@ package ui
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/textinput"
@@ -144,7 +143,6 @@ type Model struct {
 	quitAfter   bool
 	status      string
 	statusLevel level
-	scanTime    time.Duration
 	fatal       error        // the inputs could not be opened
 	pending     []tea.KeyMsg // typed while scanning, replayed after
 }
@@ -164,7 +162,7 @@ func New(cfg Config) *Model {
 	m.hex.field = -1
 	m.width, m.height = 80, 24
 	if cfg.Result != nil {
-		m.setResult(cfg.Result, 0)
+		m.setResult(cfg.Result)
 	}
 	m.layout()
 	m.updateKeys()
@@ -174,7 +172,6 @@ func New(cfg Config) *Model {
 // scanDoneMsg carries the result of the start-up scan.
 type scanDoneMsg struct {
 	res *scan.Result
-	dur time.Duration
 	err error
 }
 
@@ -185,7 +182,6 @@ func (m *Model) Init() tea.Cmd {
 	}
 	ins, opt, open := m.cfg.Inputs, m.cfg.ScanOptions, m.cfg.Open
 	return func() tea.Msg {
-		t := time.Now()
 		if ins == nil && open != nil {
 			var err error
 			if ins, err = open(); err != nil {
@@ -193,7 +189,7 @@ func (m *Model) Init() tea.Cmd {
 			}
 		}
 		res := safeScan(ins, opt)
-		return scanDoneMsg{res: res, dur: time.Since(t)}
+		return scanDoneMsg{res: res}
 	}
 }
 
@@ -209,8 +205,8 @@ func safeScan(ins []*scan.Input, opt scan.Options) (res *scan.Result) {
 }
 
 // setResult shows a scan result.
-func (m *Model) setResult(res *scan.Result, dur time.Duration) {
-	m.res, m.scanTime = res, dur
+func (m *Model) setResult(res *scan.Result) {
+	m.res = res
 	m.history, m.hist = nil, nil
 	m.views = nil
 	for _, vg := range res.VGs {

@@ -330,7 +330,7 @@ func rowText(n *node) (string, string) {
 		}
 		s := sizeText(n.vg.vg.Meta.LVSize(lv)) + " " + lvTypes(lv)
 		if n.removed {
-			s = "REMOVED since · " + s
+			s = "REMOVED · " + s
 		}
 		return name, s
 	case kSegment:

@@ -1,15 +1,11 @@
 package ui
 
 import (
-	"errors"
 	"fmt"
 	"runtime/debug"
-	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
-
-	"github.com/lvminspect/lvminspect/export"
 )
 
 // Update implements tea.Model. A panic in any handler is caught and shown
@@ -40,7 +36,7 @@ func (m *Model) Update(msg tea.Msg) (_ tea.Model, cmd tea.Cmd) {
 			m.fatal = msg.err
 			return m, nil
 		}
-		m.setResult(msg.res, msg.dur)
+		m.setResult(msg.res)
 		// Keys typed while scanning are not lost.
 		var cmds []tea.Cmd
 		for _, k := range m.pending {
@@ -313,223 +309,4 @@ func (m *Model) back() {
 	m.right = viewDetails
 	m.focus = focusTree
 	m.syncRight()
-}
-
-func (m *Model) openPrompt(k promptKind, label, value string) {
-	m.promptKind = k
-	m.prompt.Prompt = label
-	m.prompt.SetValue(value)
-	m.prompt.CursorEnd()
-	m.prompt.Focus()
-	m.mode = modePrompt
-}
-
-func (m *Model) promptKey(msg tea.KeyMsg) tea.Cmd {
-	k := m.keys.Prompt
-	switch {
-	case key.Matches(msg, m.keys.Global.Interrupt):
-		m.prompt.Blur()
-		m.mode = modeBrowse
-		return m.quit()
-	case key.Matches(msg, k.Cancel):
-		m.prompt.Blur()
-		m.mode = modeBrowse
-		if m.promptKind == promptExportPath {
-			m.plan = nil
-			m.setStatus("export cancelled", levelInfo)
-		}
-		return nil
-	case key.Matches(msg, k.Confirm):
-		m.prompt.Blur()
-		m.mode = modeBrowse
-		return m.submitPrompt(strings.TrimSpace(m.prompt.Value()))
-	}
-	var cmd tea.Cmd
-	m.prompt, cmd = m.prompt.Update(msg)
-	return cmd
-}
-
-func (m *Model) submitPrompt(v string) tea.Cmd {
-	switch m.promptKind {
-	case promptSearch:
-		m.search(v)
-		m.syncRight()
-	case promptTextSearch:
-		m.text.setQuery(v)
-		if v != "" && len(m.text.matches) == 0 {
-			m.setStatus(fmt.Sprintf("%q is not in the text", v), levelWarn)
-		}
-	case promptGoto:
-		off, err := parseOffset(v)
-		if err != nil {
-			m.setStatus("✗ "+err.Error(), levelErr)
-			return nil
-		}
-		if off < m.hex.src.start || off >= m.hex.src.end {
-			m.setStatus(fmt.Sprintf("✗ offset %s is outside %s (%#x–%#x)", offText(off), m.hex.src.title, m.hex.src.start, m.hex.src.end), levelErr)
-			return nil
-		}
-		m.hex.jump(off)
-	case promptExportPath:
-		return m.choosePath(v)
-	}
-	return nil
-}
-
-func (m *Model) confirmKey(msg tea.KeyMsg) tea.Cmd {
-	k := m.keys.Confirm
-	yes := key.Matches(msg, k.Yes)
-	no := key.Matches(msg, k.No)
-	if key.Matches(msg, m.keys.Global.Interrupt) {
-		if m.confirm == confirmQuit {
-			yes = true
-		} else {
-			no = true
-		}
-	}
-	if !yes && !no {
-		return nil
-	}
-	switch m.confirm {
-	case confirmOverwrite:
-		m.mode = modeBrowse
-		if no {
-			m.setStatus("not overwritten; export cancelled", levelInfo)
-			m.plan = nil
-			return nil
-		}
-		m.plan.force = true
-		return m.runExport()
-	case confirmQuit:
-		m.mode = modeExporting
-		if no {
-			return nil
-		}
-		m.quitAfter = true
-		m.exp.stopped = true
-		m.exp.cancel()
-	}
-	return nil
-}
-
-// beginExport checks the LV can be exported and asks for the path.
-func (m *Model) beginExport(n *node) tea.Cmd {
-	p, err := planExport(n)
-	if err != nil {
-		m.setStatus("✗ "+err.Error(), levelErr)
-		return nil
-	}
-	m.plan = p
-	m.openPrompt(promptExportPath, "export to: ", defaultExportPath(p.vg, p.lv))
-	return nil
-}
-
-// choosePath asks before overwriting, then starts.
-func (m *Model) choosePath(path string) tea.Cmd {
-	if path == "" || m.plan == nil {
-		m.setStatus("export cancelled: no path", levelInfo)
-		return nil
-	}
-	m.exportPath = path
-	exists, err := outputExists(m.cfg.ExportFS, path)
-	if err != nil {
-		m.setStatus("✗ "+err.Error(), levelErr)
-		return nil
-	}
-	if exists {
-		m.ask(confirmOverwrite, fmt.Sprintf("%s exists. Overwrite it with %s/%s?", path, m.plan.vg, m.plan.lv))
-		return nil
-	}
-	return m.runExport()
-}
-
-func (m *Model) runExport() tea.Cmd {
-	m.nextJob++
-	j, cmd := startExport(m.nextJob, m.plan, m.exportPath, m.cfg.ExportFS)
-	m.exp = j
-	m.plan = nil
-	m.mode = modeExporting
-	m.setStatus("", levelInfo)
-	return cmd
-}
-
-// exportDone ends an export: status line, and quitting if asked to.
-func (m *Model) exportDone(d exportDoneMsg) tea.Cmd {
-	if m.exp == nil || d.id != m.exp.id {
-		return nil
-	}
-	j := m.exp
-	m.exp = nil
-	if m.mode == modeExporting || m.mode == modeConfirm {
-		m.mode = modeBrowse
-	}
-	if m.mode == modeHelp && m.helpFrom == modeExporting {
-		m.helpFrom = modeBrowse
-	}
-	var ee *export.ExistsError
-	if errors.As(d.err, &ee) {
-		m.setStatus("✗ "+ee.Path+" appeared while exporting; nothing was overwritten", levelErr)
-	} else {
-		m.setStatus(exportDoneText(j, d))
-	}
-	if m.quitAfter {
-		return tea.Quit
-	}
-	return nil
-}
-
-// mouse: the wheel scrolls the pane under the pointer, a click selects.
-func (m *Model) mouse(msg tea.MouseMsg) {
-	if m.mode != modeBrowse {
-		return
-	}
-	l := m.layoutInfo()
-	inTree := msg.X < l.treeW
-	switch msg.Button {
-	case tea.MouseButtonWheelUp, tea.MouseButtonWheelDown:
-		d := 3
-		if msg.Button == tea.MouseButtonWheelUp {
-			d = -3
-		}
-		if inTree {
-			m.tree.move(d)
-			m.syncRight()
-			return
-		}
-		switch m.right {
-		case viewHex:
-			m.hex.scroll(d)
-		case viewText:
-			m.text.scroll(d)
-		case viewHistory:
-			m.hist.move(d)
-			m.histChanged()
-		default:
-			m.details.scroll(d)
-		}
-	case tea.MouseButtonLeft:
-		if msg.Action != tea.MouseActionPress {
-			return
-		}
-		row := msg.Y - l.bodyTop - 1
-		if inTree {
-			m.focus = focusTree
-			if row >= 0 && row < m.tree.height {
-				i := m.tree.offset + row
-				if i < len(m.tree.rows) {
-					if i == m.tree.cursor {
-						m.tree.toggle()
-					}
-					m.tree.moveTo(i)
-					m.syncRight()
-				}
-			}
-			return
-		}
-		m.focus = focusRight
-		if m.right == viewHistory && m.hist != nil {
-			m.hist.click(row)
-			m.histChanged()
-		}
-	}
 }
