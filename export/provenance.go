@@ -31,6 +31,9 @@ type Provenance struct {
 	MD5           string           `json:"md5,omitempty"`
 	MissingRanges []MissingRange   `json:"missing_ranges"`
 	ReusedExtents []ReusedExtent   `json:"reused_extents"`
+	// LegDifferences is the leg comparison of a mirror or raid1 LV, when
+	// one was asked for (any JSON-encodable report).
+	LegDifferences any `json:"leg_differences,omitempty"`
 }
 
 // Input is one input file or device.

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lvminspect/lvminspect/export"
+	"github.com/lvminspect/lvminspect/export/raid"
 	"github.com/lvminspect/lvminspect/export/record"
 	_ "github.com/lvminspect/lvminspect/export/segtypes" // every segment type's opener
 	"github.com/lvminspect/lvminspect/export/volume"
@@ -30,6 +31,7 @@ type exportFlags struct {
 	md5          bool
 	noSparse     bool
 	noProvenance bool
+	verifyLegs   bool
 }
 
 func newExportCmd() *cobra.Command {
@@ -62,6 +64,7 @@ With -o - the image goes to stdout and the sha256 to stderr.`,
 	f.BoolVar(&fl.md5, "md5", false, "also compute an MD5 in the same pass")
 	f.BoolVar(&fl.noSparse, "no-sparse", false, "write zero blocks instead of leaving holes")
 	f.BoolVar(&fl.noProvenance, "no-provenance", false, "do not write the FILE.json provenance record")
+	f.BoolVar(&fl.verifyLegs, "verify-legs", false, "mirror and raid1: compare all legs first and report the ranges where they differ (in the provenance record as leg_differences)")
 	return cmd
 }
 
@@ -119,9 +122,20 @@ func runExport(cmd *cobra.Command, lvArg string, paths []string, fl exportFlags)
 	if lv == nil {
 		return fmt.Errorf("VG %s (seqno %d) has no LV %q", vg.Meta.Name, vg.Meta.Seqno, lvName)
 	}
-	src, err := volume.FromScan(vg).OpenLV(lv)
+	resolver := volume.FromScan(vg)
+	src, err := resolver.OpenLV(lv)
 	if err != nil {
 		return fmt.Errorf("cannot export %s/%s: %w", vgName, lvName, err)
+	}
+	var legs *raid.LegReport
+	if fl.verifyLegs {
+		if legs, err = raid.VerifyLegs(cmd.Context(), resolver, lv); err != nil {
+			return fmt.Errorf("--verify-legs: %w", err)
+		}
+		if legs.Diffs == nil {
+			legs.Diffs = []raid.LegDiff{}
+		}
+		printLegReport(cmd.ErrOrStderr(), legs)
 	}
 	out := fl.output
 	if out == "" {
@@ -152,6 +166,9 @@ func runExport(cmd *cobra.Command, lvArg string, paths []string, fl exportFlags)
 	}
 	if p := export.ProvenancePath(out); p != "" && !fl.noProvenance {
 		prov := record.Build(res, vg, lv, src, r, Version())
+		if legs != nil {
+			prov.LegDifferences = legs
+		}
 		if err := export.WriteProvenance(p, prov); err != nil {
 			return fmt.Errorf("image written to %s (sha256 %s), but the provenance record failed: %w", out, r.SHA256, err)
 		}
@@ -203,3 +220,13 @@ func (p *progressBar) update(pr export.Progress) {
 }
 
 func (p *progressBar) finish() { fmt.Fprint(p.w, "\r\x1b[K") }
+
+func printLegReport(w io.Writer, rep *raid.LegReport) {
+	fmt.Fprintf(w, "legs of %s: %s compared, %d differing range(s)\n", rep.LV, sizeText(rep.Compared), len(rep.Diffs))
+	for _, d := range rep.Diffs {
+		fmt.Fprintf(w, "  LV bytes [%d, %d): %s differ from %s\n", d.Off, d.Off+d.Len, strings.Join(d.Differ, ", "), d.Reference)
+	}
+	for _, u := range rep.Unchecked {
+		fmt.Fprintf(w, "  not compared (fewer than two legs): %s\n", u)
+	}
+}

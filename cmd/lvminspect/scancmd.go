@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lvminspect/lvminspect/export/volume"
 	"github.com/lvminspect/lvminspect/model"
 	"github.com/lvminspect/lvminspect/scan"
 	"github.com/lvminspect/lvminspect/scan/history"
@@ -179,9 +180,10 @@ func printVG(w io.Writer, vg *scan.VG) {
 		}
 		fmt.Fprintf(w, "├─ %s %s  %s  pe_start %d  %d extents%s\n", p.Meta.Label, p.Meta.UUID, where, p.Meta.PEStart*model.SectorSize, p.Meta.PECount, stale)
 	}
+	resolver := volume.FromScan(vg)
 	for _, lv := range m.LVs {
 		vis := ""
-		if !lv.Visible() {
+		if !m.Shown(lv) {
 			vis = " (hidden)"
 		}
 		tags := ""
@@ -189,6 +191,9 @@ func printVG(w io.Writer, vg *scan.VG) {
 			tags = "  tags " + strings.Join(lv.Tags, ",")
 		}
 		fmt.Fprintf(w, "├─ LV %s%s  %s  uuid %s%s\n", lv.Name, vis, sizeText(m.LVSize(lv)), lv.UUID, tags)
+		if err := resolver.Exportable(lv); err != nil {
+			fmt.Fprintf(w, "│   cannot export: %v\n", err)
+		}
 		for i, s := range lv.Segments {
 			typ := s.Type
 			if s.Kind() == model.KindStriped && s.StripeCount == 1 {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 
+	"github.com/lvminspect/lvminspect/export/volume"
 	"github.com/lvminspect/lvminspect/model"
 	"github.com/lvminspect/lvminspect/scan"
 )
@@ -144,17 +145,19 @@ type jsonVGPV struct {
 }
 
 type jsonLV struct {
-	Name         string        `json:"name"`
-	UUID         string        `json:"uuid"`
-	Visible      bool          `json:"visible"`
-	Size         int64         `json:"size"`
-	ExtentCount  uint64        `json:"extent_count"`
-	Status       []string      `json:"status"`
-	Flags        []string      `json:"flags"`
-	Tags         []string      `json:"tags"`
-	CreationTime int64         `json:"creation_time,omitempty"`
-	CreationHost string        `json:"creation_host,omitempty"`
-	Segments     []jsonSegment `json:"segments"`
+	Name          string        `json:"name"`
+	UUID          string        `json:"uuid"`
+	Visible       bool          `json:"visible"`
+	Size          int64         `json:"size"`
+	ExtentCount   uint64        `json:"extent_count"`
+	Status        []string      `json:"status"`
+	Flags         []string      `json:"flags"`
+	Tags          []string      `json:"tags"`
+	CreationTime  int64         `json:"creation_time,omitempty"`
+	CreationHost  string        `json:"creation_host,omitempty"`
+	Exportable    bool          `json:"exportable"`
+	NotExportable string        `json:"not_exportable_reason,omitempty"`
+	Segments      []jsonSegment `json:"segments"`
 }
 
 type jsonSegment struct {
@@ -291,8 +294,15 @@ func vgJSON(vg *scan.VG) jsonVG {
 		}
 		j.PVs = append(j.PVs, jp)
 	}
+	res := volume.FromScan(vg)
 	for _, lv := range m.LVs {
-		j.LVs = append(j.LVs, lvJSON(m, lv))
+		jl := lvJSON(m, lv)
+		if err := res.Exportable(lv); err != nil {
+			jl.NotExportable = err.Error()
+		} else {
+			jl.Exportable = true
+		}
+		j.LVs = append(j.LVs, jl)
 	}
 	return j
 }
