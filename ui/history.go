@@ -114,35 +114,71 @@ func (h *historyPane) baseRow() int {
 	return -1
 }
 
-// updateDiff recomputes the diff when the selection or base changed.
-func (h *historyPane) updateDiff() {
+// asyncDiffLVs is the number of LVs (both sides) above which a diff is
+// computed in the background, so that moving through the list of a large
+// VG stays instant.
+const asyncDiffLVs = 200
+
+// diffDoneMsg carries a diff computed in the background.
+type diffDoneMsg struct {
+	pane  *historyPane
+	key   [2]int
+	lines []string
+}
+
+// updateDiff shows the diff of the selection against its base: from the
+// cache, computed at once for small VGs, or in the background (the
+// returned command) for large ones.
+func (h *historyPane) updateDiff() tea.Cmd {
 	b := h.baseRow()
-	if h.diffFor == [2]int{h.cursor, b} && h.raw != nil {
-		return
+	k := [2]int{h.cursor, b}
+	if h.diffFor == k && h.raw != nil {
+		return nil
 	}
-	h.diffFor = [2]int{h.cursor, b}
+	h.diffFor = k
 	h.diffTop = 0
-	if c, ok := h.cache[h.diffFor]; ok {
+	if c, ok := h.cache[k]; ok {
 		h.raw = c
 		h.wrap()
-		return
+		return nil
 	}
-	defer func() {
-		if h.cache == nil || len(h.cache) > 256 {
-			h.cache = map[[2]int][]string{}
-		}
-		h.cache[h.diffFor] = h.raw
-	}()
 	r := h.selected()
+	if b >= 0 && r.gen != nil && r.gen.VG != nil && len(r.gen.VG.LVs)+len(h.rows[b].gen.VG.LVs) > asyncDiffLVs {
+		h.raw = []string{fmt.Sprintf("comparing seqno %d with seqno %d…", h.rows[b].gen.Seqno, r.gen.Seqno)}
+		h.wrap()
+		return func() tea.Msg { return diffDoneMsg{pane: h, key: k, lines: h.diffLines(k)} }
+	}
+	h.setDiff(k, h.diffLines(k))
+	return nil
+}
+
+// setDiff stores a computed diff and shows it if it is still wanted.
+func (h *historyPane) setDiff(k [2]int, lines []string) {
+	if h.cache == nil || len(h.cache) > 256 {
+		h.cache = map[[2]int][]string{}
+	}
+	h.cache[k] = lines
+	if h.diffFor == k {
+		h.raw = lines
+		h.wrap()
+	}
+}
+
+// diffLines computes the diff of row k[0] against row k[1] (-1: none). It
+// only reads the rows, so it may run in the background.
+func (h *historyPane) diffLines(k [2]int) []string {
+	var out []string
+	r := h.rows[k[0]]
+	b := k[1]
 	switch {
 	case r.frag != nil:
-		h.raw = fragmentLines(r.frag)
+		out = fragmentLines(r.frag)
 	case r.gen == nil:
-		h.raw = []string{"no generation selected"}
+		out = []string{"no generation selected"}
 	case r.gen.VG == nil:
-		h.raw = []string{fmt.Sprintf("seqno %d does not parse: %v", r.gen.Seqno, r.gen.ParseErr)}
+		out = []string{fmt.Sprintf("seqno %d does not parse: %v", r.gen.Seqno, r.gen.ParseErr)}
 	case b < 0:
-		h.raw = []string{fmt.Sprintf("seqno %d is the oldest generation found: nothing to compare it with", r.gen.Seqno),
+		out = []string{fmt.Sprintf("seqno %d is the oldest generation found: nothing to compare it with", r.gen.Seqno),
 			"b on another generation compares against it"}
 	default:
 		d := history.Diff(h.rows[b].gen.VG, r.gen.VG)
@@ -151,7 +187,7 @@ func (h *historyPane) updateDiff() {
 			sb.Reset()
 			sb.WriteString("✗ " + err.Error())
 		}
-		h.raw = strings.Split(strings.TrimRight(sb.String(), "\n"), "\n")
+		out = strings.Split(strings.TrimRight(sb.String(), "\n"), "\n")
 	}
 	if g := r.gen; g != nil {
 		var where []string
@@ -162,9 +198,9 @@ func (h *historyPane) updateDiff() {
 		if !g.Verified {
 			found += " (no slot checksum confirms it: ~)"
 		}
-		h.raw = append([]string{found}, h.raw...)
+		out = append([]string{found}, out...)
 	}
-	h.wrap()
+	return out
 }
 
 func fragmentLines(c *history.Copy) []string {
@@ -332,10 +368,10 @@ func (m *Model) loadHistory() *history.History {
 }
 
 // openHistory shows the history of the VG of n.
-func (m *Model) openHistory(n *node) {
+func (m *Model) openHistory(n *node) tea.Cmd {
 	if n == nil || n.vg == nil {
 		m.setStatus("✗ select a VG or something in it to see its history", levelErr)
-		return
+		return nil
 	}
 	v := n.vg
 	h := m.loadHistory()
@@ -343,7 +379,7 @@ func (m *Model) openHistory(n *node) {
 	gens := h.VG(uuid)
 	if len(gens) == 0 {
 		m.setStatus("✗ no metadata generation of VG "+v.current.Meta.Name+" was found in the metadata areas", levelErr)
-		return
+		return nil
 	}
 	hp := &historyPane{vgName: v.current.Meta.Name, vgUUID: uuid, gens: gens, base: -1}
 	for _, g := range gens {
@@ -365,15 +401,18 @@ func (m *Model) openHistory(n *node) {
 	m.hist = hp
 	m.layout()
 	hp.clamp()
-	hp.updateDiff()
+	cmd := hp.updateDiff()
 	m.right = viewHistory
 	m.focus = focusRight
+	return cmd
 }
 
-func (m *Model) histChanged() {
+// histChanged updates the diff after the history selection moved.
+func (m *Model) histChanged() tea.Cmd {
 	if m.hist != nil {
-		m.hist.updateDiff()
+		return m.hist.updateDiff()
 	}
+	return nil
 }
 
 // viewOf returns the tree's view of the history pane's VG.
@@ -405,8 +444,7 @@ func (m *Model) historyKey(msg tea.KeyMsg) tea.Cmd {
 	k := m.keys.History
 	h := m.hist
 	if moveKeys(msg, &k.MoveKeys, h.listH(), h.move, func() { h.cursor = 0; h.clamp() }, func() { h.cursor = len(h.rows) - 1; h.clamp() }) {
-		h.updateDiff()
-		return nil
+		return h.updateDiff()
 	}
 	switch {
 	case key.Matches(msg, k.Base):
@@ -415,7 +453,7 @@ func (m *Model) historyKey(msg tea.KeyMsg) tea.Cmd {
 		} else {
 			h.base = h.cursor
 		}
-		h.updateDiff()
+		return h.updateDiff()
 	case key.Matches(msg, k.DiffDown):
 		h.diffTop += max(h.diffH()/2, 1)
 		h.clamp()

@@ -3,9 +3,9 @@ package ui
 import tea "github.com/charmbracelet/bubbletea"
 
 // mouse: the wheel scrolls the pane under the pointer, a click selects.
-func (m *Model) mouse(msg tea.MouseMsg) {
+func (m *Model) mouse(msg tea.MouseMsg) tea.Cmd {
 	if m.mode != modeBrowse {
-		return
+		return nil
 	}
 	l := m.layoutInfo()
 	inTree := msg.X < l.treeW
@@ -18,7 +18,7 @@ func (m *Model) mouse(msg tea.MouseMsg) {
 		if inTree {
 			m.tree.move(d)
 			m.syncRight()
-			return
+			return nil
 		}
 		switch m.right {
 		case viewHex:
@@ -27,13 +27,13 @@ func (m *Model) mouse(msg tea.MouseMsg) {
 			m.text.scroll(d)
 		case viewHistory:
 			m.hist.move(d)
-			m.histChanged()
+			return m.histChanged()
 		default:
 			m.details.scroll(d)
 		}
 	case tea.MouseButtonLeft:
 		if msg.Action != tea.MouseActionPress {
-			return
+			return nil
 		}
 		row := msg.Y - l.bodyTop - 1
 		if inTree {
@@ -48,12 +48,13 @@ func (m *Model) mouse(msg tea.MouseMsg) {
 					m.syncRight()
 				}
 			}
-			return
+			return nil
 		}
 		m.focus = focusRight
 		if m.right == viewHistory && m.hist != nil {
 			m.hist.click(row)
-			m.histChanged()
+			return m.histChanged()
 		}
 	}
+	return nil
 }

@@ -53,9 +53,11 @@ func (m *Model) Update(msg tea.Msg) (_ tea.Model, cmd tea.Cmd) {
 		return m, m.exp.listen()
 	case exportDoneMsg:
 		return m, m.exportDone(msg)
-	case tea.MouseMsg:
-		m.mouse(msg)
+	case diffDoneMsg:
+		msg.pane.setDiff(msg.key, msg.lines)
 		return m, nil
+	case tea.MouseMsg:
+		return m, m.mouse(msg)
 	case tea.KeyMsg:
 		return m, m.key(msg)
 	}
@@ -208,8 +210,7 @@ func (m *Model) treeKey(msg tea.KeyMsg) tea.Cmd {
 		m.openText(n)
 		return nil
 	case key.Matches(msg, k.History):
-		m.openHistory(n)
-		return nil
+		return m.openHistory(n)
 	case key.Matches(msg, k.Hidden):
 		m.show.hidden = !m.show.hidden
 		m.rebuild()
