@@ -178,7 +178,11 @@ func (j *exportJob) view(st *Styles, width int) string {
 // exportDoneText is the status line of a finished export.
 func exportDoneText(j *exportJob, d exportDoneMsg) (string, level) {
 	if d.err == nil {
-		s := fmt.Sprintf("✓ exported %s/%s to %s (%s) sha256 %s", j.vg, j.lv, d.res.Path, sizeText(d.res.Size), d.res.SHA256)
+		gen := ""
+		if j.asOf {
+			gen = fmt.Sprintf(" as of seqno %d", j.seqno)
+		}
+		s := fmt.Sprintf("✓ exported %s/%s%s to %s (%s) sha256 %s", j.vg, j.lv, gen, d.res.Path, sizeText(d.res.Size), d.res.SHA256)
 		return s, levelGood
 	}
 	if errors.Is(d.err, context.Canceled) {
