@@ -29,6 +29,7 @@ type exportJob struct {
 	cancel  context.CancelFunc
 	prog    chan export.Progress
 	done    chan exportDoneMsg
+	ended   chan struct{} // closed when the engine has returned
 	last    export.Progress
 	started time.Time
 	bar     progress.Model
@@ -110,13 +111,14 @@ func defaultExportPath(vg, lv string) string { return "./" + vg + "/" + lv + ".i
 func startExport(id int, p *exportPlan, path string, fsys export.FS) (*exportJob, tea.Cmd) {
 	ctx, cancel := context.WithCancel(context.Background())
 	j := &exportJob{id: id, vg: p.vg, lv: p.lv, seqno: p.seqno, asOf: p.asOf, path: path, src: p.src, cancel: cancel,
-		prog: make(chan export.Progress, 1), done: make(chan exportDoneMsg, 1), started: time.Now(),
+		prog: make(chan export.Progress, 1), done: make(chan exportDoneMsg, 1), ended: make(chan struct{}), started: time.Now(),
 		bar: progress.New(progress.WithDefaultGradient(), progress.WithoutPercentage(), progress.WithColorProfile(lipgloss.ColorProfile()))}
 	j.last.Total = p.src.Size()
 	opt := export.Options{Output: path, Force: p.force, Sparse: true, FS: fsys, Progress: j.report}
 	go func() {
 		res, err := export.Export(ctx, p.src, opt)
 		j.done <- exportDoneMsg{id: id, res: res, err: err}
+		close(j.ended)
 	}()
 	return j, j.listen()
 }

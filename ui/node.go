@@ -191,7 +191,7 @@ func pvNode(pv *scan.PV) *node {
 			if c.Slot == 1 {
 				what = "precommitted"
 			}
-			mn.children = append(mn.children, &node{kind: kCopy, name: what + " metadata", pv: pv, mda: m, cp: c,
+			mn.children = append(mn.children, &node{kind: kCopy, name: what, pv: pv, mda: m, cp: c,
 				damaged: !c.Usable()})
 		}
 		n.children = append(n.children, mn)

@@ -23,7 +23,7 @@ func Run(cfg Config, opts ...tea.ProgramOption) error {
 		// Quit while exporting (the program was killed): stop it and wait
 		// for the engine to remove its temporary file.
 		fm.exp.cancel()
-		<-fm.exp.done
+		<-fm.exp.ended
 	}
 	return nil
 }
