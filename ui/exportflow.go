@@ -10,6 +10,8 @@ import (
 	"github.com/lvminspect/lvminspect/export"
 )
 
+// confirmKey answers the open question (overwrite, or quit during an
+// export); ctrl+c means yes to quitting and no to overwriting.
 func (m *Model) confirmKey(msg tea.KeyMsg) tea.Cmd {
 	k := m.keys.Confirm
 	yes := key.Matches(msg, k.Yes)
@@ -77,6 +79,7 @@ func (m *Model) choosePath(path string) tea.Cmd {
 	return m.runExport()
 }
 
+// runExport starts the planned export and shows its progress.
 func (m *Model) runExport() tea.Cmd {
 	m.nextJob++
 	j, cmd := startExport(m.nextJob, m.plan, m.exportPath, m.cfg.ExportFS)

@@ -8,6 +8,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 )
 
+// openPrompt gives the keyboard to a one-line text field.
 func (m *Model) openPrompt(k promptKind, label, value string) {
 	m.promptKind = k
 	m.prompt.Prompt = label
@@ -17,6 +18,7 @@ func (m *Model) openPrompt(k promptKind, label, value string) {
 	m.mode = modePrompt
 }
 
+// promptKey edits, confirms or cancels the prompt.
 func (m *Model) promptKey(msg tea.KeyMsg) tea.Cmd {
 	k := m.keys.Prompt
 	switch {
@@ -42,6 +44,7 @@ func (m *Model) promptKey(msg tea.KeyMsg) tea.Cmd {
 	return cmd
 }
 
+// submitPrompt acts on the text entered: a search, an offset, a path.
 func (m *Model) submitPrompt(v string) tea.Cmd {
 	switch m.promptKind {
 	case promptSearch:
