@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"github.com/lvminspect/lvminspect/export"
+	_ "github.com/lvminspect/lvminspect/export/segtypes" // every segment type with an opener exports and shows in hex
 	"github.com/lvminspect/lvminspect/export/volume"
 )
 

@@ -6,7 +6,6 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/spf13/cobra"
 
-	_ "github.com/lvminspect/lvminspect/export/segtypes" // every segment type with an opener is exportable
 	"github.com/lvminspect/lvminspect/ui"
 	"github.com/lvminspect/lvminspect/ui/demo"
 )
