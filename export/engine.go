@@ -90,7 +90,7 @@ func Export(ctx context.Context, src Source, opt Options) (*Result, error) {
 		Size:      size,
 		SHA256:    hex.EncodeToString(sha.Sum(nil)),
 		BytesRead: p.bytesRead,
-		Missing:   p.missing,
+		Missing:   mergeRanges(p.missing),
 		Holes:     p.sink.holes(),
 		Start:     start,
 		End:       time.Now(),

@@ -32,9 +32,11 @@ func (p *pipeline) fill(ctx context.Context, c *chunk) error {
 	if len(miss) > 0 && !p.opt.AllowPartial {
 		return &MissingError{Ranges: miss}
 	}
+	p.mu.Lock()
 	for _, m := range miss {
 		p.missing = addRange(p.missing, m)
 	}
+	p.mu.Unlock()
 	if !data {
 		c.zero = true
 		return nil
@@ -58,7 +60,7 @@ func (p *pipeline) fill(ctx context.Context, c *chunk) error {
 func (p *pipeline) read(ctx context.Context, b []byte, r Run) error {
 	m, err := p.src.ReadAt(b, r.Off)
 	if m == len(b) {
-		p.bytesRead[r.Source] += int64(m)
+		p.count(r.Source, int64(m))
 		return nil
 	}
 	if err == nil {
@@ -74,13 +76,15 @@ func (p *pipeline) read(ctx context.Context, b []byte, r Run) error {
 		e := min(r.End(), (q/retrySize+1)*retrySize)
 		piece := b[q-r.Off : e-r.Off]
 		m, err := p.src.ReadAt(piece, q)
-		p.bytesRead[r.Source] += int64(m)
+		p.count(r.Source, int64(m))
 		if m < len(piece) {
 			if err == nil {
 				err = io.ErrUnexpectedEOF
 			}
 			clear(piece[m:])
+			p.mu.Lock()
 			p.missing = addRange(p.missing, Range{Off: q + int64(m), Len: e - q - int64(m), Source: r.Source, Reason: "read error: " + err.Error()})
+			p.mu.Unlock()
 		}
 		q = e
 	}
@@ -114,4 +118,11 @@ func scanMissing(ctx context.Context, src Source) error {
 		return &MissingError{Ranges: miss}
 	}
 	return nil
+}
+
+// count adds n bytes read from source.
+func (p *pipeline) count(source string, n int64) {
+	p.mu.Lock()
+	p.bytesRead[source] += n
+	p.mu.Unlock()
 }

@@ -208,3 +208,7 @@ func (s *PieceSource) ReadAt(p []byte, off int64) (int, error) {
 	}
 	return done, nil
 }
+
+// ConcurrentReads reports that ReadAt may run in several goroutines at
+// once: it keeps no state but the PV readers' own.
+func (s *PieceSource) ConcurrentReads() bool { return true }

@@ -26,9 +26,26 @@ type pipeline struct {
 	hashes []hash.Hash
 	done   atomic.Int64 // bytes hashed and written
 
-	// Owned by the reader goroutine until run returns.
+	// Guarded by mu while the readers run.
+	mu        sync.Mutex
 	missing   []Range
 	bytesRead map[string]int64
+}
+
+// ConcurrentSource is implemented by sources whose ReadAt may be called
+// from several goroutines at once (as io.ReaderAt promises). The engine
+// then keeps several reads in flight, which keeps a disk's queue full and
+// overlaps the seeks of scattered data.
+type ConcurrentSource interface {
+	ConcurrentReads() bool
+}
+
+// readers is how many chunks are read at once.
+func (p *pipeline) readers() int {
+	if cs, ok := p.src.(ConcurrentSource); ok && cs.ConcurrentReads() {
+		return min(6, max(1, p.opt.BufferCount-2))
+	}
+	return 1
 }
 
 // alignedBuf allocates n bytes starting at a multiple of blockSize.
@@ -90,12 +107,19 @@ func (p *pipeline) run(parent context.Context) error {
 			}
 		})
 	}
+	// The dispatcher takes buffers from the pool in LV order and hands
+	// them to the readers; the collector passes filled chunks on to the
+	// consumers in LV order. Buffers are taken in order, so the chunk the
+	// collector waits for always has one: no deadlock.
+	type job struct {
+		seq int64
+		c   *chunk
+	}
+	jobs := make(chan job, n)
+	filled := make(chan job, n)
 	wg.Go(func() {
-		defer func() {
-			for _, ch := range chans {
-				close(ch)
-			}
-		}()
+		defer close(jobs)
+		var seq int64
 		for off := int64(0); off < p.size; off += int64(p.opt.ChunkSize) {
 			var c *chunk
 			select {
@@ -106,13 +130,49 @@ func (p *pipeline) run(parent context.Context) error {
 			c.off = off
 			c.buf = c.mem[:min(int64(p.opt.ChunkSize), p.size-off)]
 			c.zero = false
-			if err := p.fill(ctx, c); err != nil {
-				cancel(err)
-				return
+			jobs <- job{seq, c}
+			seq++
+		}
+	})
+	var readers sync.WaitGroup
+	for range p.readers() {
+		readers.Go(func() {
+			for j := range jobs {
+				if ctx.Err() != nil {
+					continue // drain
+				}
+				if err := p.fill(ctx, j.c); err != nil {
+					cancel(err)
+					continue
+				}
+				filled <- j
 			}
-			c.refs.Store(int32(len(chans)))
+		})
+	}
+	wg.Go(func() {
+		readers.Wait()
+		close(filled)
+	})
+	wg.Go(func() {
+		defer func() {
 			for _, ch := range chans {
-				ch <- c
+				close(ch)
+			}
+		}()
+		pending := map[int64]*chunk{}
+		var next int64
+		for j := range filled {
+			if ctx.Err() != nil {
+				continue // drain
+			}
+			pending[j.seq] = j.c
+			for c, ok := pending[next]; ok; c, ok = pending[next] {
+				delete(pending, next)
+				next++
+				c.refs.Store(int32(len(chans)))
+				for _, ch := range chans {
+					ch <- c
+				}
 			}
 		}
 	})

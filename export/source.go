@@ -1,6 +1,9 @@
 package export
 
-import "fmt"
+import (
+	"fmt"
+	"sort"
+)
 
 // RunKind says what a run of LV bytes is.
 type RunKind int
@@ -106,4 +109,16 @@ func addRange(list []Range, r Range) []Range {
 		}
 	}
 	return append(list, r)
+}
+
+// mergeRanges sorts ranges by offset and merges neighbours with the same
+// source and reason (chunks are read in parallel, so they may be recorded
+// out of order).
+func mergeRanges(list []Range) []Range {
+	sort.SliceStable(list, func(i, j int) bool { return list[i].Off < list[j].Off })
+	var out []Range
+	for _, r := range list {
+		out = addRange(out, r)
+	}
+	return out
 }

@@ -288,3 +288,14 @@ func (c *Concat) ReadAt(b []byte, off int64) (int, error) {
 	}
 	return done, nil
 }
+
+// ConcurrentReads reports whether every part allows concurrent reads.
+func (c *Concat) ConcurrentReads() bool {
+	for _, p := range c.parts {
+		cs, ok := p.src.(export.ConcurrentSource)
+		if !ok || !cs.ConcurrentReads() {
+			return false
+		}
+	}
+	return true
+}
