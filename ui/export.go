@@ -13,8 +13,11 @@ import (
 	"github.com/charmbracelet/lipgloss"
 
 	"github.com/lvminspect/lvminspect/export"
+	"github.com/lvminspect/lvminspect/export/record"
 	_ "github.com/lvminspect/lvminspect/export/segtypes" // every segment type with an opener exports and shows in hex
 	"github.com/lvminspect/lvminspect/export/volume"
+	"github.com/lvminspect/lvminspect/model"
+	"github.com/lvminspect/lvminspect/scan"
 )
 
 // exportJob is one export running in the background. Progress comes over
@@ -57,6 +60,12 @@ type exportPlan struct {
 	asOf   bool
 	src    export.Source
 	force  bool
+
+	// For the provenance record written beside the image.
+	res   *scan.Result
+	svg   *scan.VG
+	mlv   *model.LV
+	toolV string
 }
 
 // planExport opens the LV of the viewed generation as an export source,
@@ -72,7 +81,8 @@ func planExport(n *node) (*exportPlan, error) {
 	if mr, ok := missingRanges(src); ok {
 		return nil, fmt.Errorf("cannot export %s/%s: %s", n.vg.vg.Meta.Name, n.lv.Name, mr)
 	}
-	return &exportPlan{vg: n.vg.vg.Meta.Name, lv: n.lv.Name, seqno: n.vg.vg.Meta.Seqno, asOf: n.vg.travelling(), src: src}, nil
+	return &exportPlan{vg: n.vg.vg.Meta.Name, lv: n.lv.Name, seqno: n.vg.vg.Meta.Seqno, asOf: n.vg.travelling(), src: src,
+		svg: n.vg.vg, mlv: n.lv}, nil
 }
 
 // missingRanges says which bytes of the LV have no source (a missing PV,
@@ -118,6 +128,15 @@ func startExport(id int, p *exportPlan, path string, fsys export.FS) (*exportJob
 	opt := export.Options{Output: path, Force: p.force, Sparse: true, FS: fsys, Progress: j.report}
 	go func() {
 		res, err := export.Export(ctx, p.src, opt)
+		if _, onOS := fsys.(export.OSFS); err == nil && onOS && p.res != nil {
+			// Exports to the OS get their provenance record, as on the
+			// command line.
+			if pp := export.ProvenancePath(res.Path); pp != "" {
+				if perr := export.WriteProvenance(pp, record.Build(p.res, p.svg, p.mlv, p.src, res, p.toolV)); perr != nil {
+					err = fmt.Errorf("image written (sha256 %s), but its provenance record failed: %w", res.SHA256, perr)
+				}
+			}
+		}
 		j.done <- exportDoneMsg{id: id, res: res, err: err}
 		close(j.ended)
 	}()

@@ -55,6 +55,7 @@ func (m *Model) beginExport(n *node) tea.Cmd {
 		m.setStatus("✗ "+err.Error(), levelErr)
 		return nil
 	}
+	p.res, p.toolV = m.res, m.cfg.Version
 	m.plan = p
 	m.openPrompt(promptExportPath, "export to: ", defaultExportPath(p.vg, p.lv))
 	return nil

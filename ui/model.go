@@ -41,6 +41,9 @@ type Config struct {
 	Demo bool
 	// ExportFS is where exports are written (default: the OS).
 	ExportFS export.FS
+	// Version is the program version recorded in export provenance
+	// records.
+	Version string
 }
 
 // mode decides how keys are routed.

@@ -13,7 +13,7 @@ import (
 // runTUI opens the interactive inspector on the PATHs, read-only, or on
 // the built-in demo disk when there are none.
 func runTUI(cmd *cobra.Command, args []string) error {
-	cfg := ui.Config{}
+	cfg := ui.Config{Version: Version()}
 	if len(args) == 0 {
 		// Unpacked after the first frame is drawn.
 		cfg.Open, cfg.Demo, cfg.Title = demo.Inputs, true, demo.Title
