@@ -6,6 +6,7 @@ import (
 	"os"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/lvminspect/lvminspect/model"
 )
@@ -39,7 +40,8 @@ type PieceSource struct {
 	pvs    map[string]PVReader
 
 	mu     sync.Mutex
-	extent map[string]*extentCache // by PV UUID, for PVs with a File
+	extent map[string]*extentCache  // by PV UUID, for PVs with a File
+	ahead  map[string]*atomic.Int64 // by PV UUID: end of the last readahead asked for
 }
 
 // NewPieceSource returns a Source for an LV of size bytes made of pieces.
@@ -68,10 +70,11 @@ func NewPieceSource(size int64, pieces []model.Piece, pvs map[string]PVReader) *
 		clean = append(clean, p)
 		end = p.LVOffset + p.Length
 	}
-	s := &PieceSource{size: size, pieces: clean, pvs: pvs, extent: map[string]*extentCache{}}
+	s := &PieceSource{size: size, pieces: clean, pvs: pvs, extent: map[string]*extentCache{}, ahead: map[string]*atomic.Int64{}}
 	for uuid, pv := range pvs {
 		if pv.File != nil {
 			s.extent[uuid] = &extentCache{f: pv.File}
+			s.ahead[uuid] = new(atomic.Int64)
 			adviseSequential(pv.File, pv.FileOffset, pv.Size)
 		}
 	}
@@ -192,8 +195,16 @@ func (s *PieceSource) ReadAt(p []byte, off int64) (int, error) {
 		if next := pvOff + int64(m); pv.File != nil && m == n && next < pv.Size {
 			// Sequential reads: have the kernel fetch what follows
 			// while the caller processes this, for a deeper queue than
-			// one synchronous read at a time.
-			adviseWillNeed(pv.File, pv.FileOffset+next, min(prefetchSize, pv.Size-next))
+			// one synchronous read at a time. Asked again only once
+			// half of the last request has been consumed (or after a
+			// jump), so small reads do not repeat the request.
+			if a := s.ahead[pc.PVUUID]; a != nil {
+				if hw := a.Load(); next+prefetchSize/2 > hw || next < hw-2*prefetchSize {
+					end := min(next+prefetchSize, pv.Size)
+					a.Store(end)
+					adviseWillNeed(pv.File, pv.FileOffset+next, end-next)
+				}
+			}
 		}
 		done += m
 		if m == n {

@@ -28,6 +28,9 @@ type Parity struct {
 	arrayInfo
 
 	scratch sync.Pool // *scratch
+
+	concOnce   sync.Once
+	concurrent bool
 }
 
 // scratch holds the rows of every image for one window, plus two work
@@ -219,4 +222,25 @@ func (s *Parity) Redundant(off, n int64) ([]export.Range, error) {
 		return nil
 	})
 	return out, err
+}
+
+// ConcurrentReads reports whether ReadAt may run in several goroutines:
+// only when every image is fully present, so that reads go straight into
+// the caller's buffer and no rebuild scratch (whose size bounds memory)
+// is taken per reader.
+func (s *Parity) ConcurrentReads() bool {
+	s.concOnce.Do(func() {
+		_, t1 := s.rowSpan(0, max(1, s.usable))
+		sp, err := newSpan(s.imgs, 0, t1)
+		if err != nil || sp.anyMiss {
+			return
+		}
+		for _, im := range s.imgs {
+			if len(im.bad) > 0 || im.regions != nil {
+				return
+			}
+		}
+		s.concurrent = true
+	})
+	return s.concurrent
 }
