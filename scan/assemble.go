@@ -86,9 +86,7 @@ func assemble(res *Result) {
 	for _, u := range order {
 		res.VGs = append(res.VGs, buildVG(res, byUUID[u], seen))
 	}
-	for _, fb := range fallbackVGs(res) {
-		res.VGs = append(res.VGs, fb)
-	}
+	res.VGs = append(res.VGs, fallbackVGs(res)...)
 	sort.SliceStable(res.VGs, func(i, j int) bool { return res.VGs[i].Meta.Name < res.VGs[j].Meta.Name })
 }
 

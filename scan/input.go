@@ -1,7 +1,6 @@
 package scan
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -82,6 +81,3 @@ func Open(fs afero.Fs, path string) (*Input, error) {
 	}
 	return in, nil
 }
-
-// errNoDeviceSize is returned where the OS has no supported way to ask.
-var errNoDeviceSize = errors.New("reading the size of a block device is not supported on this system")

@@ -210,7 +210,7 @@ func TestFixturesHeadersMatchPvck(t *testing.T) {
 			for _, mp := range f.Manifest.PVs {
 				file := mp.Image + ".headers.txt"
 				if mp.OffsetBytes != 0 { // a partition: pvck dumps are named disk0pN
-					file = mp.Image + "p" + strings.TrimLeft(mp.GuestDevice, "/devabcdefghijklmnopqrstuvwxyz") + ".headers.txt"
+					file = mp.Image + "p" + strings.TrimLeft(mp.GuestDevice, "/abcdefghijklmnopqrstuvwxyz") + ".headers.txt"
 				}
 				var pv *scan.PV
 				for _, p := range res.PVs {

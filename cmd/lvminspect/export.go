@@ -189,9 +189,8 @@ func runExport(cmd *cobra.Command, lvArg string, paths []string, fl exportFlags)
 
 // progressBar draws a progress line on a terminal's stderr.
 type progressBar struct {
-	w    io.Writer
-	bar  progress.Model
-	last time.Time
+	w   io.Writer
+	bar progress.Model
 }
 
 func newProgressBar(w io.Writer) *progressBar {

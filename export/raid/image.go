@@ -91,13 +91,10 @@ func (im *image) badIn(off, end int64) []badRange {
 	return out
 }
 
-// runs describes image offsets [off, off+n) as runs in image offsets:
+// runsOf describes image offsets [off, off+n) as runs in image offsets:
 // the sub-LV's own runs, with the unusable ranges and anything beyond the
-// sub-LV's end as RunMissing.
-func (im *image) runs(off, n int64) ([]export.Run, error) { return im.runsOf(off, n, false) }
-
-// runsOf is runs; with raw, the unusable ranges are not marked (only what
-// the sub-LV itself lacks is missing).
+// sub-LV's end as RunMissing; with raw, the unusable ranges are not
+// marked (only what the sub-LV itself lacks is missing).
 func (im *image) runsOf(off, n int64, raw bool) ([]export.Run, error) {
 	var out []export.Run
 	end := off + n

@@ -37,16 +37,6 @@ func newParityLayout(name string, n int) (*parityLayout, error) {
 	return &parityLayout{name: name, n: n, p: l.p, d: n - l.p, ddf: name == "zr" || name == "nr" || name == "nc"}, nil
 }
 
-// mdLevelLayout returns the MD level and layout number the superblock of
-// such an array records.
-func (l *parityLayout) mdLevelLayout() (level, layout uint32) {
-	level = 5
-	if l.p == 2 {
-		level = 6
-	}
-	return level, parityLayouts[l.name].mdLayout
-}
-
 // layoutFromMD maps a superblock's MD level and layout back to a layout
 // name, "" when unknown.
 func layoutFromMD(level, layout uint32) string {

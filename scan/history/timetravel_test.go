@@ -25,14 +25,6 @@ type removedLV struct {
 	} `json:"segments"`
 }
 
-type manifestLV struct {
-	Name     string `json:"name"`
-	Segments []struct {
-		Devices  string `json:"devices"`
-		SegStart string `json:"seg_start_pe"`
-	} `json:"segments"`
-}
-
 func removedLVs(t *testing.T, f *fixture.Fixture) map[string]removedLV {
 	t.Helper()
 	var m struct {
