@@ -2,13 +2,12 @@ package cache
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"testing"
 
 	"github.com/lvminspect/lvminspect/export"
 	"github.com/lvminspect/lvminspect/export/volume"
 	"github.com/lvminspect/lvminspect/internal/fixture"
+	"github.com/lvminspect/lvminspect/internal/sourcetest"
 	"github.com/lvminspect/lvminspect/scan"
 )
 
@@ -57,42 +56,8 @@ next:
 // hashSource hashes a Source through Runs and ReadAt; missing runs hash
 // as zeros and are returned.
 func hashSource(t testing.TB, src export.Source) (string, []export.Run) {
-	t.Helper()
-	h := sha256.New()
-	const step = 1 << 20
-	buf := make([]byte, step)
-	var missing []export.Run
-	for off := int64(0); off < src.Size(); off += step {
-		n := min(step, src.Size()-off)
-		runs, err := src.Runs(off, n)
-		if err != nil {
-			t.Fatalf("runs at %d: %v", off, err)
-		}
-		pos := off
-		for _, r := range runs {
-			if r.Off != pos {
-				t.Fatalf("run at %d, want %d", r.Off, pos)
-			}
-			b := buf[r.Off-off : r.End()-off]
-			switch r.Kind {
-			case export.RunData:
-				if m, err := src.ReadAt(b, r.Off); m != len(b) {
-					t.Fatalf("read %d bytes at %d: %d, %v", len(b), r.Off, m, err)
-				}
-			case export.RunZero:
-				clear(b)
-			default:
-				clear(b)
-				missing = append(missing, r)
-			}
-			pos = r.End()
-		}
-		if pos != off+n {
-			t.Fatalf("runs end at %d, want %d", pos, off+n)
-		}
-		h.Write(buf[:n])
-	}
-	return hex.EncodeToString(h.Sum(nil)), missing
+	sum, runs := sourcetest.Hash(t, src, 1<<20)
+	return sum, sourcetest.Missing(runs)
 }
 
 // imageOffset maps byte off of a linear LV to its image and offset.

@@ -2,13 +2,12 @@ package cow
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"testing"
 
 	"github.com/lvminspect/lvminspect/export"
 	"github.com/lvminspect/lvminspect/export/volume"
 	"github.com/lvminspect/lvminspect/internal/fixture"
+	"github.com/lvminspect/lvminspect/internal/sourcetest"
 	"github.com/lvminspect/lvminspect/scan"
 )
 
@@ -50,43 +49,15 @@ func scanFixture(t testing.TB, name, vg string, patches ...patch) (*fixture.Fixt
 	return nil, nil, nil
 }
 
-// hashSource hashes a Source through Runs and ReadAt, the way the export
-// engine reads it.
+// hashSource hashes a Source through Runs and ReadAt; it must have no
+// missing runs.
 func hashSource(t testing.TB, src export.Source) string {
 	t.Helper()
-	h := sha256.New()
-	const step = 1 << 20
-	buf := make([]byte, step)
-	for off := int64(0); off < src.Size(); off += step {
-		n := min(step, src.Size()-off)
-		runs, err := src.Runs(off, n)
-		if err != nil {
-			t.Fatalf("runs at %d: %v", off, err)
-		}
-		pos := off
-		for _, r := range runs {
-			if r.Off != pos {
-				t.Fatalf("run at %d, want %d", r.Off, pos)
-			}
-			b := buf[r.Off-off : r.End()-off]
-			switch r.Kind {
-			case export.RunData:
-				if m, err := src.ReadAt(b, r.Off); m != len(b) {
-					t.Fatalf("read %d bytes at %d: %d, %v", len(b), r.Off, m, err)
-				}
-			case export.RunZero:
-				clear(b)
-			default:
-				t.Fatalf("missing run %+v", r)
-			}
-			pos = r.End()
-		}
-		if pos != off+n {
-			t.Fatalf("runs end at %d, want %d", pos, off+n)
-		}
-		h.Write(buf[:n])
+	sum, runs := sourcetest.Hash(t, src, 1<<20)
+	if m := sourcetest.Missing(runs); len(m) > 0 {
+		t.Fatalf("missing runs %+v", m)
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	return sum
 }
 
 // pvOffset maps byte off of an LV (linear on one PV) to its image offset.

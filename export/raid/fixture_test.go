@@ -3,8 +3,6 @@ package raid_test
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -14,6 +12,7 @@ import (
 	"github.com/lvminspect/lvminspect/export/raid"
 	"github.com/lvminspect/lvminspect/export/volume"
 	"github.com/lvminspect/lvminspect/internal/fixture"
+	"github.com/lvminspect/lvminspect/internal/sourcetest"
 	"github.com/lvminspect/lvminspect/scan"
 )
 
@@ -43,46 +42,11 @@ func scanVG(t *testing.T, f *fixture.Fixture, vg string, leave ...string) *scan.
 	return nil
 }
 
-// hashSource hashes a Source through its runs, as the export engine does:
-// data runs are read in large calls, zero and missing runs hash as zeros.
-// It returns the hash and the missing runs.
+// hashSource hashes a Source through its runs, as the export engine does,
+// and returns the hash and the missing runs.
 func hashSource(t *testing.T, src export.Source) (string, []export.Run) {
-	t.Helper()
-	h := sha256.New()
-	var missing []export.Run
-	const win = 4 << 20
-	buf := make([]byte, win)
-	for off := int64(0); off < src.Size(); off += win {
-		n := min(win, src.Size()-off)
-		runs, err := src.Runs(off, n)
-		if err != nil {
-			t.Fatalf("Runs(%d, %d): %v", off, n, err)
-		}
-		pos := off
-		for _, r := range runs {
-			if r.Off != pos || r.Len <= 0 {
-				t.Fatalf("Runs(%d, %d): run %+v does not continue at %d", off, n, r, pos)
-			}
-			b := buf[r.Off-off : r.End()-off]
-			switch r.Kind {
-			case export.RunData:
-				if m, err := src.ReadAt(b, r.Off); m != len(b) || err != nil {
-					t.Fatalf("ReadAt(%d bytes at %d) = %d, %v", len(b), r.Off, m, err)
-				}
-			case export.RunMissing:
-				missing = append(missing, r)
-				clear(b)
-			default:
-				clear(b)
-			}
-			pos = r.End()
-		}
-		if pos != off+n {
-			t.Fatalf("Runs(%d, %d) end at %d", off, n, pos)
-		}
-		h.Write(buf[:n])
-	}
-	return hex.EncodeToString(h.Sum(nil)), missing
+	sum, runs := sourcetest.Hash(t, src, 4<<20)
+	return sum, sourcetest.Missing(runs)
 }
 
 // checkLVs opens every LV of the manifest in vg (hidden sub-LVs too) and

@@ -2,9 +2,7 @@ package thin
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"testing"
@@ -12,6 +10,7 @@ import (
 	"github.com/lvminspect/lvminspect/export"
 	"github.com/lvminspect/lvminspect/export/volume"
 	"github.com/lvminspect/lvminspect/internal/fixture"
+	"github.com/lvminspect/lvminspect/internal/sourcetest"
 	"github.com/lvminspect/lvminspect/model"
 	"github.com/lvminspect/lvminspect/scan"
 )
@@ -146,45 +145,28 @@ func (tf *thinFixture) thinLVs() []fixture.LV {
 	return out
 }
 
-// hashSource hashes a whole Source through Runs and ReadAt in windows,
-// checking that the runs tile each window, and returns the runs merged.
+// hashSource hashes a Source through Runs and ReadAt in windows that are
+// not block aligned on purpose, checking that the runs tile each window;
+// it must have no missing runs, and returns the runs merged.
 func hashSource(t testing.TB, src export.Source) (string, []export.Run) {
 	t.Helper()
-	h := sha256.New()
-	const win = 3<<20 + 4096 // not block aligned on purpose
-	var all []export.Run
-	buf := make([]byte, win)
-	for off := int64(0); off < src.Size(); off += win {
-		n := min(win, src.Size()-off)
-		runs, err := src.Runs(off, n)
-		if err != nil {
-			t.Fatalf("Runs(%d, %d): %v", off, n, err)
-		}
-		pos := off
-		for _, r := range runs {
-			if r.Off != pos || r.Len <= 0 {
-				t.Fatalf("Runs(%d, %d): run %+v does not continue at %d", off, n, r, pos)
-			}
-			b := buf[r.Off-off : r.End()-off]
-			switch r.Kind {
-			case export.RunData:
-				if m, err := src.ReadAt(b, r.Off); m != len(b) {
-					t.Fatalf("ReadAt(%d, %d) = %d, %v", r.Off, len(b), m, err)
-				}
-			case export.RunZero:
-				clear(b)
-			default:
-				t.Fatalf("unexpected run %+v", r)
-			}
-			all = appendRun(all, export.Run{Off: r.Off, Len: r.Len, Kind: r.Kind})
-			pos = r.End()
-		}
-		if pos != off+n {
-			t.Fatalf("Runs(%d, %d) end at %d", off, n, pos)
-		}
-		h.Write(buf[:n])
+	sum, runs := sourcetest.Hash(t, src, 3<<20+4096)
+	if m := sourcetest.Missing(runs); len(m) > 0 {
+		t.Fatalf("unexpected missing runs %+v", m)
 	}
-	return hex.EncodeToString(h.Sum(nil)), all
+	for i := range runs {
+		runs[i].Source, runs[i].Reason = "", ""
+	}
+	return sum, mergeRuns(runs)
+}
+
+// mergeRuns merges adjacent runs of one kind.
+func mergeRuns(runs []export.Run) []export.Run {
+	var out []export.Run
+	for _, r := range runs {
+		out = appendRun(out, r)
+	}
+	return out
 }
 
 // metaEditor edits a copy of pool metadata and fixes checksums.
