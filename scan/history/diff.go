@@ -260,8 +260,18 @@ func segInfo(vg *model.VG, s *model.Segment) SegInfo {
 }
 
 func diffLVs(d *VGDiff, a, b *model.VG) {
+	byUUID := func(vg *model.VG) map[string]*model.LV {
+		m := make(map[string]*model.LV, len(vg.LVs))
+		for _, lv := range vg.LVs {
+			if u := model.BareUUID(lv.UUID); m[u] == nil {
+				m[u] = lv // the first of duplicates, as LVByUUID
+			}
+		}
+		return m
+	}
+	inA, inB := byUUID(a), byUUID(b)
 	for _, lb := range b.LVs {
-		la := a.LVByUUID(lb.UUID)
+		la := inA[model.BareUUID(lb.UUID)]
 		if la == nil {
 			d.LVsAdded = append(d.LVsAdded, lvInfo(b, lb))
 			continue
@@ -271,7 +281,7 @@ func diffLVs(d *VGDiff, a, b *model.VG) {
 		}
 	}
 	for _, la := range a.LVs {
-		if b.LVByUUID(la.UUID) == nil {
+		if inB[model.BareUUID(la.UUID)] == nil {
 			d.LVsRemoved = append(d.LVsRemoved, lvInfo(a, la))
 		}
 	}
