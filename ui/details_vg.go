@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/lvminspect/lvminspect/export/raid"
+	"github.com/lvminspect/lvminspect/export/volume"
 	"github.com/lvminspect/lvminspect/model"
 	"github.com/lvminspect/lvminspect/scan"
 )
@@ -144,8 +146,42 @@ func lvDetails(d *detailsBuilder, n *node) {
 	for i, s := range lv.Segments {
 		d.line(fmt.Sprintf("seg %d  LE %d–%d  %s", i, s.StartExtent, s.StartExtent+s.ExtentCount-1, segSummary(s)))
 	}
+	d.section("Export")
+	for _, note := range lvExportNotes(n) {
+		d.line(note)
+	}
 	d.line("")
 	d.line(d.st.Muted.Render("e: export · x: hex view of the LV's bytes"))
+}
+
+// lvExportNotes says whether the LV can be exported from the inputs and
+// what its layers reported: images treated as missing and rebuilt from
+// parity or another leg, superblock and sync findings.
+func lvExportNotes(n *node) []string {
+	if n.exportNotes != nil {
+		return n.exportNotes
+	}
+	r := volume.FromScan(n.vg.vg)
+	notes := []string{}
+	if _, err := r.OpenLV(n.lv); err != nil {
+		notes = append(notes, "✗ cannot export: "+err.Error())
+	} else {
+		notes = append(notes, "✓ can be exported")
+	}
+	for i, s := range n.lv.Segments {
+		if s.Kind() != model.KindRAID && s.Kind() != model.KindMirror {
+			continue
+		}
+		a, err := raid.OpenSegment(r, n.lv, i)
+		if err != nil {
+			continue
+		}
+		for _, note := range a.Notes() {
+			notes = append(notes, fmt.Sprintf("seg %d: %s", i, note))
+		}
+	}
+	n.exportNotes = notes
+	return notes
 }
 
 func segSummary(s *model.Segment) string {

@@ -56,6 +56,10 @@ type node struct {
 	hidden  bool // a hidden sub-LV
 	removed bool // an LV of a past generation that the current one no longer has
 	damaged bool // a structure with a failed check or a problem
+
+	// exportNotes is what the details say about exporting an LV, worked
+	// out once (opening an LV reads its superblocks and pool metadata).
+	exportNotes []string
 }
 
 // vgView is a VG as the tree shows it: the current metadata, or a past
