@@ -66,6 +66,22 @@ func (s *segInfo) bytes() (int64, int64, error) {
 	return int64(s.seg.StartExtent) * eb, int64(s.seg.ExtentCount) * eb, nil
 }
 
+// layers resolves a cache segment's origin LV and its cache LV (named by
+// the key cacheKey, a cacheWhat), which must exist and differ from each
+// other and from the cached LV.
+func (s *segInfo) layers(originName, cacheName, cacheKey, cacheWhat string) (origin, cache *model.LV, err error) {
+	origin, cache = s.r.VG.LV(originName), s.r.VG.LV(cacheName)
+	switch {
+	case origin == nil:
+		return nil, nil, s.errf("origin", ErrLVM, "no LV named %q", originName)
+	case cache == nil:
+		return nil, nil, s.errf(cacheKey, ErrLVM, "no LV named %q", cacheName)
+	case origin == s.lv || cache == s.lv || origin == cache:
+		return nil, nil, s.errf(cacheKey, ErrLVM, "LV %s, its origin %s and its %s %s must differ", s.lv.Name, originName, cacheWhat, cacheName)
+	}
+	return origin, cache, nil
+}
+
 func newSegInfo(r *volume.Resolver, lv *model.LV, idx int) (*segInfo, error) {
 	s := &segInfo{r: r, lv: lv, idx: idx}
 	if idx < 0 || idx >= len(lv.Segments) {
@@ -104,14 +120,9 @@ func OpenCache(r *volume.Resolver, lv *model.LV, idx int) (*Cache, error) {
 		return nil, s.errf("type", ErrLVM, "not a cache segment")
 	}
 	c := &Cache{LV: lv.Name, Origin: cp.Origin, Pool: cp.CachePool}
-	origin, pool := r.VG.LV(cp.Origin), r.VG.LV(cp.CachePool)
-	switch {
-	case origin == nil:
-		return nil, s.errf("origin", ErrLVM, "no LV named %q", cp.Origin)
-	case pool == nil:
-		return nil, s.errf("cache_pool", ErrLVM, "no LV named %q", cp.CachePool)
-	case origin == lv || pool == lv || origin == pool:
-		return nil, s.errf("cache_pool", ErrLVM, "LV %s, its origin %s and its cache %s must differ", lv.Name, cp.Origin, cp.CachePool)
+	_, pool, err := s.layers(cp.Origin, cp.CachePool, "cache_pool", "cache")
+	if err != nil {
+		return nil, err
 	}
 	mode, chunk, format := cp.CacheMode, cp.ChunkSize, cp.MetadataFormat
 	var metaSrc, dataSrc export.Source

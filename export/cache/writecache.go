@@ -192,14 +192,8 @@ func OpenWritecache(r *volume.Resolver, lv *model.LV, idx int) (*Writecache, err
 		return nil, s.errf("type", ErrLVM, "not a writecache segment")
 	}
 	w := &Writecache{LV: lv.Name, Origin: wp.Origin, CacheVol: wp.Writecache}
-	origin, cv := r.VG.LV(wp.Origin), r.VG.LV(wp.Writecache)
-	switch {
-	case origin == nil:
-		return nil, s.errf("origin", ErrLVM, "no LV named %q", wp.Origin)
-	case cv == nil:
-		return nil, s.errf("writecache", ErrLVM, "no LV named %q", wp.Writecache)
-	case origin == lv || cv == lv || origin == cv:
-		return nil, s.errf("writecache", ErrLVM, "LV %s, its origin %s and its cachevol %s must differ", lv.Name, wp.Origin, wp.Writecache)
+	if _, _, err := s.layers(wp.Origin, wp.Writecache, "writecache", "cachevol"); err != nil {
+		return nil, err
 	}
 	if w.StartSector, err = startSector(wp.Settings); err != nil {
 		return nil, s.errf("writecache_setting_val", ErrLVM, "%v", err)
