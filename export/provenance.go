@@ -31,6 +31,13 @@ type Provenance struct {
 	MD5           string           `json:"md5,omitempty"`
 	MissingRanges []MissingRange   `json:"missing_ranges"`
 	ReusedExtents []ReusedExtent   `json:"reused_extents"`
+	// RebuiltRanges are LV bytes not read from their primary place:
+	// rebuilt from raid parity, or read from another mirror leg or raid10
+	// copy because the primary one is missing or not trusted.
+	RebuiltRanges []MissingRange `json:"rebuilt_ranges"`
+	// Notes are what the layers of the LV reported while it was read
+	// (raid superblocks, sync state, images treated as missing and why).
+	Notes []string `json:"notes"`
 	// LegDifferences is the leg comparison of a mirror or raid1 LV, when
 	// one was asked for (any JSON-encodable report).
 	LegDifferences any `json:"leg_differences,omitempty"`
@@ -145,6 +152,12 @@ func (p *Provenance) MarshalJSON() ([]byte, error) {
 	}
 	if q.ReusedExtents == nil {
 		q.ReusedExtents = []ReusedExtent{}
+	}
+	if q.RebuiltRanges == nil {
+		q.RebuiltRanges = []MissingRange{}
+	}
+	if q.Notes == nil {
+		q.Notes = []string{}
 	}
 	return json.Marshal(q)
 }

@@ -466,6 +466,14 @@ func TestExportWithWithheldImages(t *testing.T) {
 			if got := fileSHA(t, out); got != lv.ExpectedSHA256() {
 				t.Errorf("%s/%s without %v: sha256 %s, want %s", lv.VG, lv.Name, f.Manifest.Withhold, got, lv.ExpectedSHA256())
 			}
+			var prov struct {
+				Rebuilt []struct{ Start, Length int64 } `json:"rebuilt_ranges"`
+				Notes   []string                        `json:"notes"`
+			}
+			b, _ := os.ReadFile(out + ".json")
+			if err := json.Unmarshal(b, &prov); err != nil || len(prov.Rebuilt) == 0 || len(prov.Notes) == 0 {
+				t.Errorf("%s/%s: provenance does not list the rebuilt ranges and why: %v %s", lv.VG, lv.Name, err, b)
+			}
 			n++
 		}
 	}

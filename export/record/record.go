@@ -8,6 +8,8 @@ import (
 	"fmt"
 
 	"github.com/lvminspect/lvminspect/export"
+	"github.com/lvminspect/lvminspect/export/raid"
+	"github.com/lvminspect/lvminspect/export/volume"
 	"github.com/lvminspect/lvminspect/model"
 	"github.com/lvminspect/lvminspect/scan"
 	"github.com/lvminspect/lvminspect/scan/history"
@@ -53,7 +55,37 @@ func Build(res *scan.Result, vg *scan.VG, lv *model.LV, src export.Source, r *ex
 		p.ExtentMap = subLVExtentMap(vg.Meta, lv, paths)
 	}
 	p.FillResult(r)
+	layerNotes(p, vg, lv)
 	return p
+}
+
+// layerNotes records what the raid and mirror segments of the LV report:
+// their notes, and the LV ranges rebuilt from parity or read from another
+// leg or copy.
+func layerNotes(p *export.Provenance, vg *scan.VG, lv *model.LV) {
+	r := volume.FromScan(vg)
+	eb := vg.Meta.ExtentBytes()
+	for i, s := range lv.Segments {
+		if s.Kind() != model.KindRAID && s.Kind() != model.KindMirror {
+			continue
+		}
+		a, err := raid.OpenSegment(r, lv, i)
+		if err != nil {
+			continue
+		}
+		for _, n := range a.Notes() {
+			p.Notes = append(p.Notes, fmt.Sprintf("segment %d: %s", i, n))
+		}
+		base := int64(s.StartExtent) * eb
+		ranges, err := a.Redundant(0, a.Size())
+		if err != nil {
+			p.Notes = append(p.Notes, fmt.Sprintf("segment %d: rebuilt ranges unknown: %v", i, err))
+			continue
+		}
+		for _, rg := range ranges {
+			p.RebuiltRanges = append(p.RebuiltRanges, export.MissingRange{Start: base + rg.Off, Length: rg.Len, Reason: rg.Reason})
+		}
+	}
 }
 
 // subLVExtentMap lists where the linear/striped sub-LVs of a layered LV
