@@ -481,3 +481,31 @@ func TestExportWithWithheldImages(t *testing.T) {
 		t.Fatal("no raid LV of a degraded fixture checked")
 	}
 }
+
+// TestExportRawCOW exports an old-style snapshot as its user sees it and,
+// with --raw, as the COW store itself (the manifest's -cow device).
+func TestExportRawCOW(t *testing.T) {
+	f := fixture.Load(t, "snapshot")
+	dir := t.TempDir()
+	imgs := writeImages(t, f, dir, false)
+	for _, lv := range f.Manifest.LVs {
+		for _, d := range lv.DMDevices {
+			if d.Suffix != "cow" {
+				continue
+			}
+			out := filepath.Join(dir, "cow.img")
+			if _, _, err := run(t, "", append([]string{"export", "--raw", "-o", out, lv.VG + "/" + lv.Name}, imgs...)...); err != nil {
+				t.Fatal(err)
+			}
+			want := d.SHA256
+			if d.SHA256AtRest != nil && *d.SHA256AtRest != "" {
+				want = *d.SHA256AtRest
+			}
+			if got := fileSHA(t, out); got != want {
+				t.Fatalf("%s --raw: sha256 %s, the COW device %s", lv.Name, got, want)
+			}
+			return
+		}
+	}
+	t.Fatal("no COW device in the snapshot fixture")
+}

@@ -32,6 +32,7 @@ type exportFlags struct {
 	noSparse     bool
 	noProvenance bool
 	verifyLegs   bool
+	raw          bool
 }
 
 func newExportCmd() *cobra.Command {
@@ -64,6 +65,7 @@ With -o - the image goes to stdout and the sha256 to stderr.`,
 	f.BoolVar(&fl.md5, "md5", false, "also compute an MD5 in the same pass")
 	f.BoolVar(&fl.noSparse, "no-sparse", false, "write zero blocks instead of leaving holes")
 	f.BoolVar(&fl.noProvenance, "no-provenance", false, "do not write the FILE.json provenance record")
+	f.BoolVar(&fl.raw, "raw", false, "export the LV's own extents as stored: an old-style snapshot's COW store itself instead of the snapshot it presents")
 	f.BoolVar(&fl.verifyLegs, "verify-legs", false, "mirror and raid1: compare all legs first and report the ranges where they differ (in the provenance record as leg_differences)")
 	return cmd
 }
@@ -123,7 +125,11 @@ func runExport(cmd *cobra.Command, lvArg string, paths []string, fl exportFlags)
 		return fmt.Errorf("VG %s (seqno %d) has no LV %q", vg.Meta.Name, vg.Meta.Seqno, lvName)
 	}
 	resolver := volume.FromScan(vg)
-	src, err := resolver.OpenLV(lv)
+	open := resolver.OpenLV
+	if fl.raw {
+		open = resolver.OpenRaw
+	}
+	src, err := open(lv)
 	if err != nil {
 		return fmt.Errorf("cannot export %s/%s: %w", vgName, lvName, err)
 	}
