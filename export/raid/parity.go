@@ -27,7 +27,11 @@ type Parity struct {
 	resyncFrom int64
 	arrayInfo
 
-	scratch sync.Pool // *scratch
+	// spare is the rebuild scratch kept between reads: kept, not pooled,
+	// so that a garbage collection does not make the next read allocate
+	// (and the heap grow) again.
+	scratchMu sync.Mutex
+	spare     *scratch
 
 	concOnce   sync.Once
 	concurrent bool
@@ -43,7 +47,7 @@ type scratch struct {
 // windowBytes bounds the image bytes read per image and window in the
 // degraded path; the scratch memory is (n+2) times this.
 func (s *Parity) windowBytes() int64 {
-	const total = 16 << 20
+	const total = 8 << 20
 	return max(64<<10, total/int64(len(s.imgs)+2))
 }
 

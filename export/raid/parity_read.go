@@ -48,7 +48,7 @@ func (s *Parity) readWindow(p []byte, off, end, t0, t1 int64) error {
 		})
 	}
 	sc := s.getScratch()
-	defer s.scratch.Put(sc)
+	defer s.putScratch(sc)
 	rows := make([][]byte, len(s.imgs))
 	for i := range s.imgs {
 		rows[i] = sc.rows[i][:t1-t0]
@@ -79,11 +79,15 @@ func (s *Parity) readWindow(p []byte, off, end, t0, t1 int64) error {
 }
 
 func (s *Parity) getScratch() *scratch {
-	if sc, ok := s.scratch.Get().(*scratch); ok {
+	s.scratchMu.Lock()
+	sc := s.spare
+	s.spare = nil
+	s.scratchMu.Unlock()
+	if sc != nil {
 		return sc
 	}
 	w := s.windowBytes()
-	sc := &scratch{rows: make([][]byte, len(s.imgs)), a: make([]byte, w), b: make([]byte, w)}
+	sc = &scratch{rows: make([][]byte, len(s.imgs)), a: make([]byte, w), b: make([]byte, w)}
 	for i := range sc.rows {
 		sc.rows[i] = make([]byte, w)
 	}
@@ -134,4 +138,13 @@ func (s *Parity) rebuild(dst []byte, st int64, x int, mask uint64, rows [][]byte
 	copy(dst, B)
 	mulXorInto(dst, A, cy)
 	mulInPlace(dst, gfInv(cx^cy))
+}
+
+// putScratch keeps sc for the next read (one is kept; others are dropped).
+func (s *Parity) putScratch(sc *scratch) {
+	s.scratchMu.Lock()
+	if s.spare == nil {
+		s.spare = sc
+	}
+	s.scratchMu.Unlock()
 }

@@ -206,3 +206,22 @@ func ceilDiv(a, b int64) uint64 {
 	}
 	return q
 }
+
+// ConcurrentReads reports whether ReadAt may run in several goroutines:
+// when the extents were collected at open (an immutable list; tree
+// lookups share a node cache) and the pool's data LV (and external
+// origin) allow it too.
+func (s *Source) ConcurrentReads() bool {
+	if _, ok := s.m.(extentMap); !ok {
+		return false
+	}
+	for _, src := range []export.Source{s.data, s.ext} {
+		if src == nil {
+			continue
+		}
+		if cs, ok := src.(export.ConcurrentSource); !ok || !cs.ConcurrentReads() {
+			return false
+		}
+	}
+	return true
+}
