@@ -36,14 +36,14 @@ func blockPatch(t *testing.T, b uint64, salt uint32, edit func([]byte)) patch {
 	}
 	_, vg := scanCache(t, nil)
 	img, off := imageOffset(t, vg, cmeta, int64(b)*BlockSize)
-	return patch{image: img, off: off, b: buf}
+	return patch{Image: img, Off: off, B: buf}
 }
 
 func lvPatch(t *testing.T, lv string, at int64, b []byte) patch {
 	t.Helper()
 	_, vg := scanCache(t, nil)
 	img, off := imageOffset(t, vg, lv, at)
-	return patch{image: img, off: off, b: b}
+	return patch{Image: img, Off: off, B: b}
 }
 
 func le64(v uint64) []byte { return binary.LittleEndian.AppendUint64(nil, v) }

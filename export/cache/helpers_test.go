@@ -1,7 +1,6 @@
 package cache
 
 import (
-	"bytes"
 	"testing"
 
 	"github.com/lvminspect/lvminspect/export"
@@ -12,45 +11,14 @@ import (
 )
 
 // patch is a byte edit of a fixture image.
-type patch struct {
-	image string
-	off   int64
-	b     []byte
-}
+type patch = sourcetest.Patch
 
 // scanCache scans the cache fixture with patches applied to copies of
 // its images, leaving out the images in drop.
 func scanCache(t testing.TB, drop []string, patches ...patch) (*fixture.Fixture, *scan.VG) {
 	t.Helper()
-	f := fixture.Load(t, "cache")
-	var ins []*scan.Input
-next:
-	for _, n := range f.ImageNames(false) {
-		for _, d := range drop {
-			if d == n {
-				continue next
-			}
-		}
-		b := f.Image(t, n)
-		copied := false
-		for _, p := range patches {
-			if p.image == n {
-				if !copied {
-					b, copied = append([]byte(nil), b...), true
-				}
-				copy(b[p.off:], p.b)
-			}
-		}
-		ins = append(ins, scan.NewInput(n, bytes.NewReader(b), int64(len(b))))
-	}
-	res := scan.Scan(ins, scan.Options{})
-	for _, v := range res.VGs {
-		if v.Meta.Name == "cache" {
-			return f, v
-		}
-	}
-	t.Fatalf("cache fixture: VG cache not found")
-	return nil, nil
+	f, vg, _ := sourcetest.ScanVG(t, "cache", "cache", drop, patches...)
+	return f, vg
 }
 
 // hashSource hashes a Source through Runs and ReadAt; missing runs hash

@@ -289,10 +289,18 @@ func openCacheSegment(r *volume.Resolver, lv *model.LV, idx int) (export.Source,
 	if err != nil {
 		return nil, err
 	}
-	s, _ := newSegInfo(r, lv, idx)
+	return segmentView(r, lv, idx, c.View, c.Origin)
+}
+
+// segmentView is the part of a cached view that segment idx of lv covers.
+func segmentView(r *volume.Resolver, lv *model.LV, idx int, view export.Source, origin string) (export.Source, error) {
+	s, err := newSegInfo(r, lv, idx)
+	if err != nil {
+		return nil, err
+	}
 	off, n, err := s.bytes()
 	if err != nil {
 		return nil, err
 	}
-	return s.window(c.View, c.Origin, off, n, "origin")
+	return s.window(view, origin, off, n, "origin")
 }

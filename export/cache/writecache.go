@@ -266,10 +266,5 @@ func openWritecacheSegment(r *volume.Resolver, lv *model.LV, idx int) (export.So
 	if err != nil {
 		return nil, err
 	}
-	s, _ := newSegInfo(r, lv, idx)
-	off, n, err := s.bytes()
-	if err != nil {
-		return nil, err
-	}
-	return s.window(w.View, w.Origin, off, n, "origin")
+	return segmentView(r, lv, idx, w.View, w.Origin)
 }

@@ -13,7 +13,7 @@ import (
 func cowPatch(t *testing.T, off int64, b []byte) patch {
 	t.Helper()
 	_, vg, _ := scanFixture(t, "snapshot", "snap")
-	return patch{image: "pv0", off: pvOffset(t, vg, "base_snap", off), b: b}
+	return patch{Image: "pv0", Off: pvOffset(t, vg, "base_snap", off), B: b}
 }
 
 func u64(v uint64) []byte { return binary.LittleEndian.AppendUint64(nil, v) }

@@ -1,7 +1,6 @@
 package cow
 
 import (
-	"bytes"
 	"testing"
 
 	"github.com/lvminspect/lvminspect/export"
@@ -12,41 +11,13 @@ import (
 )
 
 // patch is a byte edit of a fixture image.
-type patch struct {
-	image string
-	off   int64
-	b     []byte
-}
+type patch = sourcetest.Patch
 
 // scanFixture scans a fixture's images with patches applied to copies and
 // returns the VG named vg.
 func scanFixture(t testing.TB, name, vg string, patches ...patch) (*fixture.Fixture, *scan.VG, map[string][]byte) {
 	t.Helper()
-	f := fixture.Load(t, name)
-	imgs := map[string][]byte{}
-	var ins []*scan.Input
-	for _, n := range f.ImageNames(false) {
-		b := f.Image(t, n)
-		for _, p := range patches {
-			if p.image == n {
-				if imgs[n] == nil {
-					b = append([]byte(nil), b...)
-					imgs[n] = b
-				}
-				copy(b[p.off:], p.b)
-			}
-		}
-		imgs[n] = b
-		ins = append(ins, scan.NewInput(n, bytes.NewReader(b), int64(len(b))))
-	}
-	res := scan.Scan(ins, scan.Options{})
-	for _, v := range res.VGs {
-		if v.Meta.Name == vg {
-			return f, v, imgs
-		}
-	}
-	t.Fatalf("fixture %s: VG %s not found", name, vg)
-	return nil, nil, nil
+	return sourcetest.ScanVG(t, name, vg, nil, patches...)
 }
 
 // hashSource hashes a Source through Runs and ReadAt; it must have no
