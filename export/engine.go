@@ -37,6 +37,11 @@ func Export(ctx context.Context, src Source, opt Options) (*Result, error) {
 	}
 	var out *output
 	if o.Output != "-" {
+		for _, p := range []string{o.Output, ProvenancePath(o.Output)} {
+			if err := CheckProtected(p, o.Protect); err != nil {
+				return nil, err
+			}
+		}
 		if out, err = newOutput(o.FS, o.Output, o.Force); err != nil {
 			return nil, err
 		}
@@ -75,7 +80,9 @@ func Export(ctx context.Context, src Source, opt Options) (*Result, error) {
 		err = p.sink.finish(size)
 	}
 	if err == nil && out != nil {
-		err = out.commit()
+		if err = CheckProtected(out.final, o.Protect); err == nil {
+			err = out.commit()
+		}
 	}
 	prog.end()
 	if err != nil {

@@ -45,6 +45,11 @@ type Options struct {
 	Progress func(Progress)
 	// FS is the output file system (default OSFS).
 	FS FS
+	// Protect lists the inputs being read (image files, devices). An
+	// output, or its provenance record, that is one of them is refused
+	// whatever Force says (checked with CheckProtected before anything is
+	// written, and again before the rename).
+	Protect []string
 }
 
 // Progress is a snapshot of an export's progress.

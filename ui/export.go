@@ -125,7 +125,7 @@ func startExport(id int, p *exportPlan, path string, fsys export.FS) (*exportJob
 		prog: make(chan export.Progress, 1), done: make(chan exportDoneMsg, 1), ended: make(chan struct{}), started: time.Now(),
 		bar: progress.New(progress.WithDefaultGradient(), progress.WithoutPercentage(), progress.WithColorProfile(lipgloss.ColorProfile()))}
 	j.last.Total = p.src.Size()
-	opt := export.Options{Output: path, Force: p.force, Sparse: true, FS: fsys, Progress: j.report}
+	opt := export.Options{Output: path, Force: p.force, Sparse: true, FS: fsys, Progress: j.report, Protect: p.inputPaths()}
 	go func() {
 		res, err := export.Export(ctx, p.src, opt)
 		if _, onOS := fsys.(export.OSFS); err == nil && onOS && p.res != nil {
@@ -223,4 +223,17 @@ func outputExists(fsys export.FS, path string) (bool, error) {
 		return false, nil
 	}
 	return false, err
+}
+
+// inputPaths are the inputs the plan reads from, which an export must
+// never replace.
+func (p *exportPlan) inputPaths() []string {
+	if p.res == nil {
+		return nil
+	}
+	var out []string
+	for _, in := range p.res.Inputs {
+		out = append(out, in.Path)
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"io/fs"
@@ -229,5 +230,29 @@ func TestExportRefusedSaysWhy(t *testing.T) {
 	press(t, m, "g", "/weird", "enter", "e")
 	if m.mode != modeBrowse || !strings.Contains(m.status, "cannot export odd/weird") || !strings.Contains(m.status, "frobnicate") {
 		t.Errorf("unknown segment type: mode %d status %q", m.mode, m.status)
+	}
+}
+
+// TestExportNeverReplacesAnInput refuses an export path that is one of
+// the inputs being read.
+func TestExportNeverReplacesAnInput(t *testing.T) {
+	t.Chdir(t.TempDir())
+	b := fixture.Load(t, "banana").Image(t, "pv0")
+	if err := os.WriteFile("pv0.img", b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m := fixtureModel(t, "banana", false, 80, 24) // its input is named pv0.img
+	press(t, m, "/chocolate", "enter", "e")
+	if m.plan == nil {
+		t.Fatalf("no export prompt:\n%s", m.View())
+	}
+	if cmd := m.choosePath("pv0.img"); cmd != nil || m.mode == modeExporting || m.mode == modeConfirm {
+		t.Fatalf("export onto the input started or asked to overwrite (mode %v)", m.mode)
+	}
+	if !strings.Contains(m.status, "would replace an input") || m.statusLevel != levelErr {
+		t.Fatalf("no refusal in the status line: %q", m.status)
+	}
+	if got, _ := os.ReadFile("pv0.img"); !bytes.Equal(got, b) {
+		t.Fatal("the input changed")
 	}
 }

@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/charmbracelet/bubbles/key"
 	tea "github.com/charmbracelet/bubbletea"
@@ -68,6 +69,12 @@ func (m *Model) choosePath(path string) tea.Cmd {
 		return nil
 	}
 	m.exportPath = path
+	for _, p := range []string{path, export.ProvenancePath(path)} {
+		if err := export.CheckProtected(strings.TrimSpace(p), m.plan.inputPaths()); err != nil {
+			m.setStatus("✗ "+err.Error(), levelErr)
+			return nil
+		}
+	}
 	exists, err := outputExists(m.cfg.ExportFS, path)
 	if err != nil {
 		m.setStatus("✗ "+err.Error(), levelErr)

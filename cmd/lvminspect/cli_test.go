@@ -509,3 +509,36 @@ func TestExportRawCOW(t *testing.T) {
 	}
 	t.Fatal("no COW device in the snapshot fixture")
 }
+
+// TestExportNeverReplacesAnInput refuses an output (or its provenance
+// record) that is one of the inputs, even with --force, through a
+// symbolic link too, and leaves the input untouched.
+func TestExportNeverReplacesAnInput(t *testing.T) {
+	f := fixture.Load(t, "banana")
+	dir := t.TempDir()
+	imgs := writeImages(t, f, dir, false)
+	os.Chmod(imgs[0], 0o644) // writable evidence: only lvminspect stands in the way
+	before := hashesOf(t, imgs)
+	link := filepath.Join(dir, "link.img")
+	if err := os.Symlink(imgs[0], link); err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{imgs[0], link} {
+		_, _, err := run(t, "", append([]string{"export", "--force", "-o", out, "banana/chocolate"}, imgs...)...)
+		if err == nil || !strings.Contains(err.Error(), "would replace an input") {
+			t.Errorf("-o %s: %v", out, err)
+		}
+	}
+	// An input named like the provenance record of the output.
+	jsonInput := filepath.Join(dir, "out.img.json")
+	if err := os.WriteFile(jsonInput, f.Image(t, "pv0"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := run(t, "", "export", "--force", "-o", filepath.Join(dir, "out.img"), "banana/chocolate", jsonInput)
+	if err == nil || !strings.Contains(err.Error(), "would replace an input") {
+		t.Errorf("provenance over an input: %v", err)
+	}
+	if after := hashesOf(t, imgs); !equalMaps(before, after) {
+		t.Fatal("an input changed")
+	}
+}

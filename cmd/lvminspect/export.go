@@ -151,7 +151,7 @@ func runExport(cmd *cobra.Command, lvArg string, paths []string, fl exportFlags)
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 	defer stop()
 	opt := export.Options{Output: out, Stdout: cmd.OutOrStdout(), Force: fl.force, AllowPartial: fl.allowPartial,
-		Sparse: !fl.noSparse, MD5: fl.md5}
+		Sparse: !fl.noSparse, MD5: fl.md5, Protect: paths}
 	bar := newProgressBar(stderr)
 	if bar != nil {
 		opt.Progress = bar.update
