@@ -76,6 +76,10 @@ func (m *Model) choosePath(path string) tea.Cmd {
 		}
 	}
 	exists, err := outputExists(m.cfg.ExportFS, path)
+	if err == nil && !exists {
+		// The provenance record written beside the image counts too.
+		exists, err = outputExists(m.cfg.ExportFS, export.ProvenancePath(strings.TrimSpace(path)))
+	}
 	if err != nil {
 		m.setStatus("✗ "+err.Error(), levelErr)
 		return nil

@@ -232,6 +232,21 @@ func TestExportRefusals(t *testing.T) {
 	if _, _, err := run(t, "", append([]string{"export", "--force", "-o", out, "banana/split"}, imgs...)...); err != nil {
 		t.Errorf("--force: %v", err)
 	}
+	// A file where the provenance record would go is not replaced either.
+	notes := filepath.Join(dir, "z.img.json")
+	if err := os.WriteFile(notes, []byte("examiner's notes"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = run(t, "", append([]string{"export", "-o", filepath.Join(dir, "z.img"), "banana/split"}, imgs...)...)
+	if err == nil || !strings.Contains(err.Error(), notes) {
+		t.Errorf("existing provenance path: %v", err)
+	}
+	if b, _ := os.ReadFile(notes); string(b) != "examiner's notes" {
+		t.Errorf("existing %s changed", notes)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "z.img")); err == nil {
+		t.Errorf("refused export left its image")
+	}
 	for _, bad := range []string{"banana/nosuch", "nosuch/split", "split"} {
 		if _, _, err := run(t, "", append([]string{"export", "-o", filepath.Join(dir, "y.img"), bad}, imgs...)...); err == nil {
 			t.Errorf("%s: exported", bad)

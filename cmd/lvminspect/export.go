@@ -152,6 +152,11 @@ func runExport(cmd *cobra.Command, lvArg string, paths []string, fl exportFlags)
 	defer stop()
 	opt := export.Options{Output: out, Stdout: cmd.OutOrStdout(), Force: fl.force, AllowPartial: fl.allowPartial,
 		Sparse: !fl.noSparse, MD5: fl.md5, Protect: paths}
+	if pp := export.ProvenancePath(out); pp != "" && !fl.force && !fl.noProvenance {
+		if _, err := os.Lstat(pp); err == nil {
+			return &export.ExistsError{Path: pp}
+		}
+	}
 	bar := newProgressBar(stderr)
 	if bar != nil {
 		opt.Progress = bar.update
