@@ -36,15 +36,15 @@ func (m *memSource) Runs(off, n int64) ([]Run, error) {
 			continue
 		}
 		if k.Off > pos {
-			out = appendRun(out, Run{Off: pos, Len: k.Off - pos, Kind: RunData, Source: "mem"})
+			out = AppendRun(out, Run{Off: pos, Len: k.Off - pos, Kind: RunData, Source: "mem"})
 			pos = k.Off
 		}
 		e := min(end, k.End())
-		out = appendRun(out, Run{Off: pos, Len: e - pos, Kind: k.Kind, Source: k.Source, Reason: k.Reason})
+		out = AppendRun(out, Run{Off: pos, Len: e - pos, Kind: k.Kind, Source: k.Source, Reason: k.Reason})
 		pos = e
 	}
 	if pos < end {
-		out = appendRun(out, Run{Off: pos, Len: end - pos, Kind: RunData, Source: "mem"})
+		out = AppendRun(out, Run{Off: pos, Len: end - pos, Kind: RunData, Source: "mem"})
 	}
 	return out, nil
 }

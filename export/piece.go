@@ -110,7 +110,7 @@ func (s *PieceSource) Runs(off, n int64) ([]Run, error) {
 			if i < len(s.pieces) {
 				gapEnd = min(end, s.pieces[i].LVOffset)
 			}
-			out = appendRun(out, Run{Off: pos, Len: gapEnd - pos, Kind: RunMissing,
+			out = AppendRun(out, Run{Off: pos, Len: gapEnd - pos, Kind: RunMissing,
 				Reason: "no PV area maps these LV bytes"})
 			pos = gapEnd
 			continue
@@ -132,7 +132,7 @@ func (s *PieceSource) Runs(off, n int64) ([]Run, error) {
 func (s *PieceSource) pieceRuns(out []Run, p model.Piece, lv, pvOff, l int64) []Run {
 	pv, ok := s.pvs[p.PVUUID]
 	if !ok {
-		return appendRun(out, Run{Off: lv, Len: l, Kind: RunMissing, Source: p.PVUUID,
+		return AppendRun(out, Run{Off: lv, Len: l, Kind: RunMissing, Source: p.PVUUID,
 			Reason: fmt.Sprintf("PV %s is not available", p.PVUUID)})
 	}
 	avail := min(l, max(0, pv.Size-pvOff))
@@ -146,19 +146,23 @@ func (s *PieceSource) pieceRuns(out []Run, p model.Piece, lv, pvOff, l int64) []
 			}
 			n = min(n, ext-(pv.FileOffset+pvOff+q))
 		}
-		out = appendRun(out, Run{Off: lv + q, Len: n, Kind: kind, Source: p.PVUUID})
+		out = AppendRun(out, Run{Off: lv + q, Len: n, Kind: kind, Source: p.PVUUID})
 		q += n
 	}
 	if avail < l {
-		out = appendRun(out, Run{Off: lv + avail, Len: l - avail, Kind: RunMissing, Source: p.PVUUID,
+		out = AppendRun(out, Run{Off: lv + avail, Len: l - avail, Kind: RunMissing, Source: p.PVUUID,
 			Reason: fmt.Sprintf("PV %s (%s) is truncated: its input ends at PV byte %d", p.PVUUID, pv.Name, pv.Size)})
 	}
 	return out
 }
 
-// appendRun appends r, merging it into the last run when they touch and
-// have the same kind, source and reason.
-func appendRun(out []Run, r Run) []Run {
+// AppendRun appends r to runs in LV order, merging it into the last run
+// when they touch and have the same kind, source and reason; empty runs
+// are dropped. Sources use it to build what Runs returns.
+func AppendRun(out []Run, r Run) []Run {
+	if r.Len <= 0 {
+		return out
+	}
 	if k := len(out); k > 0 {
 		last := &out[k-1]
 		if last.End() == r.Off && last.Kind == r.Kind && last.Source == r.Source && last.Reason == r.Reason {

@@ -125,9 +125,9 @@ func (s *Copies) Runs(off, n int64) ([]export.Run, error) {
 		} else {
 			err = s.walk(sp, off, de, func(p piece) error {
 				if p.img >= 0 {
-					out = appendRun(out, export.Run{Off: p.off, Len: p.end - p.off, Kind: export.RunData})
+					out = export.AppendRun(out, export.Run{Off: p.off, Len: p.end - p.off, Kind: export.RunData})
 				} else {
-					out = appendRun(out, export.Run{Off: p.off, Len: p.end - p.off, Kind: export.RunMissing, Source: p.src, Reason: p.why})
+					out = export.AppendRun(out, export.Run{Off: p.off, Len: p.end - p.off, Kind: export.RunMissing, Source: p.src, Reason: p.why})
 				}
 				return nil
 			})
@@ -137,7 +137,7 @@ func (s *Copies) Runs(off, n int64) ([]export.Run, error) {
 		}
 	}
 	if t := max(off, s.usable); t < end {
-		out = appendRun(out, reshapeRun(t, end))
+		out = export.AppendRun(out, reshapeRun(t, end))
 	}
 	return out, nil
 }

@@ -138,7 +138,7 @@ func overlay(runs []export.Run, bad []badRange, src string) []export.Run {
 			}
 			if b < len(bad) && bad[b].from <= pos {
 				e := min(r.End(), bad[b].to)
-				out = appendRun(out, export.Run{Off: pos, Len: e - pos, Kind: export.RunMissing, Source: src,
+				out = export.AppendRun(out, export.Run{Off: pos, Len: e - pos, Kind: export.RunMissing, Source: src,
 					Reason: src + " " + bad[b].why})
 				pos = e
 				continue
@@ -147,27 +147,11 @@ func overlay(runs []export.Run, bad []badRange, src string) []export.Run {
 			if b < len(bad) {
 				e = min(e, bad[b].from)
 			}
-			out = appendRun(out, export.Run{Off: pos, Len: e - pos, Kind: r.Kind, Source: r.Source, Reason: r.Reason})
+			out = export.AppendRun(out, export.Run{Off: pos, Len: e - pos, Kind: r.Kind, Source: r.Source, Reason: r.Reason})
 			pos = e
 		}
 	}
 	return out
-}
-
-// appendRun appends r, merging it into the last run when they touch and
-// have the same kind, source and reason.
-func appendRun(out []export.Run, r export.Run) []export.Run {
-	if r.Len <= 0 {
-		return out
-	}
-	if k := len(out); k > 0 {
-		last := &out[k-1]
-		if last.End() == r.Off && last.Kind == r.Kind && last.Source == r.Source && last.Reason == r.Reason {
-			last.Len += r.Len
-			return out
-		}
-	}
-	return append(out, r)
 }
 
 // span holds the runs of every image over the same image offsets
@@ -240,7 +224,7 @@ func (sp *span) clip(out []export.Run, i int, a, b, delta int64) []export.Run {
 	for ; k < len(rs) && rs[k].Off < b; k++ {
 		r := rs[k]
 		s, e := max(a, r.Off), min(b, r.End())
-		out = appendRun(out, export.Run{Off: s + delta, Len: e - s, Kind: r.Kind, Source: r.Source, Reason: r.Reason})
+		out = export.AppendRun(out, export.Run{Off: s + delta, Len: e - s, Kind: r.Kind, Source: r.Source, Reason: r.Reason})
 	}
 	return out
 }

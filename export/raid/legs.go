@@ -49,7 +49,7 @@ func (l *Legs) Runs(off, n int64) ([]export.Run, error) {
 			out = sp.clip(out, leg, a, b, 0)
 			return nil
 		}
-		out = appendRun(out, l.missingRun(sp, a, b, mask))
+		out = export.AppendRun(out, l.missingRun(sp, a, b, mask))
 		return nil
 	})
 	return out, err

@@ -31,15 +31,15 @@ func (m *memSrc) Runs(off, n int64) ([]export.Run, error) {
 			continue
 		}
 		if g.Off > pos {
-			out = appendRun(out, export.Run{Off: pos, Len: g.Off - pos, Kind: export.RunData, Source: m.name})
+			out = export.AppendRun(out, export.Run{Off: pos, Len: g.Off - pos, Kind: export.RunData, Source: m.name})
 			pos = g.Off
 		}
 		e := min(end, g.End())
-		out = appendRun(out, export.Run{Off: pos, Len: e - pos, Kind: g.Kind, Source: m.name, Reason: m.name + " gap"})
+		out = export.AppendRun(out, export.Run{Off: pos, Len: e - pos, Kind: g.Kind, Source: m.name, Reason: m.name + " gap"})
 		pos = e
 	}
 	if pos < end {
-		out = appendRun(out, export.Run{Off: pos, Len: end - pos, Kind: export.RunData, Source: m.name})
+		out = export.AppendRun(out, export.Run{Off: pos, Len: end - pos, Kind: export.RunData, Source: m.name})
 	}
 	return out, nil
 }

@@ -165,7 +165,7 @@ func (s *Parity) Runs(off, n int64) ([]export.Run, error) {
 		}
 	}
 	if t := max(off, s.usable); t < end {
-		out = appendRun(out, reshapeRun(t, end))
+		out = export.AppendRun(out, reshapeRun(t, end))
 	}
 	return out, nil
 }
@@ -177,15 +177,15 @@ func (s *Parity) classify(out []export.Run, sp *span, p dataPiece) []export.Run 
 		mask, next := sp.mask(t, limit)
 		lv := p.off + (t - p.t)
 		if mask&(1<<uint(p.img)) == 0 {
-			out = appendRun(out, export.Run{Off: lv, Len: next - t, Kind: export.RunData})
+			out = export.AppendRun(out, export.Run{Off: lv, Len: next - t, Kind: export.RunData})
 			t = next
 			continue
 		}
 		ok, why, src, e := s.canRebuild(sp, mask, t, next)
 		if ok {
-			out = appendRun(out, export.Run{Off: lv, Len: e - t, Kind: export.RunData})
+			out = export.AppendRun(out, export.Run{Off: lv, Len: e - t, Kind: export.RunData})
 		} else {
-			out = appendRun(out, export.Run{Off: lv, Len: e - t, Kind: export.RunMissing, Source: src, Reason: why})
+			out = export.AppendRun(out, export.Run{Off: lv, Len: e - t, Kind: export.RunMissing, Source: src, Reason: why})
 		}
 		t = e
 	}

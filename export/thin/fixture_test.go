@@ -99,7 +99,7 @@ func (tf *thinFixture) provisioned(vg *model.VG, name string, bsize int64) []exp
 	var out []export.Run
 	for b, m := range marks {
 		if m {
-			out = appendRun(out, export.Run{Off: int64(b) * bsize, Len: bsize})
+			out = export.AppendRun(out, export.Run{Off: int64(b) * bsize, Len: bsize})
 		}
 	}
 	return out

@@ -164,7 +164,7 @@ func hashSource(t testing.TB, src export.Source) (string, []export.Run) {
 func mergeRuns(runs []export.Run) []export.Run {
 	var out []export.Run
 	for _, r := range runs {
-		out = appendRun(out, r)
+		out = export.AppendRun(out, r)
 	}
 	return out
 }

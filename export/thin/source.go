@@ -98,7 +98,7 @@ func (s *Source) Runs(off, n int64) ([]export.Run, error) {
 		} else if s.ext != nil {
 			out, err = s.subRuns(out, s.ext, s.extLV, p, "")
 		} else {
-			out = appendRun(out, export.Run{Off: p.off, Len: p.len, Kind: export.RunZero})
+			out = export.AppendRun(out, export.Run{Off: p.off, Len: p.len, Kind: export.RunZero})
 		}
 		return err
 	})
@@ -118,7 +118,7 @@ func (s *Source) subRuns(out []export.Run, src export.Source, name string, p pie
 		}
 		for _, r := range runs {
 			r.Off += p.off - p.src
-			out = appendRun(out, r)
+			out = export.AppendRun(out, r)
 		}
 	}
 	if rest := p.len - avail; rest > 0 {
@@ -128,7 +128,7 @@ func (s *Source) subRuns(out []export.Run, src export.Source, name string, p pie
 			r.Reason = fmt.Sprintf("the thin pool maps these bytes to %s %s byte %d, past its end (%d bytes)",
 				what, name, p.src+avail, src.Size())
 		}
-		out = appendRun(out, r)
+		out = export.AppendRun(out, r)
 	}
 	return out, nil
 }
@@ -183,19 +183,6 @@ func (s *Source) ReadAt(b []byte, off int64) (int, error) {
 		return int(n), io.EOF
 	}
 	return int(n), nil
-}
-
-// appendRun appends r, merging it into the last run when they touch and
-// have the same kind, source and reason.
-func appendRun(out []export.Run, r export.Run) []export.Run {
-	if k := len(out); k > 0 {
-		last := &out[k-1]
-		if last.End() == r.Off && last.Kind == r.Kind && last.Source == r.Source && last.Reason == r.Reason {
-			last.Len += r.Len
-			return out
-		}
-	}
-	return append(out, r)
 }
 
 // ceilDiv is ceil(a / b) for a >= 0, b > 0, without overflow.
