@@ -122,3 +122,28 @@ func mergeRanges(list []Range) []Range {
 	}
 	return out
 }
+
+// MissingBytes adds up the RunMissing bytes of src, looking at its runs
+// only (no data is read), and returns the first missing run's reason.
+func MissingBytes(src Source) (n int64, why string, err error) {
+	const step = 1 << 30
+	for off := int64(0); off < src.Size(); off += step {
+		runs, err := src.Runs(off, min(step, src.Size()-off))
+		if err != nil {
+			return n, why, err
+		}
+		for _, r := range runs {
+			if r.Kind != RunMissing {
+				continue
+			}
+			n += r.Len
+			if why == "" {
+				why = r.Reason
+				if why == "" {
+					why = "no source for " + r.Source
+				}
+			}
+		}
+	}
+	return n, why, nil
+}

@@ -88,25 +88,9 @@ func planExport(n *node) (*exportPlan, error) {
 // missingRanges says which bytes of the LV have no source (a missing PV,
 // a truncated image), looking at the runs only; it reads no data.
 func missingRanges(src export.Source) (string, bool) {
-	const step = 1 << 30
-	var missing int64
-	var why string
-	for off := int64(0); off < src.Size(); off += step {
-		runs, err := src.Runs(off, min(step, src.Size()-off))
-		if err != nil {
-			return err.Error(), true
-		}
-		for _, r := range runs {
-			if r.Kind == export.RunMissing {
-				missing += r.Len
-				if why == "" {
-					why = r.Reason
-					if why == "" {
-						why = "no source for " + r.Source
-					}
-				}
-			}
-		}
+	missing, why, err := export.MissingBytes(src)
+	if err != nil {
+		return err.Error(), true
 	}
 	if missing == 0 {
 		return "", false

@@ -324,10 +324,37 @@ func TestScanJSONAndExitStatus(t *testing.T) {
 			t.Errorf("PV %s checksums %+v", pv.UUID, pv.Checksums)
 		}
 	}
-	// Without pv1 the VG is partial and the PV's path is null.
-	_, _, err = run(t, "", "scan", "--json", imgs[0], imgs[2])
+	// Without pv1 the VG is partial, the PV's path is null and the LVs on
+	// it say how many bytes have no source.
+	stdout, _, err = run(t, "", "scan", "--json", imgs[0], imgs[2])
 	if err != nil {
 		t.Fatal(err)
+	}
+	var partial struct {
+		VGs []struct {
+			Partial bool
+			PVs     []struct {
+				Path    *string
+				Missing bool
+			}
+			LVs []struct {
+				Name         string
+				Exportable   bool
+				MissingBytes int64 `json:"missing_bytes"`
+			}
+		}
+	}
+	if err := json.Unmarshal([]byte(stdout), &partial); err != nil || len(partial.VGs) != 1 {
+		t.Fatal(err)
+	}
+	pv := partial.VGs[0]
+	if !pv.Partial || pv.PVs[1].Path != nil || !pv.PVs[1].Missing {
+		t.Errorf("VG without pv1: %+v", pv)
+	}
+	for _, lv := range pv.LVs {
+		if want := map[string]int64{"span": 10 << 20}[lv.Name]; lv.MissingBytes != want || !lv.Exportable {
+			t.Errorf("LV %s: missing_bytes %d, want %d", lv.Name, lv.MissingBytes, want)
+		}
 	}
 	empty := filepath.Join(dir, "empty.img")
 	if err := os.WriteFile(empty, make([]byte, 1<<20), 0o444); err != nil {

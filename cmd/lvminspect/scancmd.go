@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lvminspect/lvminspect/export"
 	"github.com/lvminspect/lvminspect/export/volume"
 	"github.com/lvminspect/lvminspect/model"
 	"github.com/lvminspect/lvminspect/scan"
@@ -191,8 +192,10 @@ func printVG(w io.Writer, vg *scan.VG) {
 			tags = "  tags " + strings.Join(lv.Tags, ",")
 		}
 		fmt.Fprintf(w, "├─ LV %s%s  %s  uuid %s%s\n", lv.Name, vis, sizeText(m.LVSize(lv)), lv.UUID, tags)
-		if err := resolver.Exportable(lv); err != nil {
+		if src, err := resolver.OpenLV(lv); err != nil {
 			fmt.Fprintf(w, "│   cannot export: %v\n", err)
+		} else if n, why, _ := export.MissingBytes(src); n > 0 {
+			fmt.Fprintf(w, "│   PARTIAL: %s of %s have no source (%s); export needs --allow-partial\n", sizeText(n), sizeText(src.Size()), why)
 		}
 		for i, s := range lv.Segments {
 			typ := s.Type

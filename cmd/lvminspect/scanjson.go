@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 
+	"github.com/lvminspect/lvminspect/export"
 	"github.com/lvminspect/lvminspect/export/volume"
 	"github.com/lvminspect/lvminspect/model"
 	"github.com/lvminspect/lvminspect/scan"
@@ -156,6 +157,7 @@ type jsonLV struct {
 	CreationTime  int64         `json:"creation_time,omitempty"`
 	CreationHost  string        `json:"creation_host,omitempty"`
 	Exportable    bool          `json:"exportable"`
+	MissingBytes  int64         `json:"missing_bytes"`
 	NotExportable string        `json:"not_exportable_reason,omitempty"`
 	Segments      []jsonSegment `json:"segments"`
 }
@@ -297,10 +299,11 @@ func vgJSON(vg *scan.VG) jsonVG {
 	res := volume.FromScan(vg)
 	for _, lv := range m.LVs {
 		jl := lvJSON(m, lv)
-		if err := res.Exportable(lv); err != nil {
+		if src, err := res.OpenLV(lv); err != nil {
 			jl.NotExportable = err.Error()
 		} else {
 			jl.Exportable = true
+			jl.MissingBytes, _, _ = export.MissingBytes(src)
 		}
 		j.LVs = append(j.LVs, jl)
 	}
