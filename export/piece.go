@@ -206,7 +206,9 @@ func (s *PieceSource) ReadAt(p []byte, off int64) (int, error) {
 				if hw := a.Load(); next+prefetchSize/2 > hw || next < hw-2*prefetchSize {
 					end := min(next+prefetchSize, pv.Size)
 					a.Store(end)
-					adviseWillNeed(pv.File, pv.FileOffset+next, end-next)
+					if end = dataEnd(&pv, next, end); end > next {
+						adviseWillNeed(pv.File, pv.FileOffset+next, end-next)
+					}
 				}
 			}
 		}
@@ -222,6 +224,22 @@ func (s *PieceSource) ReadAt(p []byte, off int64) (int, error) {
 		i++
 	}
 	return done, nil
+}
+
+// dataEnd clips the PV range [from, to) to the data extent of pv's file
+// that holds from: readahead of a hole would only fill the page cache with
+// zeros (the reads skip holes), and costs as much system time as reading
+// them. It returns from when from is in a hole, to when holes cannot be
+// told.
+func dataEnd(pv *PVReader, from, to int64) int64 {
+	data, end, ok := probeExtent(pv.File, pv.FileOffset+from)
+	switch {
+	case !ok:
+		return to
+	case !data:
+		return from
+	}
+	return min(to, end-pv.FileOffset)
 }
 
 // ConcurrentReads reports that ReadAt may run in several goroutines at

@@ -158,3 +158,40 @@ func TestPieceSourceSparseInput(t *testing.T) {
 	}
 	t.Logf("sparse 1 GiB input exported in %v, %d bytes read, %d holes", elapsed, res.BytesRead["pv-uuid"], res.Holes)
 }
+
+// Readahead is asked only for data: a hint over a hole would have the
+// kernel fill the page cache with zeros the export then skips anyway.
+func TestDataEndStopsAtHoles(t *testing.T) {
+	dir := t.TempDir()
+	f, err := os.Create(filepath.Join(dir, "in.img"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	const mib = 1 << 20
+	if _, err := f.WriteAt(randomData(mib, 40), 2*mib); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(64 * mib); err != nil {
+		t.Fatal(err)
+	}
+	if d, _, ok := probeExtent(f, 0); !ok || d {
+		t.Skip("this file system does not report holes")
+	}
+	// The PV starts 1 MiB into the file: its data is PV bytes [1, 2) MiB.
+	pv := &PVReader{R: f, Size: 63 * mib, File: f, FileOffset: mib}
+	for _, c := range []struct{ from, to, want int64 }{
+		{mib, 17 * mib, 2 * mib},             // clipped at the hole after the data
+		{mib + 4096, mib + 8192, mib + 8192}, // inside the data
+		{0, 16 * mib, 0},                     // starts in a hole: nothing
+		{3 * mib, 19 * mib, 3 * mib},         // hole to the end
+	} {
+		if got := dataEnd(pv, c.from, c.to); got != c.want {
+			t.Errorf("dataEnd(%d, %d) = %d, want %d", c.from, c.to, got, c.want)
+		}
+	}
+	// Without a file to ask, the range stays as it is.
+	if got := dataEnd(&PVReader{R: f, Size: 63 * mib}, 0, 16*mib); got != 16*mib {
+		t.Errorf("no file: %d", got)
+	}
+}

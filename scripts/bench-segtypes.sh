@@ -14,7 +14,8 @@
 #
 # Needs root. Environment: IMAGE_MIB (size of each raid image, default 512,
 # so the raid5 LV is 3 x that), THIN_MIB (thin LV size, default 1536),
-# LVMINSPECT (binary), KEEP=1 (keep the work directory).
+# LVMINSPECT (binary), KEEP=1 (keep the work directory), RUNS (timed runs
+# of each command, default 3; medians are reported).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -175,18 +176,20 @@ sync
 drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true; }
 now() { date +%s%N; }
 div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
-declare -A T RSS
+median() { tr ' ' '\n' | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+declare -A TS RSS
 run_export() { # name lv inputs...
 	local name=$1 lv=$2
 	shift 2
 	drop_caches
-	local t0 t1
+	local t0 t1 rss
 	t0=$(now)
 	/usr/bin/time -v -o "$WORK/time.$name" "$BIN" export -o "$WORK/$name.img" "$VG/$lv" "$@" >"$WORK/out.$name" 2>&1 ||
 		{ cat "$WORK/out.$name" >&2; die "export $name failed"; }
 	t1=$(now)
-	T[$name]=$(div $((t1 - t0)) 1000000000)
-	RSS[$name]=$(awk -F': ' '/Maximum resident set size/ { print int($2 / 1024) }' "$WORK/time.$name")
+	TS[$name]+=" $(div $((t1 - t0)) 1000000000)"
+	rss=$(awk -F': ' '/Maximum resident set size/ { print int($2 / 1024) }' "$WORK/time.$name")
+	(( rss > ${RSS[$name]:-0} )) && RSS[$name]=$rss
 	rm -f "$WORK/$name.img" "$WORK/$name.img.json"
 }
 run_dd() { # name image offset bytes
@@ -195,28 +198,48 @@ run_dd() { # name image offset bytes
 	t0=$(now)
 	dd if="$2" of="$WORK/dd.img" bs=4M skip="$3" count="$4" iflag=skip_bytes,count_bytes conv=fsync status=none
 	t1=$(now)
-	T[$1]=$(div $((t1 - t0)) 1000000000)
+	TS[$1]+=" $(div $((t1 - t0)) 1000000000)"
 	rm -f "$WORK/dd.img"
+}
+# dd copies the same number of bytes: the raid5 LV's size, read from the
+# images (three of them, one after the other), and the thin LV's size.
+run_dd_raid5() {
+	drop_caches
+	local t0 t1
+	t0=$(now)
+	for i in 0 1 2; do
+		dd if="$WORK/pv$i.img" of="$WORK/dd$i.img" bs=4M skip="${OFF[i$i]}" count=$((IMAGE_MIB * 1048576)) \
+			iflag=skip_bytes,count_bytes conv=fsync status=none
+	done
+	t1=$(now)
+	TS[dd-raid5]+=" $(div $((t1 - t0)) 1000000000)"
+	rm -f "$WORK"/dd?.img
 }
 R5_BYTES=$((3 * IMAGE_MIB * 1048576))
 THIN_BYTES=$((THIN_MIB * 1048576))
-run_export raid5 r5 "$WORK"/pv[0-3].img
-run_export raid5-degraded r5 "$WORK/pv0.img" "$WORK/pv1.img" "$WORK/pv3.img"
-run_export thin thin1 "$WORK/pv4.img"
-# dd copies the same number of bytes: the raid5 LV's size, read from the
-# images (three of them, one after the other), and the thin LV's size.
-drop_caches
-t0=$(now)
-for i in 0 1 2; do
-	dd if="$WORK/pv$i.img" of="$WORK/dd$i.img" bs=4M skip="${OFF[i$i]}" count=$((IMAGE_MIB * 1048576)) \
-		iflag=skip_bytes,count_bytes conv=fsync status=none
+# RUNS timed runs of each; the order of lvminspect and dd alternates (a
+# virtual disk's host may still cache what the guest dropped, which favours
+# the second reader) and the medians are compared.
+RUNS=${RUNS:-3}
+for ((run = 1; run <= RUNS; run++)); do
+	exports() {
+		run_export raid5 r5 "$WORK"/pv[0-3].img
+		run_export raid5-degraded r5 "$WORK/pv0.img" "$WORK/pv1.img" "$WORK/pv3.img"
+		run_export thin thin1 "$WORK/pv4.img"
+	}
+	dds() {
+		run_dd_raid5
+		run_dd dd-thin "$WORK/pv4.img" "${OFF[td]}" "$THIN_BYTES"
+	}
+	if ((run % 2)); then exports; dds; else dds; exports; fi
 done
-t1=$(now)
-T[dd-raid5]=$(div $((t1 - t0)) 1000000000)
-rm -f "$WORK"/dd?.img
-run_dd dd-thin "$WORK/pv4.img" "${OFF[td]}" "$THIN_BYTES"
+declare -A T
+for k in raid5 raid5-degraded thin dd-raid5 dd-thin; do
+	T[$k]=$(median <<<"${TS[$k]# }")
+	log "$k: runs ${TS[$k]# } s"
+done
 
-printf '\nlvminspect export of layered LVs against dd of the same byte count\n'
+printf '\nlvminspect export of layered LVs against dd of the same byte count (median of %d runs)\n' "$RUNS"
 printf '%-16s %10s %10s %8s %8s %s\n' LV MiB export_s dd_s dd/exp RSS_MiB
 printf '%-16s %10d %10s %8s %8s %s\n' raid5 $((R5_BYTES >> 20)) "${T[raid5]}" "${T[dd-raid5]}" "$(div "${T[dd-raid5]}" "${T[raid5]}")" "${RSS[raid5]}"
 printf '%-16s %10d %10s %8s %8s %s\n' raid5-1-missing $((R5_BYTES >> 20)) "${T[raid5-degraded]}" "${T[dd-raid5]}" "$(div "${T[dd-raid5]}" "${T[raid5-degraded]}")" "${RSS[raid5-degraded]}"
