@@ -252,6 +252,13 @@ func TestExportRefusals(t *testing.T) {
 			t.Errorf("%s: exported", bad)
 		}
 	}
+	// A generation that is not on the disks, or not a generation number
+	// at all (before, a negative one meant "the current generation").
+	for _, bad := range []string{"-1", "999", "x"} {
+		if _, _, err := run(t, "", append([]string{"export", "--seqno", bad, "-o", filepath.Join(dir, "y.img"), "banana/split"}, imgs...)...); err == nil {
+			t.Errorf("--seqno %s: exported", bad)
+		}
+	}
 	if _, err := os.Stat(filepath.Join(dir, "y.img")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("refused export left a file")
 	}

@@ -27,7 +27,8 @@ type exportFlags struct {
 	output       string
 	force        bool
 	allowPartial bool
-	seqno        int64
+	seqno        uint64
+	hasSeqno     bool // --seqno was given
 	md5          bool
 	noSparse     bool
 	noProvenance bool
@@ -54,6 +55,7 @@ used, times, sha256.
 With -o - the image goes to stdout and the sha256 to stderr.`,
 		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			fl.hasSeqno = cmd.Flags().Changed("seqno")
 			return runExport(cmd, args[0], args[1:], fl)
 		},
 	}
@@ -61,7 +63,7 @@ With -o - the image goes to stdout and the sha256 to stderr.`,
 	f.StringVarP(&fl.output, "output", "o", "", "output file, or - for stdout (default ./VG/LV.img)")
 	f.BoolVar(&fl.force, "force", false, "replace an existing output file")
 	f.BoolVar(&fl.allowPartial, "allow-partial", false, "export missing or unreadable ranges as zeros (listed in the provenance record)")
-	f.Int64Var(&fl.seqno, "seqno", -1, "export the LV as metadata generation N described it (see `lvminspect history`)")
+	f.Uint64Var(&fl.seqno, "seqno", 0, "export the LV as metadata generation `N` described it (see 'lvminspect history'; default: the current one)")
 	f.BoolVar(&fl.md5, "md5", false, "also compute an MD5 in the same pass")
 	f.BoolVar(&fl.noSparse, "no-sparse", false, "write zero blocks instead of leaving holes")
 	f.BoolVar(&fl.noProvenance, "no-provenance", false, "do not write the FILE.json provenance record")
@@ -81,19 +83,19 @@ func splitLVName(s string) (vg, lv string, err error) {
 }
 
 // selectVG finds a VG by name in a scan, at the generation asked for.
-// openGeneration is replaced when metadata history is linked in.
-func selectVG(res *scan.Result, name string, seqno int64) (*scan.VG, error) {
+// With has false, the current generation.
+func selectVG(res *scan.Result, name string, seqno uint64, has bool) (*scan.VG, error) {
 	for _, vg := range res.VGs {
 		if vg.Meta.Name != name {
 			continue
 		}
-		if seqno < 0 || uint64(seqno) == vg.Meta.Seqno {
+		if !has || seqno == vg.Meta.Seqno {
 			return vg, nil
 		}
-		return openGeneration(res, name, uint64(seqno))
+		return openGeneration(res, name, seqno)
 	}
-	if seqno >= 0 {
-		return openGeneration(res, name, uint64(seqno))
+	if has {
+		return openGeneration(res, name, seqno)
 	}
 	var names []string
 	for _, vg := range res.VGs {
@@ -116,7 +118,7 @@ func runExport(cmd *cobra.Command, lvArg string, paths []string, fl exportFlags)
 	}
 	defer closeAll()
 	res := scan.Scan(ins, scan.Options{})
-	vg, err := selectVG(res, vgName, fl.seqno)
+	vg, err := selectVG(res, vgName, fl.seqno, fl.hasSeqno)
 	if err != nil {
 		return err
 	}

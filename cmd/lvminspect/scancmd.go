@@ -63,7 +63,7 @@ input could not be opened.`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON (schema: docs/json.md)")
 	cmd.Flags().BoolVar(&noParts, "no-partitions", false, "do not look for partition tables")
-	cmd.Flags().Uint64Var(&seqno, "seqno", 0, "show each VG as its metadata generation N described it (see 'lvminspect history'), read-only")
+	cmd.Flags().Uint64Var(&seqno, "seqno", 0, "show each VG as its metadata generation `N` described it (see 'lvminspect history'), read-only")
 	cmd.Flags().BoolVar(&carve, "carve", false, "search every sector for PV labels (finds PVs at any offset; reads the whole input)")
 	return cmd
 }
