@@ -52,6 +52,11 @@ func ReadOnlyOSFs() afero.Fs { return afero.NewReadOnlyFs(afero.NewOsFs()) }
 // for regular files, the kernel's idea of the device size for block
 // devices.
 func Open(fs afero.Fs, path string) (*Input, error) {
+	// Refuse a pipe before opening it: opening one for reading waits for
+	// a writer.
+	if st, err := fs.Stat(path); err == nil && st.Mode()&(os.ModeNamedPipe|os.ModeSocket) != 0 {
+		return nil, fmt.Errorf("%s: is a pipe or socket: LVM2 structures are read at offsets all over the disk, so the data must be in a file or on a device (save the stream to a file first)", path)
+	}
 	f, err := fs.Open(path)
 	if err != nil {
 		return nil, err
@@ -75,6 +80,7 @@ func Open(fs afero.Fs, path string) (*Input, error) {
 			return nil, fmt.Errorf("%s: device size: %w", path, err)
 		}
 		in.Size = sz
+		in.r = &sectorReader{r: f, size: sz}
 	} else if st.IsDir() {
 		f.Close()
 		return nil, fmt.Errorf("%s: is a directory", path)
