@@ -12,8 +12,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/lvminspect/lvminspect/model"
+	"github.com/lvminspect/lvminspect/scan/content"
 	"github.com/lvminspect/lvminspect/scan/metatext"
 	"github.com/lvminspect/lvminspect/scan/partition"
 )
@@ -32,6 +34,13 @@ type InputResult struct {
 	Partitions *partition.Table
 	PVs        []*PV
 	Problems   []Problem
+	// Content names what the input holds when it has neither a PV at its
+	// start nor a partition table (a compressed file, a virtual-disk or
+	// evidence container, LUKS, an md RAID member, a file system...).
+	Content *content.Info
+	// PartitionContent does the same for each partition without a PV,
+	// by partition index.
+	PartitionContent map[int]content.Info
 }
 
 // PV is a physical volume found on an input.
@@ -114,6 +123,7 @@ func scanInput(in *Input, opt Options) *InputResult {
 		ir.Problems = append(ir.Problems, problemFrom(SevError, in.Path, 0, err))
 	}
 	if opt.NoPartitions {
+		identifyInput(ir)
 		return ir
 	}
 	tab, err := partition.Read(in.r, in.Size)
@@ -121,6 +131,7 @@ func scanInput(in *Input, opt Options) *InputResult {
 		ir.Problems = append(ir.Problems, Problem{Severity: SevWarn, Path: in.Path, Structure: "partition table", Msg: err.Error()})
 	}
 	if tab == nil {
+		identifyInput(ir)
 		return ir
 	}
 	ir.Partitions = tab
@@ -135,11 +146,61 @@ func scanInput(in *Input, opt Options) *InputResult {
 		pv, err := ProbePV(in, p.Start, size, p.Index)
 		if err == nil {
 			ir.PVs = append(ir.PVs, pv)
+			continue
 		} else if !errors.Is(err, ErrNoLabel) {
 			ir.Problems = append(ir.Problems, problemFrom(SevError, in.Path, p.Start, err))
 		}
+		if info, ok := content.Identify(io.NewSectionReader(in.r, p.Start, size), size); ok {
+			if ir.PartitionContent == nil {
+				ir.PartitionContent = map[int]content.Info{}
+			}
+			if !in.IsDevice && strings.Contains(info.Hint, "DEVICE") {
+				info.Hint += fmt.Sprintf("; the DEVICE of this partition: losetup --read-only --find --show --offset %d --sizelimit %d %s",
+					p.Start, size, shellWord(in.Path))
+			}
+			ir.PartitionContent[p.Index] = info
+			if info.MayHoldPV() {
+				ir.Problems = append(ir.Problems, Problem{Severity: SevInfo, Path: in.Path, Off: p.Start + info.Off,
+					Structure: fmt.Sprintf("partition %d", p.Index), Msg: notPV(info)})
+			}
+		}
 	}
 	return ir
+}
+
+// shellWord quotes path for a shell command line where it needs it.
+func shellWord(path string) string {
+	if path != "" && strings.IndexFunc(path, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-+,:@%", r))
+	}) < 0 {
+		return path
+	}
+	return "'" + strings.ReplaceAll(path, "'", `'\''`) + "'"
+}
+
+// notPV says what a found format is and how to reach a PV inside it.
+func notPV(info content.Info) string {
+	return info.Name + " (not an LVM2 PV); " + info.Hint
+}
+
+// identifyInput names what an input without a PV at its start or a
+// partition table holds, and says how to reach a PV that may be inside.
+func identifyInput(ir *InputResult) {
+	for _, pv := range ir.PVs {
+		if pv.Offset == 0 {
+			return
+		}
+	}
+	info, ok := content.Identify(ir.r, ir.Size)
+	if !ok {
+		return
+	}
+	info.Hint = strings.NewReplacer("FILE", shellWord(ir.Path), "DEVICE", shellWord(ir.Path)).Replace(info.Hint)
+	ir.Content = &info
+	if info.MayHoldPV() {
+		ir.Problems = append(ir.Problems, Problem{Severity: SevInfo, Path: ir.Path, Off: info.Off,
+			Msg: notPV(info)})
+	}
 }
 
 // ProbePV reads the PV whose label area starts at byte off of the input,

@@ -17,7 +17,7 @@
 # Environment: LV_MIB (size of each LV, default 2048), BENCH_DIR (where the
 # work directory goes, default $TMPDIR or /tmp), LVMINSPECT (binary path),
 # KEEP=1 (keep the work directory with the image, for a closer look),
-# RUNS (timed runs of each command, default 3; the median is reported).
+# RUNS (timed runs of each command, default 5; the median is reported).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -174,7 +174,7 @@ time_dd() { # lv
 	rm -f "$WORK/dd.$lv.img"
 }
 
-RUNS=${RUNS:-3}
+RUNS=${RUNS:-5}
 declare -A TE TD RSS T_EXPORT T_DD
 for ((run = 1; run <= RUNS; run++)); do
 	for lv in dense sparse; do

@@ -15,7 +15,7 @@
 # Needs root. Environment: IMAGE_MIB (size of each raid image, default 512,
 # so the raid5 LV is 3 x that), THIN_MIB (thin LV size, default 1536),
 # LVMINSPECT (binary), KEEP=1 (keep the work directory), RUNS (timed runs
-# of each command, default 3; medians are reported).
+# of each command, default 5; medians are reported).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -220,7 +220,7 @@ THIN_BYTES=$((THIN_MIB * 1048576))
 # RUNS timed runs of each; the order of lvminspect and dd alternates (a
 # virtual disk's host may still cache what the guest dropped, which favours
 # the second reader) and the medians are compared.
-RUNS=${RUNS:-3}
+RUNS=${RUNS:-5}
 for ((run = 1; run <= RUNS; run++)); do
 	exports() {
 		run_export raid5 r5 "$WORK"/pv[0-3].img

@@ -100,6 +100,9 @@ func detailsLines(st *Styles, n *node, width int) []string {
 		} else {
 			d.kv("partitions", "no partition table")
 		}
+		if c := in.Content; c != nil {
+			d.kv("holds", c.Name) // what to do next is under Problems
+		}
 		d.line("")
 		d.line(st.Muted.Render("x: hex view of the whole input, read on demand"))
 		d.problems(in.Problems)
@@ -131,6 +134,12 @@ func detailsLines(st *Styles, n *node, width int) []string {
 		}
 		if p.Extended {
 			d.kv("extended", "yes (container of logical partitions)")
+		}
+		if c, ok := n.in.PartitionContent[p.Index]; ok {
+			d.kv("holds", c.Name)
+			if c.Hint != "" {
+				d.kv("next step", c.Hint)
+			}
 		}
 	case kPV:
 		pvDetails(d, n.pv)

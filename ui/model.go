@@ -14,6 +14,7 @@ package ui
 
 import (
 	"fmt"
+	"path/filepath"
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/textinput"
@@ -218,8 +219,17 @@ func (m *Model) setResult(res *scan.Result) {
 	m.mode = modeBrowse
 	m.rebuild()
 	if len(res.PVs) == 0 {
-		m.setStatus("no LVM2 physical volume found in the inputs", levelWarn)
-	} else if n := len(res.AllProblems()); n > 0 {
+		msg := "no LVM2 physical volume found in the inputs"
+		for _, in := range res.Inputs {
+			if c := in.Content; c != nil {
+				msg += fmt.Sprintf("; %s is %s: its details say what to do", filepath.Base(in.Path), c.Name)
+				break
+			}
+		}
+		m.setStatus(msg, levelWarn)
+	} else if n := countSerious(res.AllProblems()); n == 1 {
+		m.setStatus("! 1 problem found: the item marked ! lists it in its details", levelWarn)
+	} else if n > 1 {
 		m.setStatus(fmt.Sprintf("! %d problems found: items marked ! list them in their details", n), levelWarn)
 	}
 	// Start on the first LV if there is one: that is what people look for.

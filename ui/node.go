@@ -141,6 +141,22 @@ func buildTree(res *scan.Result, views []*vgView, showHidden bool) []*node {
 	return roots
 }
 
+// serious reports whether any problem is a warning or an error: notes
+// (severity info) do not mark a node as damaged.
+func serious(ps []scan.Problem) bool {
+	return countSerious(ps) > 0
+}
+
+func countSerious(ps []scan.Problem) int {
+	n := 0
+	for _, p := range ps {
+		if p.Severity != scan.SevInfo {
+			n++
+		}
+	}
+	return n
+}
+
 func setDepth(n, parent *node, d int) {
 	n.parent, n.depth = parent, d
 	for _, c := range n.children {
@@ -149,7 +165,7 @@ func setDepth(n, parent *node, d int) {
 }
 
 func inputNode(in *scan.InputResult) *node {
-	n := &node{kind: kInput, name: filepath.Base(in.Path), in: in, damaged: len(in.Problems) > 0}
+	n := &node{kind: kInput, name: filepath.Base(in.Path), in: in, damaged: serious(in.Problems)}
 	used := map[*scan.PV]bool{}
 	if t := in.Partitions; t != nil {
 		tn := &node{kind: kPartTable, name: strings.ToUpper(t.Kind) + " partition table", table: t, in: in,
@@ -176,13 +192,13 @@ func inputNode(in *scan.InputResult) *node {
 }
 
 func pvNode(pv *scan.PV) *node {
-	n := &node{kind: kPV, name: "PV " + pv.UUID(), pv: pv, expanded: true, damaged: len(pv.Problems) > 0}
+	n := &node{kind: kPV, name: "PV " + pv.UUID(), pv: pv, expanded: true, damaged: serious(pv.Problems)}
 	lb := pv.Label
 	n.children = append(n.children,
 		&node{kind: kLabel, name: "label_header", pv: pv, damaged: !lb.CRC.OK || lb.Weak},
 		&node{kind: kPVHeader, name: "pv_header", pv: pv})
 	for _, m := range pv.MDAs {
-		mn := &node{kind: kMDA, name: fmt.Sprintf("mda%d", m.Index), pv: pv, mda: m, damaged: m.Header == nil || len(m.Problems) > 0}
+		mn := &node{kind: kMDA, name: fmt.Sprintf("mda%d", m.Index), pv: pv, mda: m, damaged: m.Header == nil || serious(m.Problems)}
 		if m.Header != nil {
 			mn.children = append(mn.children, &node{kind: kMDAHeader, name: "mda_header", pv: pv, mda: m,
 				damaged: !m.Header.Checksum.OK || !m.Header.MagicOK})
@@ -205,7 +221,7 @@ func pvNode(pv *scan.PV) *node {
 
 func vgNode(v *vgView, showHidden bool) *node {
 	meta := v.vg.Meta
-	n := &node{kind: kVG, name: "VG " + meta.Name, vg: v, damaged: len(v.vg.Problems) > 0 || v.vg.Fallback != ""}
+	n := &node{kind: kVG, name: "VG " + meta.Name, vg: v, damaged: serious(v.vg.Problems) || v.vg.Fallback != ""}
 	pvs := &node{kind: kVGPVs, name: "physical volumes", vg: v}
 	for _, p := range v.vg.PVs {
 		pvs.children = append(pvs.children, &node{kind: kVGPV, name: p.Meta.Label + " " + p.Meta.UUID, vg: v, vgpv: p,

@@ -266,6 +266,9 @@ func rowText(n *node) (string, string) {
 		return n.name, damagedWord(n)
 	case kPartition:
 		p := n.part
+		if c, ok := n.in.PartitionContent[p.Index]; ok {
+			return n.name, joinNonEmpty(" ", sizeText(p.Size), c.Format+" ·", p.TypeName)
+		}
 		return n.name, joinNonEmpty(" ", sizeText(p.Size), p.TypeName)
 	case kPV:
 		return "PV " + shortUUID(n.pv.UUID()), damagedWord(n)

@@ -87,6 +87,9 @@ func printScanTree(w io.Writer, res *scan.Result) {
 					desc += fmt.Sprintf(" %q", p.Name)
 				}
 				fmt.Fprintf(w, "  ├─ partition %d  start %d  size %s  %s\n", p.Index, p.Start, sizeText(p.Size), desc)
+				if c, ok := in.PartitionContent[p.Index]; ok {
+					fmt.Fprintf(w, "  │    holds: %s\n", c.Name)
+				}
 				for _, pv := range in.PVs {
 					if pv.Partition == p.Index && pv.Offset == p.Start {
 						printPV(w, pv, "  │    ")
@@ -98,6 +101,9 @@ func printScanTree(w io.Writer, res *scan.Result) {
 			if pv.Partition == 0 {
 				printPV(w, pv, "  ")
 			}
+		}
+		if in.Content != nil {
+			fmt.Fprintf(w, "  holds: %s\n", in.Content.Name)
 		}
 		if len(in.PVs) == 0 {
 			fmt.Fprintln(w, "  no LVM2 physical volume found")

@@ -7,6 +7,7 @@ import (
 	"github.com/lvminspect/lvminspect/export/volume"
 	"github.com/lvminspect/lvminspect/model"
 	"github.com/lvminspect/lvminspect/scan"
+	"github.com/lvminspect/lvminspect/scan/content"
 )
 
 // The JSON schema of `scan --json`, documented in docs/json.md. Field
@@ -26,6 +27,20 @@ type jsonInput struct {
 	Size           int64          `json:"size"`
 	IsDevice       bool           `json:"is_device"`
 	PartitionTable *jsonPartTable `json:"partition_table"`
+	Content        *jsonContent   `json:"content"`
+}
+
+// jsonContent names what an input or partition holds instead of a PV.
+type jsonContent struct {
+	Format    string `json:"format"`
+	Name      string `json:"name"`
+	Offset    int64  `json:"offset"`
+	MayHoldPV bool   `json:"may_hold_pv"`
+	Hint      string `json:"hint,omitempty"`
+}
+
+func contentJSON(c content.Info) *jsonContent {
+	return &jsonContent{Format: c.Format, Name: c.Name, Offset: c.Off, MayHoldPV: c.MayHoldPV(), Hint: c.Hint}
 }
 
 type jsonPartTable struct {
@@ -44,6 +59,8 @@ type jsonPartition struct {
 	UUID     string `json:"uuid,omitempty"`
 	Extended bool   `json:"extended,omitempty"`
 	Logical  bool   `json:"logical,omitempty"`
+	// Content: what the partition holds when it is not a PV.
+	Content *jsonContent `json:"content,omitempty"`
 }
 
 type jsonCheck struct {
@@ -191,10 +208,17 @@ func buildScanJSON(res *scan.Result) *jsonScan {
 		if t := in.Partitions; t != nil {
 			pt := &jsonPartTable{Kind: t.Kind, SectorSize: t.SectorSize, Partitions: []jsonPartition{}}
 			for _, p := range t.Partitions {
-				pt.Partitions = append(pt.Partitions, jsonPartition{Index: p.Index, Start: p.Start, Size: p.Size, Type: p.Type,
-					TypeName: p.TypeName, Name: p.Name, UUID: p.UUID, Extended: p.Extended, Logical: p.Logical})
+				jp := jsonPartition{Index: p.Index, Start: p.Start, Size: p.Size, Type: p.Type,
+					TypeName: p.TypeName, Name: p.Name, UUID: p.UUID, Extended: p.Extended, Logical: p.Logical}
+				if c, ok := in.PartitionContent[p.Index]; ok {
+					jp.Content = contentJSON(c)
+				}
+				pt.Partitions = append(pt.Partitions, jp)
 			}
 			ji.PartitionTable = pt
+		}
+		if in.Content != nil {
+			ji.Content = contentJSON(*in.Content)
 		}
 		out.Inputs = append(out.Inputs, ji)
 	}
