@@ -22,11 +22,29 @@ type fileSink struct {
 	sparse bool
 	pos    int64 // the file offset
 	hole   int64
+	// started is the offset up to which writeback has been started
+	// (startWriteback): everything before it is on its way to the disk.
+	started int64
 }
+
+// writebackStep is how many bytes are written before writeback of them is
+// started.
+const writebackStep = 8 << 20
 
 func (s *fileSink) holes() int64 { return s.hole }
 
 func (s *fileSink) put(c *chunk) error {
+	if err := s.write(c); err != nil {
+		return err
+	}
+	if end := c.off + int64(len(c.buf)); end-s.started >= writebackStep {
+		startWriteback(s.f, s.started, end-s.started)
+		s.started = end
+	}
+	return nil
+}
+
+func (s *fileSink) write(c *chunk) error {
 	switch {
 	case c.zero && s.sparse:
 		s.hole += int64(len(c.buf))

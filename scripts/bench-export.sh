@@ -17,7 +17,10 @@
 # Environment: LV_MIB (size of each LV, default 2048), BENCH_DIR (where the
 # work directory goes, default $TMPDIR or /tmp), LVMINSPECT (binary path),
 # KEEP=1 (keep the work directory with the image, for a closer look),
-# RUNS (timed runs of each command, default 5; the median is reported).
+# RUNS (timed runs of each command, default 5; the median is reported),
+# READ_MBPS (limit reads from the disk holding the image to this many MB/s
+# with a blkio/io cgroup throttle, for both lvminspect and dd: the figures
+# of a slower evidence disk, such as a USB hard disk at 100-200 MB/s).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -50,7 +53,11 @@ fi
 
 WORK=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/bench-export.XXXXXX")
 LOOP=""
+CG=""
 cleanup() {
+	if [[ -n $CG ]]; then
+		rmdir "$CG" 2>/dev/null || log "could not remove cgroup $CG"
+	fi
 	if [[ -n $LOOP ]]; then
 		losetup -d "$LOOP" || log "could not detach $LOOP"
 		LOOP=""
@@ -141,6 +148,30 @@ drop_caches() {
 now() { date +%s%N; }
 div() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "inf"; else printf "%.3f", a / b }'; }
 
+# With READ_MBPS, every timed command runs in a cgroup whose reads from
+# the image's disk are throttled.
+THROTTLE=()
+if [[ -n ${READ_MBPS:-} ]]; then
+	(( READ_MBPS > 0 )) || die "READ_MBPS must be a positive number"
+	src=$(df -P "$WORK" | awk 'NR==2 { print $1 }')
+	parent=$(lsblk -no PKNAME "$src" 2>/dev/null | head -n1 || true)
+	[[ -n $parent ]] && src=/dev/$parent
+	majmin=$(lsblk -dno MAJ:MIN "$src" 2>/dev/null | tr -d ' ') || die "READ_MBPS: cannot find the disk of $WORK"
+	if [[ -d /sys/fs/cgroup/blkio ]]; then
+		CG=/sys/fs/cgroup/blkio/lvibench$$
+		mkdir "$CG"
+		echo "$majmin $((READ_MBPS * 1000000))" >"$CG/blkio.throttle.read_bps_device"
+	elif grep -qw io /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
+		CG=/sys/fs/cgroup/lvibench$$
+		mkdir "$CG"
+		echo "$majmin rbps=$((READ_MBPS * 1000000))" >"$CG/io.max" || die "READ_MBPS: cannot set io.max (is +io in cgroup.subtree_control?)"
+	else
+		die "READ_MBPS: this system has neither a blkio nor an io cgroup controller"
+	fi
+	THROTTLE=(sh -c 'echo $$ >"$0/cgroup.procs" && exec "$@"' "$CG")
+	log "reads from $src ($majmin) limited to $READ_MBPS MB/s"
+fi
+
 # Each LV is timed RUNS times; the runs alternate whether lvminspect or dd
 # goes first (a virtual disk's host may still cache what the guest just
 # dropped, which favours the second reader), and the medians are compared.
@@ -150,7 +181,7 @@ time_export() { # lv
 	local lv=$1 out=$WORK/$1.img t0 t1 got file_sum rss
 	drop_caches
 	t0=$(now)
-	/usr/bin/time -v -o "$WORK/time.$lv" "$BIN" export -o "$out" "$VG/$lv" "$IMG" >"$WORK/out.$lv" 2>"$WORK/err.$lv" ||
+	"${THROTTLE[@]}" /usr/bin/time -v -o "$WORK/time.$lv" "$BIN" export -o "$out" "$VG/$lv" "$IMG" >"$WORK/out.$lv" 2>"$WORK/err.$lv" ||
 		{ cat "$WORK/err.$lv" "$WORK/time.$lv" >&2; die "lvminspect export $VG/$lv failed"; }
 	t1=$(now)
 	TE[$lv]+=" $(div $((t1 - t0)) 1000000000)"
@@ -167,7 +198,7 @@ time_dd() { # lv
 	local lv=$1 t0 t1
 	drop_caches
 	t0=$(now)
-	dd if="$IMG" of="$WORK/dd.$lv.img" bs=4M skip="${OFF[$lv]}" count=$LV_BYTES \
+	"${THROTTLE[@]}" dd if="$IMG" of="$WORK/dd.$lv.img" bs=4M skip="${OFF[$lv]}" count=$LV_BYTES \
 		iflag=skip_bytes,count_bytes conv=fsync status=none
 	t1=$(now)
 	TD[$lv]+=" $(div $((t1 - t0)) 1000000000)"
@@ -194,6 +225,7 @@ sparse_dense=$(div "${T_EXPORT[sparse]}" "${T_EXPORT[dense]}")
 verdict() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN { ok = (op == ">=") ? v >= t : v <= t; print ok ? "ok" : "MISSED" }'; }
 
 printf '\nlvminspect export benchmark: two %d MiB LVs, image %s, median of %d runs\n' "$LV_MIB" "$(df -P "$WORK" | awk 'NR==2 { print $1 }')" "$RUNS"
+[[ -n ${READ_MBPS:-} ]] && printf 'reads from that disk throttled to %d MB/s (READ_MBPS)\n' "$READ_MBPS"
 printf '%-8s %12s %12s %14s %10s\n' LV export_s dd_s dd/export peak_RSS_MiB
 for lv in dense sparse; do
 	printf '%-8s %12s %12s %14s %10s\n' "$lv" "${T_EXPORT[$lv]}" "${T_DD[$lv]}" "$(div "${T_DD[$lv]}" "${T_EXPORT[$lv]}")" "$((RSS[$lv] / 1024))"
