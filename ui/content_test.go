@@ -51,3 +51,29 @@ func TestPartitionContentShown(t *testing.T) {
 		dump(t, screen)
 	}
 }
+
+// A PV that starts where neither a partition table nor offset 0 puts it
+// is found with ScanOptions.Carve (lvminspect --carve); without it the
+// status line says to carve.
+func TestCarveOptionFindsOffsetPV(t *testing.T) {
+	pv := fixture.Load(t, "banana").Image(t, "pv0")
+	const at = 2<<20 + 512
+	img := make([]byte, at+len(pv))
+	copy(img[at:], pv)
+	for _, carve := range []bool{false, true} {
+		in := scan.NewInput("odd.img", bytesReaderAt(img), int64(len(img)))
+		m := New(Config{Inputs: []*scan.Input{in}, ScanOptions: scan.Options{Carve: carve}})
+		m.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
+		drain(t, m, m.Init(), nil)
+		screen := plain(m.View())
+		if got := strings.Contains(screen, "VG banana"); got != carve {
+			t.Errorf("carve %v: VG banana shown: %v", carve, got)
+		}
+		if got := strings.Contains(screen, "--carve searches every sector"); got == carve {
+			t.Errorf("carve %v: hint to carve shown: %v", carve, got)
+		}
+		if t.Failed() {
+			dump(t, screen)
+		}
+	}
+}

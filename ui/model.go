@@ -15,6 +15,7 @@ package ui
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/textinput"
@@ -222,9 +223,12 @@ func (m *Model) setResult(res *scan.Result) {
 		msg := "no LVM2 physical volume found in the inputs"
 		for _, in := range res.Inputs {
 			if c := in.Content; c != nil {
-				msg += fmt.Sprintf("; %s is %s: its details say what to do", filepath.Base(in.Path), c.Name)
+				msg = fmt.Sprintf("no LVM2 PV found; %s is %s: see its details", filepath.Base(in.Path), c.Name)
 				break
 			}
+		}
+		if !m.cfg.ScanOptions.Carve && len(res.Inputs) > 0 && !strings.Contains(msg, ";") {
+			msg = "no LVM2 PV found; lvminspect --carve searches every sector"
 		}
 		m.setStatus(msg, levelWarn)
 	} else if n := countSerious(res.AllProblems()); n == 1 {

@@ -9,6 +9,7 @@ import (
 )
 
 func newRootCmd() *cobra.Command {
+	var opt scan.Options
 	root := &cobra.Command{
 		Use:   "lvminspect [PATH...]",
 		Short: "Inspect, verify and export LVM2 volumes from disks and disk images, read-only",
@@ -24,9 +25,11 @@ built-in demo disk. Every view of the inspector is also a command below, with
 		SilenceErrors: true,
 		Args:          cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runTUI(cmd, args)
+			return runTUI(cmd, args, opt)
 		},
 	}
+	root.Flags().BoolVar(&opt.Carve, "carve", false, "search every sector for PV labels (finds PVs at any offset; reads the whole input)")
+	root.Flags().BoolVar(&opt.NoPartitions, "no-partitions", false, "do not look for partition tables")
 	root.SetVersionTemplate("lvminspect {{.Version}}\n")
 	root.AddCommand(newScanCmd(), newExportCmd(), newHistoryCmd(), newDiffCmd())
 	return root

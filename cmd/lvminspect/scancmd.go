@@ -56,7 +56,11 @@ input could not be opened.`,
 				printScanTree(w, res)
 			}
 			if len(res.PVs) == 0 {
-				return &exitError{code: 1, err: errors.New("no LVM2 physical volume found in " + strings.Join(args, ", "))}
+				msg := "no LVM2 physical volume found in " + strings.Join(args, ", ")
+				if !carve {
+					msg += " (at their starts and in their partitions; --carve searches every sector)"
+				}
+				return &exitError{code: 1, err: errors.New(msg)}
 			}
 			return nil
 		},

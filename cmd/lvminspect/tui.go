@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"github.com/lvminspect/lvminspect/scan"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/spf13/cobra"
@@ -12,8 +13,8 @@ import (
 
 // runTUI opens the interactive inspector on the PATHs, read-only, or on
 // the built-in demo disk when there are none.
-func runTUI(cmd *cobra.Command, args []string) error {
-	cfg := ui.Config{Version: Version()}
+func runTUI(cmd *cobra.Command, args []string, opt scan.Options) error {
+	cfg := ui.Config{Version: Version(), ScanOptions: opt}
 	if len(args) == 0 {
 		// Unpacked after the first frame is drawn.
 		cfg.Open, cfg.Demo, cfg.Title = demo.Inputs, true, demo.Title
