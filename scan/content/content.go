@@ -104,25 +104,9 @@ const (
 // compression first (their payload could contain anything), then
 // encryption and RAID, then file systems.
 var signatures = []func([]byte) (Info, bool){
-	func(b []byte) (Info, bool) {
-		// gzip: ID1 ID2 and the deflate method.
-		if at(b, 0, "\x1f\x8b\x08") {
-			return Info{Format: "gzip", Name: "gzip-compressed data", Hint: fmt.Sprintf(hintDecompress, "gunzip -k FILE")}, true
-		}
-		return Info{}, false
-	},
-	func(b []byte) (Info, bool) {
-		if at(b, 0, "\xfd7zXZ\x00") {
-			return Info{Format: "xz", Name: "xz-compressed data", Hint: fmt.Sprintf(hintDecompress, "xz -dk FILE")}, true
-		}
-		return Info{}, false
-	},
-	func(b []byte) (Info, bool) {
-		if at(b, 0, "\x28\xb5\x2f\xfd") {
-			return Info{Format: "zstd", Name: "zstd-compressed data", Hint: fmt.Sprintf(hintDecompress, "zstd -dk FILE")}, true
-		}
-		return Info{}, false
-	},
+	sig(0, "\x1f\x8b\x08", "gzip", "gzip-compressed data", fmt.Sprintf(hintDecompress, "gunzip -k FILE")), // ID1 ID2, deflate
+	sig(0, "\xfd7zXZ\x00", "xz", "xz-compressed data", fmt.Sprintf(hintDecompress, "xz -dk FILE")),
+	sig(0, "\x28\xb5\x2f\xfd", "zstd", "zstd-compressed data", fmt.Sprintf(hintDecompress, "zstd -dk FILE")),
 	func(b []byte) (Info, bool) {
 		// "BZh", the block size digit, then the block magic (BCD pi).
 		if at(b, 0, "BZh") && len(b) > 3 && b[3] >= '1' && b[3] <= '9' && at(b, 4, "\x31\x41\x59\x26\x53\x59") {
@@ -130,12 +114,7 @@ var signatures = []func([]byte) (Info, bool){
 		}
 		return Info{}, false
 	},
-	func(b []byte) (Info, bool) {
-		if at(b, 0, "\x04\x22\x4d\x18") {
-			return Info{Format: "lz4", Name: "lz4-compressed data", Hint: fmt.Sprintf(hintDecompress, "lz4 -d FILE disk.raw")}, true
-		}
-		return Info{}, false
-	},
+	sig(0, "\x04\x22\x4d\x18", "lz4", "lz4-compressed data", fmt.Sprintf(hintDecompress, "lz4 -d FILE disk.raw")),
 	func(b []byte) (Info, bool) {
 		if !at(b, 0, "QFI\xfb") {
 			return Info{}, false
@@ -151,45 +130,16 @@ var signatures = []func([]byte) (Info, bool){
 		}
 		return Info{Format: "qcow", Name: name, Hint: hintConvert}, true
 	},
-	func(b []byte) (Info, bool) {
-		switch {
-		case at(b, 0, "KDMV"):
-			return Info{Format: "vmdk", Name: "VMware VMDK sparse extent", Hint: hintConvert}, true
-		case at(b, 0, "# Disk DescriptorFile"):
-			return Info{Format: "vmdk", Name: "VMware VMDK descriptor (the data is in the extent files it names)", Hint: hintConvert}, true
-		}
-		return Info{}, false
-	},
-	func(b []byte) (Info, bool) {
-		if at(b, 0, "vhdxfile") {
-			return Info{Format: "vhdx", Name: "Hyper-V VHDX disk image", Hint: hintConvert}, true
-		}
-		return Info{}, false
-	},
-	func(b []byte) (Info, bool) {
-		// A dynamic or differencing VHD starts with a copy of its footer;
-		// a fixed VHD is raw data with the footer at the end only, and is
-		// read as it is.
-		if at(b, 0, "conectix") {
-			return Info{Format: "vhd", Name: "Virtual PC VHD disk image (dynamic)", Hint: hintConvert}, true
-		}
-		return Info{}, false
-	},
-	func(b []byte) (Info, bool) {
-		if m, ok := le32(b, 0x40); ok && m == 0xbeda107f {
-			return Info{Format: "vdi", Name: "VirtualBox VDI disk image", Off: 0x40, Hint: hintConvert}, true
-		}
-		return Info{}, false
-	},
-	func(b []byte) (Info, bool) {
-		switch {
-		case at(b, 0, "EVF\x09\x0d\x0a\xff\x00"):
-			return Info{Format: "ewf", Name: "Expert Witness (EWF/E01) evidence file", Hint: hintEWF}, true
-		case at(b, 0, "EVF2\x0d\x0a\x81\x00"):
-			return Info{Format: "ewf2", Name: "Expert Witness 2 (Ex01) evidence file", Hint: hintEWF}, true
-		}
-		return Info{}, false
-	},
+	sig(0, "KDMV", "vmdk", "VMware VMDK sparse extent", hintConvert),
+	sig(0, "# Disk DescriptorFile", "vmdk", "VMware VMDK descriptor (the data is in the extent files it names)", hintConvert),
+	sig(0, "vhdxfile", "vhdx", "Hyper-V VHDX disk image", hintConvert),
+	// A dynamic or differencing VHD starts with a copy of its footer; a
+	// fixed VHD is raw data with the footer at the end only, and is read
+	// as it is.
+	sig(0, "conectix", "vhd", "Virtual PC VHD disk image (dynamic)", hintConvert),
+	sig(0x40, "\x7f\x10\xda\xbe", "vdi", "VirtualBox VDI disk image", hintConvert), // 0xbeda107f little-endian
+	sig(0, "EVF\x09\x0d\x0a\xff\x00", "ewf", "Expert Witness (EWF/E01) evidence file", hintEWF),
+	sig(0, "EVF2\x0d\x0a\x81\x00", "ewf2", "Expert Witness 2 (Ex01) evidence file", hintEWF),
 	func(b []byte) (Info, bool) {
 		if !at(b, 0, "LUKS\xba\xbe") || len(b) < 8 {
 			return Info{}, false
@@ -212,13 +162,30 @@ var signatures = []func([]byte) (Info, bool){
 		}
 		return Info{}, false
 	},
-	func(b []byte) (Info, bool) {
-		if at(b, 3, "-FVE-FS-") {
-			return Info{Format: "bitlocker", Name: "BitLocker encrypted volume", Off: 3}, true
+	sig(3, "-FVE-FS-", "bitlocker", "BitLocker encrypted volume", ""),
+	// File systems an LVM disk usually sits beside (or an exported LV
+	// holds).
+	extFS,
+	sig(0, "XFSB", "xfs", "XFS file system", ""),
+	sig(0x10040, "_BHRfS_M", "btrfs", "Btrfs file system", ""),
+	sig(4086, "SWAPSPACE2", "swap", "Linux swap area", ""),
+	sig(4086, "SWAP-SPACE", "swap", "Linux swap area", ""),
+	sig(3, "NTFS    ", "ntfs", "NTFS file system", ""),
+	fatFS,
+	sig(32769, "CD001", "iso9660", "ISO 9660 file system", ""),
+	sig(32, "NXSB", "apfs", "APFS container", ""),
+	sig(1024, "H+\x00\x04", "hfsplus", "HFS+ file system", ""),
+	sig(1024, "HX\x00\x05", "hfsplus", "HFS+ file system", ""),
+}
+
+// sig matches magic at off.
+func sig(off int, magic, format, name, hint string) func([]byte) (Info, bool) {
+	return func(b []byte) (Info, bool) {
+		if at(b, off, magic) {
+			return Info{Format: format, Name: name, Off: int64(off), Hint: hint}, true
 		}
 		return Info{}, false
-	},
-	fileSystem,
+	}
 }
 
 // mdMagic is the md superblock magic, stored little-endian.
@@ -247,42 +214,29 @@ func mdAtEnd(r io.ReaderAt, size int64) (Info, bool) {
 	return Info{}, false
 }
 
-// fileSystem recognises the file systems an LVM disk usually sits beside
-// (or that an exported LV holds).
-func fileSystem(b []byte) (Info, bool) {
-	fs := func(format, name string, off int) (Info, bool) {
-		return Info{Format: format, Name: name, Off: int64(off)}, true
+// extFS recognises ext2/3/4 by s_magic in the superblock at 1 KiB; the
+// journal and extents feature bits tell the generations apart.
+func extFS(b []byte) (Info, bool) {
+	if !at(b, 1080, "\x53\xef") {
+		return Info{}, false
 	}
+	name := "ext2 file system"
+	compat, _ := le32(b, 1024+0x5c)
+	incompat, _ := le32(b, 1024+0x60)
 	switch {
-	case at(b, 1080, "\x53\xef"):
-		// ext2/3/4: s_magic in the superblock at 1 KiB. The journal and
-		// extents feature bits tell the generations apart.
-		name := "ext2 file system"
-		compat, _ := le32(b, 1024+0x5c)
-		incompat, _ := le32(b, 1024+0x60)
-		switch {
-		case incompat&0x40 != 0: // extents
-			name = "ext4 file system"
-		case compat&0x4 != 0: // has_journal
-			name = "ext3 file system"
-		}
-		return fs("ext", name, 1080)
-	case at(b, 0, "XFSB"):
-		return fs("xfs", "XFS file system", 0)
-	case at(b, 0x10040, "_BHRfS_M"):
-		return fs("btrfs", "Btrfs file system", 0x10040)
-	case at(b, 4086, "SWAPSPACE2"), at(b, 4086, "SWAP-SPACE"):
-		return fs("swap", "Linux swap area", 4086)
-	case at(b, 3, "NTFS    "):
-		return fs("ntfs", "NTFS file system", 3)
-	case at(b, 510, "\x55\xaa") && (at(b, 82, "FAT32   ") || at(b, 54, "FAT16   ") || at(b, 54, "FAT12   ")):
-		return fs("fat", "FAT file system", 0)
-	case at(b, 32769, "CD001"):
-		return fs("iso9660", "ISO 9660 file system", 32769)
-	case at(b, 32, "NXSB"):
-		return fs("apfs", "APFS container", 32)
-	case at(b, 1024, "H+\x00\x04"), at(b, 1024, "HX\x00\x05"):
-		return fs("hfsplus", "HFS+ file system", 1024)
+	case incompat&0x40 != 0: // extents
+		name = "ext4 file system"
+	case compat&0x4 != 0: // has_journal
+		name = "ext3 file system"
+	}
+	return Info{Format: "ext", Name: name, Off: 1080}, true
+}
+
+// fatFS recognises a FAT boot sector: its type string and the boot
+// signature.
+func fatFS(b []byte) (Info, bool) {
+	if at(b, 510, "\x55\xaa") && (at(b, 82, "FAT32   ") || at(b, 54, "FAT16   ") || at(b, 54, "FAT12   ")) {
+		return Info{Format: "fat", Name: "FAT file system"}, true
 	}
 	return Info{}, false
 }

@@ -2,13 +2,13 @@ package content
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/binary"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lvminspect/lvminspect/internal/fixture"
 )
 
 // put returns a zeroed buffer of n bytes with sig written at off.
@@ -147,16 +147,7 @@ func TestIdentifyRealFiles(t *testing.T) {
 		base := filepath.Base(p)
 		want := base[:strings.IndexByte(base, '.')]
 		t.Run(strings.TrimSuffix(base, ".head.gz"), func(t *testing.T) {
-			f, err := os.Open(p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			zr, err := gzip.NewReader(f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, err := io.ReadAll(zr)
+			b, err := fixture.Gunzip(p)
 			if err != nil {
 				t.Fatal(err)
 			}
