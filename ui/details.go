@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/lvminspect/lvminspect/internal/termsafe"
 	"github.com/lvminspect/lvminspect/model"
 	"github.com/lvminspect/lvminspect/scan"
 )
@@ -27,13 +28,28 @@ const keyWidth = 15
 
 // kv adds "key  value", wrapping a long value under itself.
 func (d *detailsBuilder) kv(k string, v any) {
-	val := fmt.Sprint(v)
+	d.kvWrap(k, termsafe.Text(fmt.Sprint(v)), wrapText)
+}
+
+// kvStyled is kv for a value the program has styled itself (a check mark in
+// colour): it is not escaped.
+func (d *detailsBuilder) kvStyled(k, v string) {
+	d.kvWrap(k, v, wrapText)
+}
+
+// kvWords is kv for a plain-text value that may hold command lines: it
+// wraps at spaces only.
+func (d *detailsBuilder) kvWords(k, val string) {
+	d.kvWrap(k, termsafe.Text(val), wrapWords)
+}
+
+func (d *detailsBuilder) kvWrap(k, val string, wrap func(string, int) []string) {
 	vw := d.width - keyWidth
 	if vw < 12 {
-		d.lines = append(d.lines, wrapText(d.st.Details.Key.Render(k)+" "+val, d.width)...)
+		d.lines = append(d.lines, wrap(d.st.Details.Key.Render(k)+" "+val, d.width)...)
 		return
 	}
-	for i, l := range wrapText(val, vw) {
+	for i, l := range wrap(val, vw) {
 		key := strings.Repeat(" ", keyWidth)
 		if i == 0 {
 			key = d.st.Details.Key.Render(fmt.Sprintf("%-*s", keyWidth-1, k)) + " "
@@ -53,10 +69,10 @@ func (d *detailsBuilder) line(s string) {
 
 func (d *detailsBuilder) check(k string, c model.Check) {
 	if c.OK {
-		d.kv(k, d.st.Check.Good.Render("✓ ok")+" "+c.Stored)
+		d.kvStyled(k, d.st.Check.Good.Render("✓ ok")+" "+termsafe.Text(c.Stored))
 		return
 	}
-	d.kv(k, d.st.Check.Bad.Render("✗ BAD")+fmt.Sprintf(" stored %s, computed %s", c.Stored, c.Computed))
+	d.kvStyled(k, d.st.Check.Bad.Render("✗ BAD")+termsafe.Text(fmt.Sprintf(" stored %s, computed %s", c.Stored, c.Computed)))
 }
 
 func (d *detailsBuilder) problems(ps []scan.Problem) {
@@ -72,7 +88,9 @@ func (d *detailsBuilder) problems(ps []scan.Problem) {
 		} else if p.Severity == scan.SevInfo {
 			st, glyph = d.st.Muted, "i"
 		}
-		d.line(st.Render(glyph + " " + p.String()))
+		for _, l := range wrapWords(glyph+" "+termsafe.Text(p.String()), d.width) {
+			d.lines = append(d.lines, st.Render(l))
+		}
 	}
 }
 
@@ -138,7 +156,7 @@ func detailsLines(st *Styles, n *node, width int) []string {
 		if c, ok := n.in.PartitionContent[p.Index]; ok {
 			d.kv("holds", c.Name)
 			if c.Hint != "" {
-				d.kv("next step", c.Hint)
+				d.kvWords("next step", c.Hint)
 			}
 		}
 	case kPV:

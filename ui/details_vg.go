@@ -74,7 +74,7 @@ func vgpvDetails(d *detailsBuilder, v *vgView, p *scan.VGPV) {
 	d.section("PV " + m.Label + " of VG " + v.vg.Meta.Name)
 	d.kv("uuid", m.UUID)
 	if p.Missing {
-		d.kv("state", d.st.Check.Bad.Render("✗ MISSING: no input holds this PV"))
+		d.kvStyled("state", d.st.Check.Bad.Render("✗ MISSING: no input holds this PV"))
 	} else {
 		state := d.st.Check.Good.Render("✓ present")
 		if p.Stale {

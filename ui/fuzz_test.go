@@ -3,8 +3,10 @@ package ui
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 )
 
 // FuzzTextView draws arbitrary metadata text (it comes from the disk):
@@ -44,6 +46,42 @@ func FuzzParseOffset(f *testing.F) {
 		v, err := parseOffset(s)
 		if err == nil && v < 0 {
 			t.Fatalf("%q gave negative offset %d", s, v)
+		}
+	})
+}
+
+// wrapWords keeps every word whole (command options such as --readonly
+// included) unless it is wider than the line, and no line is wider than
+// asked.
+func FuzzWrapWords(f *testing.F) {
+	f.Add("open it read-only (cryptsetup open --readonly DEVICE name) and scan /dev/mapper/name", 20)
+	f.Add("x", 1)
+	f.Add("", 30)
+	f.Add("ünïcödé wörds — and a verylongwordthatmustbecut", 12)
+	f.Fuzz(func(t *testing.T, s string, width int) {
+		if width > 500 || !utf8.ValidString(s) {
+			return
+		}
+		lines := wrapWords(s, width)
+		w := max(width, 10)
+		for _, l := range lines {
+			if lw := ansi.StringWidth(l); lw > w {
+				t.Fatalf("line %q is %d wide, limit %d", l, lw, w)
+			}
+		}
+		if strings.Join(strings.Fields(strings.Join(lines, " ")), "") != strings.Join(strings.Fields(s), "") {
+			t.Fatalf("text changed: %q -> %q", s, lines)
+		}
+		whole := map[string]bool{}
+		for _, l := range lines {
+			for _, word := range strings.Fields(l) {
+				whole[word] = true
+			}
+		}
+		for _, word := range strings.Fields(s) {
+			if ansi.StringWidth(word) <= w && !whole[word] {
+				t.Fatalf("word %q split: %q", word, lines)
+			}
 		}
 	})
 }

@@ -22,6 +22,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 
 	"github.com/lvminspect/lvminspect/export"
+	"github.com/lvminspect/lvminspect/internal/termsafe"
 	"github.com/lvminspect/lvminspect/scan"
 	"github.com/lvminspect/lvminspect/scan/history"
 )
@@ -262,7 +263,7 @@ func (m *Model) rebuild() {
 	}
 }
 
-func (m *Model) setStatus(s string, l level) { m.status, m.statusLevel = s, l }
+func (m *Model) setStatus(s string, l level) { m.status, m.statusLevel = termsafe.Text(s), l }
 
 // selected is the tree's selection.
 func (m *Model) selected() *node { return m.tree.selected() }

@@ -6,10 +6,13 @@ import (
 	"testing"
 	"time"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
 
 	"github.com/lvminspect/lvminspect/export"
+	"github.com/lvminspect/lvminspect/internal/fixture"
+	"github.com/lvminspect/lvminspect/scan"
 )
 
 // TestScreenshots writes the ANSI frames that scripts/screenshots.sh turns
@@ -51,6 +54,19 @@ func TestScreenshots(t *testing.T) {
 	openHistoryOf(t, m)
 	selectSeqno(t, m, 70)
 	write("history", m)
+
+	// What a partition holds instead of a PV: the GPT fixture with a LUKS2
+	// header made by cryptsetup written over its first partition.
+	disk := fixture.Load(t, "gpt-disk").Image(t, "disk0")
+	luks, err := fixture.Gunzip("../scan/content/testdata/luks2.luks2.head.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	copy(disk[1<<20:], luks)
+	m = New(Config{Result: scan.Scan([]*scan.Input{scan.NewInput("disk.img", bytesReaderAt(disk), int64(len(disk)))}, scan.Options{})})
+	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	press(t, m, "/partition 1", "enter")
+	write("not-a-pv", m)
 
 	// An export in progress: the demo's chocolate, held mid-way.
 	t.Chdir(t.TempDir())

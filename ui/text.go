@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"github.com/lvminspect/lvminspect/internal/termsafe"
 	"strings"
 
 	"github.com/charmbracelet/lipgloss"
@@ -27,6 +28,11 @@ type textPane struct {
 func (t *textPane) setText(title, text string, diff bool) {
 	t.title, t.diff = title, diff
 	t.lines = strings.Split(strings.TrimRight(text, "\n"), "\n")
+	for i, l := range t.lines {
+		// The text comes from the disk: tabs become spaces (a tab has no
+		// width in a pane) and control characters visible escapes.
+		t.lines[i] = termsafe.Text(strings.ReplaceAll(l, "\t", "    "))
+	}
 	if !diff {
 		t.lines = indentMeta(t.lines)
 	}

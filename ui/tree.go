@@ -7,6 +7,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/lvminspect/lvminspect/internal/termsafe"
 	"github.com/lvminspect/lvminspect/model"
 )
 
@@ -216,6 +217,7 @@ func (t *treePane) row(st *Styles, n *node, sel bool) string {
 		}
 	}
 	name, badge := rowText(n)
+	name, badge = termsafe.Text(name), termsafe.Text(badge)
 	nameSt := st.Tree.Normal
 	switch {
 	case n.removed:

@@ -2,7 +2,9 @@ package ui
 
 import (
 	"fmt"
+	"github.com/lvminspect/lvminspect/internal/termsafe"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/lipgloss"
@@ -15,6 +17,10 @@ func (m *Model) View() (out string) {
 		if r := recover(); r != nil {
 			out = fmt.Sprintf("internal error while drawing (please report): %v\npress q to quit", r)
 		}
+		// Whatever text from a disk was missed on its way to the screen,
+		// it cannot drive the terminal: only the program's own colours
+		// pass.
+		out = termsafe.Frame(out)
 	}()
 	if m.tooSmall() {
 		return fmt.Sprintf("lvminspect needs a terminal of at least %d×%d; this one is %d×%d.\nEnlarge it, or press q to quit.",
@@ -182,6 +188,68 @@ func (m *Model) bottom() string { return strings.Join(m.bottomLines(), "\n") }
 // wrapText wraps plain text to width, breaking long words (paths, hashes).
 func wrapText(s string, width int) []string {
 	return strings.Split(ansi.Wrap(s, max(width, 10), " /"), "\n")
+}
+
+// cutWidth is how many bytes of s fit in width columns, at least one
+// character's.
+func cutWidth(s string, width int) int {
+	used, i := 0, 0
+	for i < len(s) {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		rw := ansi.StringWidth(string(r))
+		if used+rw > width && i > 0 {
+			break
+		}
+		used += rw
+		i += n
+	}
+	return i
+}
+
+// wrapWords wraps plain text at spaces only, so that a command line such
+// as "cryptsetup open --readonly" is never split inside an option (ansi.Wrap
+// also breaks after hyphens); a word longer than the width is cut.
+func wrapWords(s string, width int) []string {
+	width = max(width, 10)
+	var lines []string
+	line, lineW := "", 0
+	flush := func() {
+		if line != "" {
+			lines = append(lines, line)
+		}
+		line, lineW = "", 0
+	}
+	for _, w := range strings.Fields(s) {
+		ww := ansi.StringWidth(w)
+		if ww > width {
+			// Too long for any line: cut it, the rest starts a line.
+			flush()
+			for {
+				cut := cutWidth(w, width)
+				if cut == len(w) {
+					line, lineW = w, ansi.StringWidth(w)
+					break
+				}
+				lines = append(lines, w[:cut])
+				w = w[cut:]
+			}
+			continue
+		}
+		switch {
+		case line == "":
+			line, lineW = w, ww
+		case lineW+1+ww <= width:
+			line, lineW = line+" "+w, lineW+1+ww
+		default:
+			flush()
+			line, lineW = w, ww
+		}
+	}
+	flush()
+	if len(lines) == 0 {
+		lines = []string{""}
+	}
+	return lines
 }
 
 // helpLine is the short help of what works right now, with the global

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lvminspect/lvminspect/internal/termsafe"
 	"github.com/lvminspect/lvminspect/scan"
 	"github.com/lvminspect/lvminspect/scan/history"
 )
@@ -71,7 +72,7 @@ could not be opened or the arguments are wrong.`,
 				enc.SetIndent("", "  ")
 				return enc.Encode(jsonDiff{Tool: "lvminspect", Version: Version(), VGDiff: d})
 			}
-			return d.WriteText(w)
+			return d.WriteText(termsafe.Writer{W: w})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON (schema: docs/history-json.md)")

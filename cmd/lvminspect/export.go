@@ -20,6 +20,7 @@ import (
 	"github.com/lvminspect/lvminspect/export/record"
 	_ "github.com/lvminspect/lvminspect/export/segtypes" // every segment type's opener
 	"github.com/lvminspect/lvminspect/export/volume"
+	"github.com/lvminspect/lvminspect/internal/termsafe"
 	"github.com/lvminspect/lvminspect/scan"
 )
 
@@ -143,7 +144,7 @@ func runExport(cmd *cobra.Command, lvArg string, paths []string, fl exportFlags)
 		if legs.Diffs == nil {
 			legs.Diffs = []raid.LegDiff{}
 		}
-		printLegReport(cmd.ErrOrStderr(), legs)
+		printLegReport(termsafe.Writer{W: cmd.ErrOrStderr()}, legs)
 	}
 	out := fl.output
 	if out == "" {
@@ -186,16 +187,16 @@ func runExport(cmd *cobra.Command, lvArg string, paths []string, fl exportFlags)
 			return fmt.Errorf("image written to %s (sha256 %s), but the provenance record failed: %w", out, r.SHA256, err)
 		}
 	}
-	w := cmd.OutOrStdout()
+	var w io.Writer = termsafe.Writer{W: cmd.OutOrStdout()}
 	if out == "-" {
-		w = stderr
+		w = termsafe.Writer{W: stderr}
 	}
 	fmt.Fprintf(w, "%s  %s\n", r.SHA256, out)
 	if r.MD5 != "" {
 		fmt.Fprintf(w, "md5 %s  %s\n", r.MD5, out)
 	}
 	for _, m := range r.Missing {
-		fmt.Fprintf(stderr, "warning: exported as zeros: %s\n", m)
+		fmt.Fprintf(termsafe.Writer{W: stderr}, "warning: exported as zeros: %s\n", m)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/lvminspect/lvminspect/internal/termsafe"
 	"github.com/lvminspect/lvminspect/scan"
 	"github.com/lvminspect/lvminspect/scan/history"
 )
@@ -59,7 +60,7 @@ Exit status: 0 when a copy was found, 1 when none was (or none of VG NAME),
 				if err := enc.Encode(jsonHistory{Tool: "lvminspect", Version: Version(), Report: h.Report(vgName)}); err != nil {
 					return err
 				}
-			} else if err := h.WriteText(w, vgName); err != nil {
+			} else if err := h.WriteText(termsafe.Writer{W: w}, vgName); err != nil {
 				return err
 			}
 			if len(h.Copies) == 0 {

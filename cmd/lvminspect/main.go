@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+
+	"github.com/lvminspect/lvminspect/internal/termsafe"
 )
 
 // exitError carries an exit status through cobra.
@@ -28,6 +30,7 @@ func main() {
 	if errors.As(err, &ee) {
 		code = ee.code
 	}
-	fmt.Fprintln(os.Stderr, "lvminspect:", err)
+	// Errors quote names and values read from the disks.
+	fmt.Fprintln(os.Stderr, "lvminspect:", termsafe.Lines(err.Error()))
 	os.Exit(code)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lvminspect/lvminspect/export"
 	"github.com/lvminspect/lvminspect/export/volume"
+	"github.com/lvminspect/lvminspect/internal/termsafe"
 	"github.com/lvminspect/lvminspect/model"
 	"github.com/lvminspect/lvminspect/scan"
 	"github.com/lvminspect/lvminspect/scan/history"
@@ -53,7 +54,7 @@ input could not be opened.`,
 					return err
 				}
 			} else {
-				printScanTree(w, res)
+				printScanTree(termsafe.Writer{W: w}, res)
 			}
 			if len(res.PVs) == 0 {
 				msg := "no LVM2 physical volume found in " + strings.Join(args, ", ")

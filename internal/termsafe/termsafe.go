@@ -1,0 +1,174 @@
+// Package termsafe keeps text that comes from a disk under examination
+// from driving the terminal it is shown on.
+//
+// LVM2 metadata text is free to hold any byte in a quoted string (tags,
+// descriptions, host names), as are GPT partition names and file names. A
+// crafted disk could put escape sequences there that set the window title,
+// clear the screen, move the cursor to overwrite a verdict, write to the
+// clipboard (OSC 52) or ring the bell. Text prints them as visible escapes
+// (\x1b, \u009b) instead; Frame does the same for a whole drawn screen,
+// keeping only the colour sequences (SGR) the program draws itself.
+package termsafe
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Text returns s with every control character (C0, DEL, C1, and line
+// breaks and tabs too: the text is shown on one line) and every invalid
+// UTF-8 byte written as a visible escape. Other text is unchanged.
+func Text(s string) string {
+	return escape(s, "")
+}
+
+// Lines is Text for multi-line text: newlines stay, the rest is escaped.
+func Lines(s string) string {
+	return escape(s, "\n")
+}
+
+func escape(s, keep string) string {
+	if clean(s, keep) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case unicode.IsControl(r) && !strings.ContainsRune(keep, r):
+			b.WriteString(controlName(r))
+		default:
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+// clean reports whether s needs no escaping.
+func clean(s, keep string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c == 0x7f {
+			if strings.IndexByte(keep, c) < 0 {
+				return false
+			}
+		} else if c >= 0x80 {
+			// Leave multi-byte text to the careful path only when it
+			// may hold a C1 control or invalid UTF-8.
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if (r == utf8.RuneError && n == 1) || unicode.IsControl(r) {
+				return false
+			}
+			i += n - 1
+		}
+	}
+	return true
+}
+
+func controlName(r rune) string {
+	switch r {
+	case '\n':
+		return `\n`
+	case '\r':
+		return `\r`
+	case '\t':
+		return `\t`
+	}
+	if r < 0x80 {
+		return fmt.Sprintf(`\x%02x`, r)
+	}
+	return fmt.Sprintf(`\u%04x`, r)
+}
+
+// Frame returns a drawn screen with every control character escaped as
+// Lines does, except the newlines and the SGR sequences (ESC [ digits and
+// semicolons m) that style it.
+func Frame(s string) string {
+	if frameClean(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 32)
+	for i := 0; i < len(s); {
+		if n := sgrLen(s[i:]); n > 0 {
+			b.WriteString(s[i : i+n])
+			i += n
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case unicode.IsControl(r) && r != '\n':
+			b.WriteString(controlName(r))
+		default:
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+func frameClean(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == 0x1b:
+			n := sgrLen(s[i:])
+			if n == 0 {
+				return false
+			}
+			i += n - 1
+		case c < 0x20 && c != '\n', c == 0x7f:
+			return false
+		case c >= 0x80:
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if (r == utf8.RuneError && n == 1) || unicode.IsControl(r) {
+				return false
+			}
+			i += n - 1
+		}
+	}
+	return true
+}
+
+// sgrLen is the length of the SGR sequence at the start of s, or 0.
+func sgrLen(s string) int {
+	if len(s) < 3 || s[0] != 0x1b || s[1] != '[' {
+		return 0
+	}
+	for i := 2; i < len(s) && i < 64; i++ {
+		c := s[i]
+		switch {
+		case c == 'm':
+			return i + 1
+		case c >= '0' && c <= '9', c == ';', c == ':':
+		default:
+			return 0
+		}
+	}
+	return 0
+}
+
+// Writer escapes what is written to it as Lines does: for the plain-text
+// output of the commands, which holds names and values read from disks.
+// Each Write must hold whole characters (as fmt.Fprint* calls do).
+type Writer struct {
+	W io.Writer
+}
+
+func (w Writer) Write(p []byte) (int, error) {
+	s := string(p)
+	out := escape(s, "\n\t")
+	if _, err := io.WriteString(w.W, out); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
