@@ -62,7 +62,7 @@ With -o - the image goes to stdout and the sha256 to stderr.`,
 	}
 	f := cmd.Flags()
 	f.StringVarP(&fl.output, "output", "o", "", "output file, or - for stdout (default ./VG/LV.img)")
-	f.BoolVar(&fl.force, "force", false, "replace an existing output file")
+	f.BoolVar(&fl.force, "force", false, "replace an existing output file (with -o -: write to a terminal)")
 	f.BoolVar(&fl.allowPartial, "allow-partial", false, "export missing or unreadable ranges as zeros (listed in the provenance record)")
 	f.Uint64Var(&fl.seqno, "seqno", 0, "export the LV as metadata generation `N` described it (see 'lvminspect history'; default: the current one)")
 	f.BoolVar(&fl.md5, "md5", false, "also compute an MD5 in the same pass")
@@ -112,6 +112,11 @@ func runExport(cmd *cobra.Command, lvArg string, paths []string, fl exportFlags)
 	vgName, lvName, err := splitLVName(lvArg)
 	if err != nil {
 		return err
+	}
+	if fl.output == "-" && !fl.force && isTerminal(cmd.OutOrStdout()) {
+		// Raw disk bytes on a terminal are garbage at best and escape
+		// sequences at worst.
+		return &exitError{code: 2, err: errors.New("-o -: standard output is a terminal; redirect it to a file or a pipe (or use --force)")}
 	}
 	ins, closeAll, err := openInputs(paths)
 	if err != nil {
@@ -201,6 +206,12 @@ func runExport(cmd *cobra.Command, lvArg string, paths []string, fl exportFlags)
 	return nil
 }
 
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(f.Fd())
+}
+
 // progressBar draws a progress line on a terminal's stderr.
 type progressBar struct {
 	w   io.Writer
@@ -208,10 +219,10 @@ type progressBar struct {
 }
 
 func newProgressBar(w io.Writer) *progressBar {
-	f, ok := w.(*os.File)
-	if !ok || !term.IsTerminal(f.Fd()) {
+	if !isTerminal(w) {
 		return nil
 	}
+	f := w.(*os.File)
 	width := 40
 	if cols, _, err := term.GetSize(f.Fd()); err == nil && cols > 60 {
 		width = min(cols-45, 60)
