@@ -22,21 +22,28 @@ import (
 // breaks and tabs too: the text is shown on one line) and every invalid
 // UTF-8 byte written as a visible escape. Other text is unchanged.
 func Text(s string) string {
-	return escape(s, "")
+	return escape(s, "", false)
 }
 
 // Lines is Text for multi-line text: newlines stay, the rest is escaped.
 func Lines(s string) string {
-	return escape(s, "\n")
+	return escape(s, "\n", false)
 }
 
-func escape(s, keep string) string {
-	if clean(s, keep) {
+// escape writes every control character of s not in keep, and every
+// invalid UTF-8 byte, as a visible escape; with sgr, SGR sequences stay.
+func escape(s, keep string, sgr bool) string {
+	if clean(s, keep, sgr) {
 		return s
 	}
 	var b strings.Builder
 	b.Grow(len(s) + 16)
 	for i := 0; i < len(s); {
+		if n := sgrLen(s[i:]); sgr && n > 0 {
+			b.WriteString(s[i : i+n])
+			i += n
+			continue
+		}
 		r, n := utf8.DecodeRuneInString(s[i:])
 		switch {
 		case r == utf8.RuneError && n == 1:
@@ -51,17 +58,24 @@ func escape(s, keep string) string {
 	return b.String()
 }
 
-// clean reports whether s needs no escaping.
-func clean(s, keep string) bool {
+// clean reports whether escape would leave s as it is.
+func clean(s, keep string, sgr bool) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c < 0x20 || c == 0x7f {
+		switch {
+		case c == 0x1b && sgr:
+			n := sgrLen(s[i:])
+			if n == 0 {
+				return false
+			}
+			i += n - 1
+		case c < 0x20 || c == 0x7f:
 			if strings.IndexByte(keep, c) < 0 {
 				return false
 			}
-		} else if c >= 0x80 {
-			// Leave multi-byte text to the careful path only when it
-			// may hold a C1 control or invalid UTF-8.
+		case c >= 0x80:
+			// Multi-byte text needs the careful path only when it holds
+			// a C1 control or invalid UTF-8.
 			r, n := utf8.DecodeRuneInString(s[i:])
 			if (r == utf8.RuneError && n == 1) || unicode.IsControl(r) {
 				return false
@@ -91,52 +105,7 @@ func controlName(r rune) string {
 // Lines does, except the newlines and the SGR sequences (ESC [ digits and
 // semicolons m) that style it.
 func Frame(s string) string {
-	if frameClean(s) {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s) + 32)
-	for i := 0; i < len(s); {
-		if n := sgrLen(s[i:]); n > 0 {
-			b.WriteString(s[i : i+n])
-			i += n
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && n == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case unicode.IsControl(r) && r != '\n':
-			b.WriteString(controlName(r))
-		default:
-			b.WriteString(s[i : i+n])
-		}
-		i += n
-	}
-	return b.String()
-}
-
-func frameClean(s string) bool {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == 0x1b:
-			n := sgrLen(s[i:])
-			if n == 0 {
-				return false
-			}
-			i += n - 1
-		case c < 0x20 && c != '\n', c == 0x7f:
-			return false
-		case c >= 0x80:
-			r, n := utf8.DecodeRuneInString(s[i:])
-			if (r == utf8.RuneError && n == 1) || unicode.IsControl(r) {
-				return false
-			}
-			i += n - 1
-		}
-	}
-	return true
+	return escape(s, "\n", true)
 }
 
 // sgrLen is the length of the SGR sequence at the start of s, or 0.
@@ -166,7 +135,7 @@ type Writer struct {
 
 func (w Writer) Write(p []byte) (int, error) {
 	s := string(p)
-	out := escape(s, "\n\t")
+	out := escape(s, "\n\t", false)
 	if _, err := io.WriteString(w.W, out); err != nil {
 		return 0, err
 	}
