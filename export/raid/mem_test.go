@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"testing"
 
 	"github.com/lvminspect/lvminspect/export"
 )
@@ -106,43 +105,6 @@ func randBytes(r *rand.Rand, n int64) []byte {
 		b[i] = byte(r.Uint32())
 	}
 	return b
-}
-
-// readAllSrc reads a Source through its runs; missing runs are zeros and
-// are returned.
-func readAllSrc(t *testing.T, src export.Source, step int64) ([]byte, []export.Run) {
-	t.Helper()
-	out := make([]byte, src.Size())
-	var miss []export.Run
-	for off := int64(0); off < src.Size(); off += step {
-		n := min(step, src.Size()-off)
-		runs, err := src.Runs(off, n)
-		if err != nil {
-			t.Fatalf("Runs(%d, %d): %v", off, n, err)
-		}
-		pos := off
-		for _, r := range runs {
-			if r.Off != pos || r.Len <= 0 {
-				t.Fatalf("Runs(%d, %d): run %+v, expected offset %d", off, n, r, pos)
-			}
-			pos = r.End()
-			switch r.Kind {
-			case export.RunData:
-				if m, err := src.ReadAt(out[r.Off:r.End()], r.Off); m != int(r.Len) || err != nil {
-					t.Fatalf("ReadAt(%d at %d) = %d, %v", r.Len, r.Off, m, err)
-				}
-			case export.RunMissing:
-				if r.Reason == "" {
-					t.Errorf("missing run %+v without reason", r)
-				}
-				miss = append(miss, r)
-			}
-		}
-		if pos != off+n {
-			t.Fatalf("Runs(%d, %d) end at %d", off, n, pos)
-		}
-	}
-	return out, miss
 }
 
 // firstDiff describes where a and b differ.

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/lvminspect/lvminspect/export"
+	"github.com/lvminspect/lvminspect/internal/sourcetest"
 )
 
 // newTestParity builds a parity Source over in-memory images holding
@@ -61,7 +62,7 @@ func expectMissing(p *Parity, lost func(img int, t int64) bool) []bool {
 // expected missing bytes.
 func checkAgainst(t *testing.T, src export.Source, data []byte, wantMiss []bool, step int64) {
 	t.Helper()
-	got, miss := readAllSrc(t, src, step)
+	got, miss := sourcetest.Read(t, src, step)
 	gotMiss := make([]bool, len(data))
 	for _, r := range miss {
 		for x := r.Off; x < r.End(); x++ {
@@ -225,7 +226,7 @@ func TestParityZeroRuns(t *testing.T) {
 	}
 	ms[2].gaps = append([]export.Run{{Off: 0, Len: 2 * cb, Kind: export.RunMissing}}, ms[2].gaps...)
 	p := &Parity{lv: "t", level: "raid5", lay: l, size: int64(len(data)), usable: int64(len(data)), cb: cb, imgs: imgs, resyncFrom: noEnd}
-	got, miss := readAllSrc(t, p, 1<<20)
+	got, miss := sourcetest.Read(t, p, 1<<20)
 	if len(miss) != 0 || !bytes.Equal(got, data) {
 		t.Fatalf("missing %v, %s", miss, firstDiff(got, data))
 	}

@@ -10,13 +10,14 @@ import (
 	"github.com/lvminspect/lvminspect/export"
 )
 
-// Hash reads src window by window through Runs and ReadAt (data runs
-// read, zero and missing runs hashed as zeros), fails the test when the
-// runs do not tile a window or a read comes up short, and returns the
-// sha256 and all runs, adjacent runs of one kind merged.
-func Hash(t testing.TB, src export.Source, win int64) (string, []export.Run) {
+// Walk reads src window by window through Runs and ReadAt, the way the
+// export engine does (data runs read, zero and missing runs as zeros),
+// and hands each window's bytes to fn in order. It fails the test when
+// the runs do not tile a window, a read comes up short or a missing run
+// gives no reason, and returns all runs, adjacent runs of one kind and
+// reason merged (whatever their source).
+func Walk(t testing.TB, src export.Source, win int64, fn func(off int64, b []byte)) []export.Run {
 	t.Helper()
-	h := sha256.New()
 	var all []export.Run
 	buf := make([]byte, win)
 	for off := int64(0); off < src.Size(); off += win {
@@ -31,11 +32,17 @@ func Hash(t testing.TB, src export.Source, win int64) (string, []export.Run) {
 				t.Fatalf("Runs(%d, %d): run %+v does not continue at %d", off, n, r, pos)
 			}
 			b := buf[r.Off-off : r.End()-off]
-			if r.Kind == export.RunData {
+			switch r.Kind {
+			case export.RunData:
 				if m, err := src.ReadAt(b, r.Off); m != len(b) {
 					t.Fatalf("ReadAt(%d bytes at %d) = %d, %v", len(b), r.Off, m, err)
 				}
-			} else {
+			case export.RunMissing:
+				if r.Reason == "" {
+					t.Errorf("missing run %+v without reason", r)
+				}
+				clear(b)
+			default:
 				clear(b)
 			}
 			if k := len(all); k > 0 && all[k-1].Kind == r.Kind && all[k-1].End() == r.Off && all[k-1].Reason == r.Reason {
@@ -48,9 +55,27 @@ func Hash(t testing.TB, src export.Source, win int64) (string, []export.Run) {
 		if pos != off+n {
 			t.Fatalf("Runs(%d, %d) end at %d", off, n, pos)
 		}
-		h.Write(buf[:n])
+		fn(off, buf[:n])
 	}
-	return hex.EncodeToString(h.Sum(nil)), all
+	return all
+}
+
+// Hash is Walk hashing the bytes: the sha256 of src as exported, and its
+// runs.
+func Hash(t testing.TB, src export.Source, win int64) (string, []export.Run) {
+	t.Helper()
+	h := sha256.New()
+	runs := Walk(t, src, win, func(_ int64, b []byte) { h.Write(b) })
+	return hex.EncodeToString(h.Sum(nil)), runs
+}
+
+// Read is Walk keeping the bytes: all of src as exported, and its missing
+// runs.
+func Read(t testing.TB, src export.Source, win int64) ([]byte, []export.Run) {
+	t.Helper()
+	out := make([]byte, src.Size())
+	runs := Walk(t, src, win, func(off int64, b []byte) { copy(out[off:], b) })
+	return out, Missing(runs)
 }
 
 // Missing returns the RunMissing runs of runs.
