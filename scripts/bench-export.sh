@@ -30,6 +30,8 @@ VG=lvibench$$
 
 die() { echo "bench-export: $*" >&2; exit 1; }
 log() { echo "bench-export: $*" >&2; }
+# shellcheck source=lib/bench.sh
+source "$ROOT/scripts/lib/bench.sh"
 
 [[ $(id -u) -eq 0 ]] || die "must run as root (losetup, drop_caches)"
 (( LV_MIB >= 64 && LV_MIB % 4 == 0 )) || die "LV_MIB must be a multiple of 4, at least 64"
@@ -78,21 +80,7 @@ truncate -s $((2 * LV_BYTES + 64 * 1024 * 1024)) "$IMG"
 LOOP=$(losetup -f --show "$IMG")
 log "image $IMG on $LOOP"
 
-# A private LVM configuration: only our loop device, no udev, no devices
-# file, no metadata backups in /etc/lvm.
-mkdir -p "$WORK/lvm"
-cat >"$WORK/lvm/lvm.conf" <<CONF
-devices {
-	filter = [ "a|^${LOOP}\$|", "r|.*|" ]
-	global_filter = [ "a|^${LOOP}\$|", "r|.*|" ]
-	use_devicesfile = 0
-	obtain_device_list_from_udev = 0
-	hints = "none"
-}
-activation { udev_sync = 0 udev_rules = 0 monitoring = 0 }
-backup { backup = 0 archive = 0 }
-CONF
-export LVM_SYSTEM_DIR=$WORK/lvm LVM_SUPPRESS_FD_WARNINGS=1
+lvm_private_config "$WORK/lvm" "$LOOP"
 
 pvcreate -y "$LOOP" >"$WORK/lvm.log" 2>&1 || { cat "$WORK/lvm.log" >&2; die "pvcreate failed"; }
 vgcreate "$VG" "$LOOP" >"$WORK/lvm.log" 2>&1 || { cat "$WORK/lvm.log" >&2; die "vgcreate failed"; }
@@ -138,15 +126,6 @@ for lv in dense sparse; do
 		sha256sum | cut -d' ' -f1)
 done
 
-drop_caches() {
-	sync
-	if ! { echo 3 >/proc/sys/vm/drop_caches; } 2>/dev/null; then
-		[[ -n ${DROP_WARNED:-} ]] || log "cannot drop caches: timings are with a warm page cache"
-		DROP_WARNED=1
-	fi
-}
-now() { date +%s%N; }
-div() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "inf"; else printf "%.3f", a / b }'; }
 
 # With READ_MBPS, every timed command runs in a cgroup whose reads from
 # the image's disk are throttled.
@@ -175,7 +154,6 @@ fi
 # Each LV is timed RUNS times; the runs alternate whether lvminspect or dd
 # goes first (a virtual disk's host may still cache what the guest just
 # dropped, which favours the second reader), and the medians are compared.
-median() { tr ' ' '\n' | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 time_export() { # lv
 	local lv=$1 out=$WORK/$1.img t0 t1 got file_sum rss

@@ -26,6 +26,8 @@ VG=lvisegs$$
 
 die() { echo "bench-segtypes: $*" >&2; exit 1; }
 log() { echo "bench-segtypes: $*" >&2; }
+# shellcheck source=lib/bench.sh
+source "$ROOT/scripts/lib/bench.sh"
 [[ $(id -u) -eq 0 ]] || die "must run as root (losetup, drop_caches)"
 for c in pvcreate:lvm2 thin_restore:thin-provisioning-tools python3:python3; do
 	command -v "${c%%:*}" >/dev/null 2>&1 || {
@@ -50,20 +52,7 @@ trap 'exit 130' INT
 for i in 0 1 2 3; do truncate -s $(((IMAGE_MIB + 16) * 1048576)) "$WORK/pv$i.img"; done
 truncate -s $(((THIN_MIB + 32) * 1048576)) "$WORK/pv4.img"
 for i in 0 1 2 3 4; do LOOPS+=("$(losetup -f --show "$WORK/pv$i.img")"); done
-filter=$(printf '"a|^%s$|", ' "${LOOPS[@]}")
-mkdir -p "$WORK/lvm"
-cat >"$WORK/lvm/lvm.conf" <<CONF
-devices {
-	filter = [ ${filter}"r|.*|" ]
-	global_filter = [ ${filter}"r|.*|" ]
-	use_devicesfile = 0
-	obtain_device_list_from_udev = 0
-	hints = "none"
-}
-activation { udev_sync = 0 udev_rules = 0 monitoring = 0 }
-backup { backup = 0 archive = 0 }
-CONF
-export LVM_SYSTEM_DIR=$WORK/lvm LVM_SUPPRESS_FD_WARNINGS=1
+lvm_private_config "$WORK/lvm" "${LOOPS[@]}"
 lvm() { "$@" >>"$WORK/lvm.log" 2>&1 || { cat "$WORK/lvm.log" >&2; die "$* failed"; }; }
 lvm pvcreate -y "${LOOPS[@]}"
 lvm vgcreate -s 4m "$VG" "${LOOPS[@]}"
@@ -173,10 +162,6 @@ fill "$WORK/pv4.img" "${OFF[td]}" $((THIN_MIB * 1048576))
 dd if="$WORK/tmeta.bin" of="$WORK/pv4.img" bs=1M seek="${OFF[tm]}" oflag=seek_bytes conv=notrunc status=none
 sync
 
-drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches 2>/dev/null || true; }
-now() { date +%s%N; }
-div() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
-median() { tr ' ' '\n' | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 declare -A TS RSS
 run_export() { # name lv inputs...
 	local name=$1 lv=$2

@@ -1,0 +1,42 @@
+# bench.sh: helpers shared by scripts/bench-export.sh and
+# scripts/bench-segtypes.sh. Source it after defining log() and die().
+
+# lvm_private_config DIR DEVICE...: an LVM configuration in DIR that sees
+# only DEVICEs (no udev, no devices file, no metadata backups in /etc/lvm),
+# and the environment that makes the LVM tools use it.
+lvm_private_config() {
+	local dir=$1 filter
+	shift
+	filter=$(printf '"a|^%s$|", ' "$@")
+	mkdir -p "$dir"
+	cat >"$dir/lvm.conf" <<CONF
+devices {
+	filter = [ ${filter}"r|.*|" ]
+	global_filter = [ ${filter}"r|.*|" ]
+	use_devicesfile = 0
+	obtain_device_list_from_udev = 0
+	hints = "none"
+}
+activation { udev_sync = 0 udev_rules = 0 monitoring = 0 }
+backup { backup = 0 archive = 0 }
+CONF
+	export LVM_SYSTEM_DIR=$dir LVM_SUPPRESS_FD_WARNINGS=1
+}
+
+# drop_caches empties the page cache (warning once when it cannot).
+drop_caches() {
+	sync
+	if ! { echo 3 >/proc/sys/vm/drop_caches; } 2>/dev/null; then
+		[[ -n ${DROP_WARNED:-} ]] || log "cannot drop caches: timings are with a warm page cache"
+		DROP_WARNED=1
+	fi
+}
+
+now() { date +%s%N; }
+
+# div A B prints A/B with three decimals ("inf" for B = 0).
+div() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "inf"; else printf "%.3f", a / b }'; }
+
+# median reads numbers separated by spaces or newlines and prints their
+# median.
+median() { tr ' ' '\n' | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
