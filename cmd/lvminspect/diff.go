@@ -21,6 +21,7 @@ type jsonDiff struct {
 
 func newDiffCmd() *cobra.Command {
 	var asJSON bool
+	var opt scan.Options
 	var vgName string
 	cmd := &cobra.Command{
 		Use:   "diff [--json] --vg NAME SEQNO_A SEQNO_B PATH...",
@@ -47,12 +48,12 @@ could not be opened or the arguments are wrong.`,
 				}
 				seq[i] = n
 			}
-			ins, closeAll, err := openInputs(args[2:])
+			res, closeAll, err := scanInputs(args[2:], opt)
 			if err != nil {
 				return err
 			}
 			defer closeAll()
-			h := history.Scan(scan.Scan(ins, scan.Options{}), history.Options{})
+			h := history.Scan(res, history.Options{})
 			var gens [2]*history.Generation
 			for i := range gens {
 				g, err := h.Find(vgName, seq[i])
@@ -77,5 +78,6 @@ could not be opened or the arguments are wrong.`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON (schema: docs/history-json.md)")
 	cmd.Flags().StringVar(&vgName, "vg", "", "the VG (name or UUID); required")
+	addScanFlags(cmd.Flags(), &opt)
 	return cmd
 }

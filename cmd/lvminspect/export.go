@@ -35,6 +35,7 @@ type exportFlags struct {
 	noProvenance bool
 	verifyLegs   bool
 	raw          bool
+	scan         scan.Options
 }
 
 func newExportCmd() *cobra.Command {
@@ -68,6 +69,7 @@ With -o - the image goes to stdout and the sha256 to stderr.`,
 	f.BoolVar(&fl.md5, "md5", false, "also compute an MD5 in the same pass")
 	f.BoolVar(&fl.noSparse, "no-sparse", false, "write zero blocks instead of leaving holes")
 	f.BoolVar(&fl.noProvenance, "no-provenance", false, "do not write the FILE.json provenance record")
+	addScanFlags(f, &fl.scan)
 	f.BoolVar(&fl.raw, "raw", false, "export the LV's own extents as stored: an old-style snapshot's COW store itself instead of the snapshot it presents")
 	f.BoolVar(&fl.verifyLegs, "verify-legs", false, "mirror and raid1: compare all legs first and report the ranges where they differ (in the provenance record as leg_differences)")
 	return cmd
@@ -118,12 +120,11 @@ func runExport(cmd *cobra.Command, lvArg string, paths []string, fl exportFlags)
 		// sequences at worst.
 		return &exitError{code: 2, err: errors.New("-o -: standard output is a terminal; redirect it to a file or a pipe (or use --force)")}
 	}
-	ins, closeAll, err := openInputs(paths)
+	res, closeAll, err := scanInputs(paths, fl.scan)
 	if err != nil {
 		return err
 	}
 	defer closeAll()
-	res := scan.Scan(ins, scan.Options{})
 	vg, err := selectVG(res, vgName, fl.seqno, fl.hasSeqno)
 	if err != nil {
 		return err

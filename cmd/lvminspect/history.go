@@ -22,6 +22,7 @@ type jsonHistory struct {
 
 func newHistoryCmd() *cobra.Command {
 	var asJSON, noSearch bool
+	var opt scan.Options
 	var vgName string
 	cmd := &cobra.Command{
 		Use:   "history [--json] [--vg NAME] PATH...",
@@ -43,12 +44,11 @@ Exit status: 0 when a copy was found, 1 when none was (or none of VG NAME),
 2 when an input could not be opened.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ins, closeAll, err := openInputs(args)
+			res, closeAll, err := scanInputs(args, opt)
 			if err != nil {
 				return err
 			}
 			defer closeAll()
-			res := scan.Scan(ins, scan.Options{})
 			h := history.Scan(res, history.Options{NoSearch: noSearch})
 			if vgName != "" && len(h.VG(vgName)) == 0 {
 				return &exitError{code: 1, err: fmt.Errorf("no metadata of VG %s found in %s", vgName, strings.Join(args, ", "))}
@@ -72,5 +72,6 @@ Exit status: 0 when a copy was found, 1 when none was (or none of VG NAME),
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON (schema: docs/history-json.md)")
 	cmd.Flags().StringVar(&vgName, "vg", "", "show only the VG of this name or UUID")
 	cmd.Flags().BoolVar(&noSearch, "no-search", false, "do not search unlabelled inputs and partitions for metadata areas")
+	addScanFlags(cmd.Flags(), &opt)
 	return cmd
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/lvminspect/lvminspect/scan"
 )
@@ -28,11 +29,28 @@ built-in demo disk. Every view of the inspector is also a command below, with
 			return runTUI(cmd, args, opt)
 		},
 	}
-	root.Flags().BoolVar(&opt.Carve, "carve", false, "search every sector for PV labels (finds PVs at any offset; reads the whole input)")
-	root.Flags().BoolVar(&opt.NoPartitions, "no-partitions", false, "do not look for partition tables")
+	addScanFlags(root.Flags(), &opt)
 	root.SetVersionTemplate("lvminspect {{.Version}}\n")
 	root.AddCommand(newScanCmd(), newExportCmd(), newHistoryCmd(), newDiffCmd())
 	return root
+}
+
+// addScanFlags adds the flags that say where to look for PVs, shared by
+// every command that reads inputs: a PV that only --carve finds can be
+// inspected, exported and have its history read like any other.
+func addScanFlags(fs *pflag.FlagSet, opt *scan.Options) {
+	fs.BoolVar(&opt.Carve, "carve", false, "search every sector for PV labels (finds PVs at any offset; reads the whole input)")
+	fs.BoolVar(&opt.NoPartitions, "no-partitions", false, "do not look for partition tables")
+}
+
+// scanInputs opens every path read-only and scans them; the returned
+// function closes them.
+func scanInputs(paths []string, opt scan.Options) (*scan.Result, func(), error) {
+	ins, closeAll, err := openInputs(paths)
+	if err != nil {
+		return nil, nil, err
+	}
+	return scan.Scan(ins, opt), closeAll, nil
 }
 
 // openInputs opens every path read-only. It fails on the first path that

@@ -18,7 +18,8 @@ import (
 )
 
 func newScanCmd() *cobra.Command {
-	var asJSON, noParts, carve bool
+	var asJSON bool
+	var opt scan.Options
 	var seqno uint64
 	cmd := &cobra.Command{
 		Use:   "scan [--json] PATH...",
@@ -34,12 +35,11 @@ Exit status: 0 when at least one PV was found, 1 when none was, 2 when an
 input could not be opened.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ins, closeAll, err := openInputs(args)
+			res, closeAll, err := scanInputs(args, opt)
 			if err != nil {
 				return err
 			}
 			defer closeAll()
-			res := scan.Scan(ins, scan.Options{NoPartitions: noParts, Carve: carve})
 			if cmd.Flags().Changed("seqno") {
 				// Time travel: every VG that has generation seqno is shown as it described it.
 				if err := history.ApplySeqno(res, "", seqno); err != nil {
@@ -58,7 +58,7 @@ input could not be opened.`,
 			}
 			if len(res.PVs) == 0 {
 				msg := "no LVM2 physical volume found in " + strings.Join(args, ", ")
-				if !carve {
+				if !opt.Carve {
 					msg += " (at their starts and in their partitions; --carve searches every sector)"
 				}
 				return &exitError{code: 1, err: errors.New(msg)}
@@ -67,9 +67,8 @@ input could not be opened.`,
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON (schema: docs/json.md)")
-	cmd.Flags().BoolVar(&noParts, "no-partitions", false, "do not look for partition tables")
 	cmd.Flags().Uint64Var(&seqno, "seqno", 0, "show each VG as its metadata generation `N` described it (see 'lvminspect history'), read-only")
-	cmd.Flags().BoolVar(&carve, "carve", false, "search every sector for PV labels (finds PVs at any offset; reads the whole input)")
+	addScanFlags(cmd.Flags(), &opt)
 	return cmd
 }
 
