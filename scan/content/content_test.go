@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -182,4 +183,23 @@ func FuzzIdentify(f *testing.F) {
 			t.Fatalf("signature offset %d outside %d bytes", info.Off, len(b))
 		}
 	})
+}
+
+// Images other projects publish, as an examiner would be handed them: the
+// dfVFS LVM test disks are qcow2 (version 3), util-linux's blkid sample is
+// xz-compressed.
+func TestIdentifyExternalImages(t *testing.T) {
+	for path, want := range map[string]string{
+		"dfvfs/lvm.qcow2":              "qcow",
+		"dfvfs/lvmtest.qcow2":          "qcow",
+		"util-linux-blkid/lvm2.img.xz": "xz",
+	} {
+		b, err := os.ReadFile(filepath.Join(fixture.TestdataDir(), "external", path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info, ok := identify(b); !ok || info.Format != want || !info.MayHoldPV() {
+			t.Errorf("%s: %+v %v, want %s", path, info, ok, want)
+		}
+	}
 }
