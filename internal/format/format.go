@@ -184,20 +184,27 @@ func Offset(off uint64) string { return fmt.Sprintf("%d (%#x)", off, off) }
 // numbers them, from 1: Segment(0) is "segment 1".
 func Segment(i int) string { return "segment " + strconv.Itoa(i+1) }
 
-// SegType names a segment's type as lvs does: LVM writes a linear segment
-// as "striped" with one stripe, so that is "linear", more stripes
-// "striped", any other type as the metadata writes it.
+// SegType names a segment's type as lvs shows it (its segtype field):
+// LVM writes a linear segment as "striped" with one stripe, so that is
+// "linear", more stripes "striped"; any other type is its base type,
+// without the "+FLAG" suffixes the metadata may add ("cache-pool" for
+// "cache-pool+METADATA_FORMAT"). The metadata's exact words stay in
+// Segment.Type.
 func SegType(s *model.Segment) string {
 	if s == nil {
 		return ""
 	}
-	if s.BaseType == "striped" || s.Type == "striped" {
+	base := s.BaseType
+	if base == "" {
+		base, _ = model.SplitType(s.Type)
+	}
+	if base == "striped" {
 		if s.StripeCount <= 1 {
 			return "linear"
 		}
 		return "striped"
 	}
-	return s.Type
+	return base
 }
 
 // Count formats a count with the singular or plural noun: "1 LV", "3 LVs".
@@ -233,5 +240,15 @@ func Time(unix int64) string {
 }
 
 // Percent formats a percentage as lvs shows Data% and Meta%: two decimals,
-// "12.50", "100.00".
-func Percent(p float64) string { return strconv.FormatFloat(p, 'f', 2, 64) }
+// "12.50", "100.00". A share that is neither empty nor full never reads as
+// either: above 0 it is at least "0.01", below 100 at most "99.99".
+func Percent(p float64) string {
+	s := strconv.FormatFloat(p, 'f', 2, 64)
+	switch {
+	case p > 0 && s == "0.00":
+		return "0.01"
+	case p < 100 && s == "100.00":
+		return "99.99"
+	}
+	return s
+}

@@ -130,8 +130,10 @@ func TestSmall(t *testing.T) {
 	if got := Time(1700000000); got != "2023-11-14 22:13:20Z" {
 		t.Error(got)
 	}
-	if got := Percent(12.5); got != "12.50" {
-		t.Error(got)
+	for p, want := range map[float64]string{12.5: "12.50", 0: "0.00", 100: "100.00", 0.001: "0.01", 99.999: "99.99", 65.625: "65.62"} {
+		if got := Percent(p); got != want {
+			t.Errorf("Percent(%v) = %q, want %q", p, got, want)
+		}
 	}
 	seg := func(typ string, stripes uint64) *model.Segment {
 		base, _ := model.SplitType(typ)
@@ -144,7 +146,9 @@ func TestSmall(t *testing.T) {
 		{seg("striped", 1), "linear"},
 		{seg("striped", 3), "striped"},
 		{seg("raid1", 2), "raid1"},
-		{seg("cache+CACHE_USES_CACHEVOL", 1), "cache+CACHE_USES_CACHEVOL"},
+		{seg("cache+CACHE_USES_CACHEVOL", 1), "cache"},
+		{seg("cache-pool+METADATA_FORMAT", 1), "cache-pool"},
+		{&model.Segment{Type: "striped", StripeCount: 1}, "linear"},
 		{nil, ""},
 	} {
 		if got := SegType(c.s); got != c.want {
