@@ -91,22 +91,40 @@ func (p *pipeline) read(ctx context.Context, b []byte, r Run) error {
 	return nil
 }
 
-// scanMissing lists the missing runs of src before anything is written.
+// scanMissing fails with *MissingError when src has missing runs, before
+// anything is written.
 func scanMissing(ctx context.Context, src Source) error {
+	miss, err := MissingRanges(ctx, src)
+	if err != nil {
+		return err
+	}
+	if len(miss) > 0 {
+		return &MissingError{Ranges: miss}
+	}
+	return nil
+}
+
+// MissingRanges lists the bytes of src that have no source (RunMissing),
+// merged, from its runs only: no LV data is read. It is what Export
+// checks before writing anything when AllowPartial is not set (those
+// ranges are then a *MissingError), so a caller that wants to say in
+// advance whether an export will succeed asks the same question. Runs
+// that do not cover the LV exactly are an error, as in Export.
+func MissingRanges(ctx context.Context, src Source) ([]Range, error) {
 	const window = 1 << 30
 	size := src.Size()
 	var miss []Range
 	for off := int64(0); off < size; off += window {
 		if err := ctx.Err(); err != nil {
-			return err
+			return nil, err
 		}
 		n := min(int64(window), size-off)
 		runs, err := src.Runs(off, n)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := checkRuns(runs, off, n); err != nil {
-			return err
+			return nil, err
 		}
 		for _, r := range runs {
 			if r.Kind == RunMissing {
@@ -114,10 +132,7 @@ func scanMissing(ctx context.Context, src Source) error {
 			}
 		}
 	}
-	if len(miss) > 0 {
-		return &MissingError{Ranges: miss}
-	}
-	return nil
+	return miss, nil
 }
 
 // count adds n bytes read from source.

@@ -1,9 +1,12 @@
 package export
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"os"
+	"io/fs"
 	"path/filepath"
 	"time"
 
@@ -15,8 +18,12 @@ import (
 // the volume group, LV, inputs and checksum status; FillResult copies
 // what Export measured.
 type Provenance struct {
-	Tool          string           `json:"tool"`
-	ToolVersion   string           `json:"tool_version"`
+	Tool        string `json:"tool"`
+	ToolVersion string `json:"tool_version"`
+	// CommandLine is the command that made the export (the program's
+	// arguments, with anything secret replaced), or the inspector's
+	// equivalent; empty when not known.
+	CommandLine   []string         `json:"command_line"`
 	Inputs        []Input          `json:"inputs"`
 	VG            NameUUID         `json:"vg"`
 	LV            NameUUID         `json:"lv"`
@@ -47,6 +54,9 @@ type Provenance struct {
 type Input struct {
 	Path string `json:"path"`
 	Size int64  `json:"size"`
+	// SHA256 is the hash of the whole input, when it was asked for
+	// (--hash-inputs).
+	SHA256 string `json:"sha256,omitempty"`
 }
 
 // NameUUID names a VG or LV.
@@ -138,6 +148,9 @@ func (p *Provenance) MarshalJSON() ([]byte, error) {
 	if q.Inputs == nil {
 		q.Inputs = []Input{}
 	}
+	if q.CommandLine == nil {
+		q.CommandLine = []string{}
+	}
 	if q.ExtentMap == nil {
 		q.ExtentMap = []ExtentMapEntry{}
 	}
@@ -162,25 +175,42 @@ func (p *Provenance) MarshalJSON() ([]byte, error) {
 	return json.Marshal(q)
 }
 
-// WriteProvenance writes p as indented JSON to path, through a temporary
-// file in the same directory that is synced and renamed into place (an
-// older record at path is replaced).
+// WriteProvenance writes p as indented JSON to path on the operating
+// system's file system (see WriteProvenanceFS).
 func WriteProvenance(path string, p *Provenance) error {
+	return WriteProvenanceFS(OSFS{}, path, p)
+}
+
+// WriteProvenanceFS writes p as indented JSON to path on fsys, the file
+// system the image went to: through a temporary file in the same
+// directory that is synced and renamed into place (an older record at
+// path is replaced), then the directory is synced. On an error the
+// temporary file is removed.
+func WriteProvenanceFS(fsys FS, path string, p *Provenance) error {
+	if fsys == nil {
+		fsys = OSFS{}
+	}
 	b, err := json.MarshalIndent(p, "", "  ")
 	if err != nil {
 		return fmt.Errorf("export: encoding provenance: %w", err)
 	}
 	b = append(b, '\n')
 	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	var f File
+	var tmp string
+	for range 100 {
+		var rnd [6]byte
+		_, _ = rand.Read(rnd[:])
+		tmp = filepath.Join(dir, "."+filepath.Base(path)+".tmp-"+hex.EncodeToString(rnd[:]))
+		f, err = fsys.CreateExcl(tmp, 0o644)
+		if !errors.Is(err, fs.ErrExist) {
+			break
+		}
+	}
 	if err != nil {
-		return fmt.Errorf("export: writing provenance: %w", err)
+		return fmt.Errorf("export: writing provenance %s: %w", path, err)
 	}
-	tmp := f.Name()
 	_, err = f.Write(b)
-	if err == nil {
-		err = f.Chmod(0o644)
-	}
 	if err == nil {
 		err = f.Sync()
 	}
@@ -188,13 +218,13 @@ func WriteProvenance(path string, p *Provenance) error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp, path)
+		err = fsys.Rename(tmp, path, true)
 	}
 	if err != nil {
-		_ = os.Remove(tmp)
+		_ = fsys.Remove(tmp)
 		return fmt.Errorf("export: writing provenance %s: %w", path, err)
 	}
-	if err := (OSFS{}).SyncDir(dir); err != nil {
+	if err := fsys.SyncDir(dir); err != nil {
 		return fmt.Errorf("export: syncing directory of %s: %w", path, err)
 	}
 	return nil

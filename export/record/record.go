@@ -5,22 +5,44 @@
 package record
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/lvminspect/lvminspect/export"
 	"github.com/lvminspect/lvminspect/export/raid"
 	"github.com/lvminspect/lvminspect/export/volume"
+	"github.com/lvminspect/lvminspect/internal/format"
 	"github.com/lvminspect/lvminspect/model"
 	"github.com/lvminspect/lvminspect/scan"
 	"github.com/lvminspect/lvminspect/scan/history"
 )
 
-// Build assembles the provenance record of an export of lv from vg (the
-// generation used), found on the inputs of res, made by the given tool
-// version.
+// Build is New with a history scanned here when the generation needs one.
+//
+// Deprecated: use New with the history already scanned (or export/job,
+// which scans it at most once).
 func Build(res *scan.Result, vg *scan.VG, lv *model.LV, src export.Source, r *export.Result, version string) *export.Provenance {
+	var h *history.History
+	if NeedsHistory(vg) {
+		h = history.Scan(res, history.Options{})
+	}
+	return New(res, vg, lv, h, src, r, version)
+}
+
+// New assembles the provenance record of an export of lv from vg (the
+// generation used), found on the inputs of res, made by the given tool
+// version. h is the metadata history of res, used for the extents later
+// generations reused; it may be nil when vg is the newest committed
+// generation (NeedsHistory false): nothing can have reused its extents.
+// New never scans the history itself.
+func New(res *scan.Result, vg *scan.VG, lv *model.LV, h *history.History, src export.Source, r *export.Result, version string) *export.Provenance {
 	p := &export.Provenance{Tool: "lvminspect", ToolVersion: version, VG: export.NameUUID{Name: vg.Meta.Name, UUID: vg.Meta.UUID},
-		LV: export.NameUUID{Name: lv.Name, UUID: lv.UUID}, Seqno: vg.Meta.Seqno, ReusedExtents: reusedExtents(res, vg, lv)}
+		LV: export.NameUUID{Name: lv.Name, UUID: lv.UUID}, Seqno: vg.Meta.Seqno}
+	reused, err := ReusedExtents(vg, lv, h)
+	if err != nil {
+		p.Notes = append(p.Notes, err.Error())
+	}
+	p.ReusedExtents = reused
 	for _, in := range res.Inputs {
 		p.Inputs = append(p.Inputs, export.Input{Path: in.Path, Size: in.Size})
 	}
@@ -59,10 +81,18 @@ func Build(res *scan.Result, vg *scan.VG, lv *model.LV, src export.Source, r *ex
 	return p
 }
 
-// layerNotes records what the raid and mirror segments of the LV report:
-// their notes, and the LV ranges rebuilt from parity or read from another
-// leg or copy.
+// layerNotes records what the raid and mirror segments of the LV report.
 func layerNotes(p *export.Provenance, vg *scan.VG, lv *model.LV) {
+	notes, rebuilt := Layers(vg, lv)
+	p.Notes = append(p.Notes, notes...)
+	p.RebuiltRanges = append(p.RebuiltRanges, rebuilt...)
+}
+
+// Layers opens the raid and mirror segments of lv and returns what they
+// report: their notes (superblocks, sync state, images treated as
+// missing and why), and the LV ranges rebuilt from parity or read from
+// another leg or copy, with the reason. No LV data is read.
+func Layers(vg *scan.VG, lv *model.LV) (notes []string, rebuilt []export.MissingRange) {
 	r := volume.FromScan(vg)
 	eb := vg.Meta.ExtentBytes()
 	for i, s := range lv.Segments {
@@ -74,18 +104,19 @@ func layerNotes(p *export.Provenance, vg *scan.VG, lv *model.LV) {
 			continue
 		}
 		for _, n := range a.Notes() {
-			p.Notes = append(p.Notes, fmt.Sprintf("segment %d: %s", i, n))
+			notes = append(notes, fmt.Sprintf("%s: %s", format.Segment(i), n))
 		}
 		base := int64(s.StartExtent) * eb
 		ranges, err := a.Redundant(0, a.Size())
 		if err != nil {
-			p.Notes = append(p.Notes, fmt.Sprintf("segment %d: rebuilt ranges unknown: %v", i, err))
+			notes = append(notes, fmt.Sprintf("%s: rebuilt ranges unknown: %v", format.Segment(i), err))
 			continue
 		}
 		for _, rg := range ranges {
-			p.RebuiltRanges = append(p.RebuiltRanges, export.MissingRange{Start: base + rg.Off, Length: rg.Len, Reason: rg.Reason})
+			rebuilt = append(rebuilt, export.MissingRange{Start: base + rg.Off, Length: rg.Len, Reason: rg.Reason})
 		}
 	}
+	return notes, rebuilt
 }
 
 // subLVExtentMap lists where the linear/striped sub-LVs of a layered LV
@@ -118,14 +149,32 @@ func subLVExtentMap(vg *model.VG, lv *model.LV, paths map[string]string) []expor
 	return out
 }
 
-// reusedExtents lists the LV's extent ranges that later generations gave
-// to other LVs: empty for an LV of the current generation, and for an old
-// LV whose extents nothing reused.
-func reusedExtents(res *scan.Result, vg *scan.VG, lv *model.LV) []export.ReusedExtent {
+// NeedsHistory reports whether the extents of vg's LVs may have been
+// reused by a later generation, so that ReusedExtents needs the metadata
+// history: false when vg is the newest committed generation (its
+// Fallback is empty), true for an older generation (time travel) or a
+// fallback from a damaged newest copy.
+func NeedsHistory(vg *scan.VG) bool { return vg.Fallback != "" }
+
+// ErrNoHistory is returned by ReusedExtents for an old generation when no
+// history was given.
+var ErrNoHistory = errors.New("extents reused by later generations not checked: the metadata history was not scanned")
+
+// ReusedExtents lists the LV's extent ranges that later generations gave
+// to other LVs, from h: empty (never nil) for an LV of the newest
+// generation, without looking at h, and for an old LV whose extents
+// nothing reused. For an old generation with h nil it returns an empty
+// list and ErrNoHistory.
+func ReusedExtents(vg *scan.VG, lv *model.LV, h *history.History) ([]export.ReusedExtent, error) {
 	out := []export.ReusedExtent{}
-	h := history.Scan(res, history.Options{})
+	if !NeedsHistory(vg) {
+		return out, nil
+	}
+	if h == nil {
+		return out, ErrNoHistory
+	}
 	for _, r := range history.ReusedExtents(h.Generations, vg.Meta.UUID, vg.Meta.Seqno, lv.Name) {
 		out = append(out, export.ReusedExtent{StartExtent: r.StartExtent, ExtentCount: r.ExtentCount, ByLV: r.ByLV, Seqno: r.Seqno})
 	}
-	return out
+	return out, nil
 }

@@ -1,0 +1,356 @@
+// Package job is the one export use-case behind every front end (the
+// export command and the inspector's export prompt): it says in advance
+// whether an LV can be exported (Check), and exports it (Run): checks the
+// paths, opens the LV, compares mirror legs when asked, runs the engine,
+// builds the provenance record from the history already scanned and
+// writes it through the same file system as the image, and says in plain
+// words everything that makes the image something other than a clean
+// copy.
+package job
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path/filepath"
+	"strings"
+
+	"github.com/lvminspect/lvminspect/export"
+	"github.com/lvminspect/lvminspect/export/raid"
+	"github.com/lvminspect/lvminspect/export/record"
+	"github.com/lvminspect/lvminspect/internal/format"
+	"github.com/lvminspect/lvminspect/model"
+	"github.com/lvminspect/lvminspect/scan"
+	"github.com/lvminspect/lvminspect/scan/history"
+)
+
+// Request is one export.
+type Request struct {
+	Result *scan.Result
+	// History is the metadata history of Result, when the caller has
+	// scanned it (to open an old generation). When nil it is scanned
+	// only if the generation exported needs it (an old one), at most
+	// once.
+	History *history.History
+	VG      *scan.VG // the generation exported
+	LV      *model.LV
+	Options
+
+	// Output is the image path ("" for DefaultOutput), or "-" for Stdout.
+	Output string
+	Stdout io.Writer
+	// FS is where the image and the provenance record go (default
+	// export.OSFS).
+	FS export.FS
+	// Protect lists paths never written, even with Force: the inputs of
+	// Result always are; add any other evidence here.
+	Protect []string
+	// CommandLine is recorded in the provenance (see Redact).
+	CommandLine []string
+	ToolVersion string
+	// Progress, when set, receives the engine's progress.
+	Progress func(export.Progress)
+	// Stage, when set, is told each slow step before it starts:
+	// "hashing inputs", "comparing legs", "exporting".
+	Stage func(string)
+}
+
+// Outcome is a finished export.
+type Outcome struct {
+	Result     *export.Result
+	Provenance *export.Provenance
+	// Path is the image's absolute path ("-" for stdout); ProvenancePath
+	// the record's ("" when none was written).
+	Path, ProvenancePath string
+	// Warnings say, in plain words, everything that makes the image other
+	// than a clean copy: zero-filled ranges, extents later generations
+	// gave to other LVs (and which), legs that differ, and ranges rebuilt
+	// from parity or read from another leg (with the reason).
+	Warnings []string
+	// Complete: the image is a complete and exact copy of the LV as the
+	// metadata describes it. Ranges rebuilt from parity or read from
+	// another leg are exact, so they leave Complete true (but are in
+	// Warnings); zero-filled ranges, reused extents and legs that differ
+	// make it false.
+	Complete bool
+	// Legs is the leg comparison, with VerifyLegs.
+	Legs *raid.LegReport
+	// Verdict is the check made before the export.
+	Verdict *Verdict
+}
+
+// ProvenanceError is returned with an Outcome when the image was written
+// but its provenance record could not be.
+type ProvenanceError struct {
+	Path string // the record's path
+	Err  error
+}
+
+func (e *ProvenanceError) Error() string {
+	return fmt.Sprintf("the image was written, but its provenance record %s failed: %v", e.Path, e.Err)
+}
+
+// Unwrap returns the underlying error.
+func (e *ProvenanceError) Unwrap() error { return e.Err }
+
+// Run exports req.LV: it checks the paths (an input is never replaced;
+// an existing image or provenance record only with Force), checks the LV
+// with the same functions as Check (a *NotExportableError, before
+// anything is written, when Check says it cannot be exported), hashes the
+// inputs and compares the legs when asked, runs the engine, builds the
+// provenance record (without rescanning the history when req.History is
+// given) and writes it through req.FS beside the image.
+//
+// On an error nothing is left at the output, except a *ProvenanceError:
+// the image is complete, the Outcome is returned with the error.
+func Run(ctx context.Context, req *Request) (*Outcome, error) {
+	if req == nil || req.Result == nil || req.VG == nil || req.LV == nil {
+		return nil, errors.New("export: no LV to export")
+	}
+	res, vg, lv, opt := req.Result, req.VG, req.LV, req.Options
+	out := req.Output
+	if out == "" {
+		out = DefaultOutput(vg.Meta.Name, lv.Name)
+	}
+	fsys := req.FS
+	if fsys == nil {
+		fsys = export.OSFS{}
+	}
+	protect := append([]string(nil), req.Protect...)
+	for _, in := range res.Inputs {
+		protect = append(protect, in.Path)
+	}
+	pp := ""
+	if out != "-" && !opt.NoProvenance {
+		pp = export.ProvenancePath(out)
+	}
+	if err := checkPaths(fsys, out, pp, protect, opt.Force); err != nil {
+		return nil, err
+	}
+
+	h := req.History
+	if h == nil && record.NeedsHistory(vg) {
+		h = history.Scan(res, history.Options{})
+	}
+	v, o := assess(ctx, vg, lv, h, opt)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if !v.Exportable {
+		return nil, &NotExportableError{Verdict: v}
+	}
+
+	var hashes []string
+	if opt.HashInputs {
+		stage(req, "hashing inputs")
+		var err error
+		if hashes, err = hashInputs(ctx, res); err != nil {
+			return nil, err
+		}
+	}
+	var legs *raid.LegReport
+	if opt.VerifyLegs {
+		stage(req, "comparing legs")
+		var err error
+		if legs, err = raid.VerifyLegs(ctx, o.resolver, lv); err != nil {
+			if errors.Is(err, context.Canceled) {
+				return nil, err
+			}
+			return nil, fmt.Errorf("--verify-legs: %w", err)
+		}
+		if legs.Diffs == nil {
+			legs.Diffs = []raid.LegDiff{}
+		}
+	}
+
+	stage(req, "exporting")
+	r, err := export.Export(ctx, o.src, export.Options{Output: out, Stdout: req.Stdout, Force: opt.Force,
+		AllowPartial: opt.AllowPartial, Sparse: !opt.NoSparse, MD5: opt.MD5, Progress: req.Progress, FS: fsys, Protect: protect})
+	if err != nil {
+		return nil, err
+	}
+
+	prov := record.New(res, vg, lv, h, o.src, r, req.ToolVersion)
+	prov.CommandLine = Redact(req.CommandLine)
+	for i := range prov.Inputs {
+		if i < len(hashes) {
+			prov.Inputs[i].SHA256 = hashes[i]
+		}
+	}
+	if legs != nil {
+		prov.LegDifferences = legs
+	}
+	oc := &Outcome{Result: r, Provenance: prov, Path: AbsOutput(r.Path), Legs: legs, Verdict: v}
+	oc.Warnings, oc.Complete = warnings(lv.Name, v.Extents, r, prov, legs)
+	if pp != "" {
+		if err := export.WriteProvenanceFS(fsys, pp, prov); err != nil {
+			return oc, &ProvenanceError{Path: pp, Err: err}
+		}
+		oc.ProvenancePath = AbsOutput(pp)
+	}
+	return oc, nil
+}
+
+func stage(req *Request, s string) {
+	if req.Stage != nil {
+		req.Stage(s)
+	}
+}
+
+// checkPaths refuses an output or provenance path that is an input
+// (whatever force says), and an existing one without force.
+func checkPaths(fsys export.FS, out, pp string, protect []string, force bool) error {
+	if out == "-" {
+		return nil
+	}
+	for _, p := range []string{out, export.ProvenancePath(out)} {
+		if err := export.CheckProtected(p, protect); err != nil {
+			return err
+		}
+	}
+	if force {
+		return nil
+	}
+	for _, p := range []string{out, pp} {
+		if p == "" {
+			continue
+		}
+		_, err := fsys.Lstat(p)
+		if err == nil {
+			return &export.ExistsError{Path: filepath.Clean(p)}
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("export: checking %s: %w", p, err)
+		}
+	}
+	return nil
+}
+
+// hashInputs returns the SHA-256 of every input of res, in order.
+func hashInputs(ctx context.Context, res *scan.Result) ([]string, error) {
+	var out []string
+	buf := make([]byte, 4<<20)
+	for _, in := range res.Inputs {
+		h := sha256.New()
+		r := in.ReaderAt()
+		for off := int64(0); off < in.Size; {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			n := int(min(int64(len(buf)), in.Size-off))
+			m, err := r.ReadAt(buf[:n], off)
+			h.Write(buf[:m])
+			off += int64(m)
+			if m < n {
+				if err == nil || errors.Is(err, io.EOF) {
+					err = io.ErrUnexpectedEOF
+				}
+				return nil, fmt.Errorf("--hash-inputs: reading %s at byte %d: %w", in.Path, off, err)
+			}
+		}
+		out = append(out, hex.EncodeToString(h.Sum(nil)))
+	}
+	return out, nil
+}
+
+// Redact returns the command line to record, with the values of options
+// that may carry secrets replaced by "(redacted)". lvminspect has no such
+// option yet; secretFlags is where one goes (a passphrase, a key file).
+func Redact(args []string) []string {
+	if args == nil {
+		return nil
+	}
+	out := make([]string, 0, len(args))
+	hide := false
+	for _, a := range args {
+		if hide {
+			out = append(out, "(redacted)")
+			hide = false
+			continue
+		}
+		name, _, hasValue := strings.Cut(a, "=")
+		if secretFlags[name] {
+			if hasValue {
+				out = append(out, name+"=(redacted)")
+			} else {
+				out = append(out, a)
+				hide = true
+			}
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// secretFlags are the options whose values are never recorded.
+var secretFlags = map[string]bool{}
+
+// warnings words what is not a clean copy, and whether the image is
+// complete and exact.
+func warnings(lv string, extents uint64, r *export.Result, p *export.Provenance, legs *raid.LegReport) ([]string, bool) {
+	var w []string
+	complete := true
+	if len(r.Missing) > 0 {
+		complete = false
+		var n int64
+		for _, m := range r.Missing {
+			n += m.Len
+		}
+		w = append(w, fmt.Sprintf("%s of %s exported as zeros (no source or unreadable), in %s:", format.Size(n), format.Size(r.Size),
+			format.Count(len(r.Missing), "range", "ranges")))
+		for i, m := range r.Missing {
+			if i == maxListed {
+				w = append(w, fmt.Sprintf("  and %d more (listed in the provenance record)", len(r.Missing)-maxListed))
+				break
+			}
+			w = append(w, fmt.Sprintf("  %s: %s", bytesText(m.Off, m.Len), rangeWhy(m)))
+		}
+	}
+	if len(p.ReusedExtents) > 0 {
+		complete = false
+		w = append(w, reusedLines(p.ReusedExtents, extents, lv, "the")...)
+	}
+	if legs != nil && len(legs.Diffs) > 0 {
+		complete = false
+		w = append(w, fmt.Sprintf("the legs of %s differ in %s (the image holds the reference leg's bytes):", legs.LV, format.Count(len(legs.Diffs), "range", "ranges")))
+		for i, d := range legs.Diffs {
+			if i == maxListed {
+				w = append(w, fmt.Sprintf("  and %d more (listed in the provenance record)", len(legs.Diffs)-maxListed))
+				break
+			}
+			w = append(w, fmt.Sprintf("  %s: %s differ from %s", bytesText(d.Off, d.Len), strings.Join(d.Differ, ", "), d.Reference))
+		}
+	}
+	if legs != nil {
+		for _, u := range legs.Unchecked {
+			w = append(w, fmt.Sprintf("%s: legs not compared (%s)", bytesText(u.Off, u.Len), u.Reason))
+		}
+	}
+	w = append(w, rebuiltLines(p.RebuiltRanges, false)...)
+	return w, complete
+}
+
+// Summary is the one line a front end shows when the export ended: what
+// was exported where, its size and sha256, and whether it is an exact
+// copy.
+func (o *Outcome) Summary() string {
+	v := o.Verdict
+	gen := ""
+	if v != nil && v.Old {
+		gen = fmt.Sprintf(" as of seqno %d", v.Seqno)
+	}
+	name := ""
+	if v != nil {
+		name = v.VG + "/" + v.LV + gen + " "
+	}
+	mark := "✓ exported "
+	if !o.Complete {
+		mark = "! exported, not an exact copy: "
+	}
+	return fmt.Sprintf("%s%sto %s (%s) sha256 %s", mark, name, o.Path, format.Size(o.Result.Size), o.Result.SHA256)
+}
