@@ -118,7 +118,7 @@ func (v *Verdict) Lines() []string {
 	for _, s := range reusedLines(v.Reused, v.Extents, v.LV, "its") {
 		out = append(out, "! "+s)
 	}
-	for _, s := range rebuiltLines(v.Rebuilt, true) {
+	for _, s := range rebuiltLines(v.Rebuilt) {
 		out = append(out, "· "+s)
 	}
 	for _, n := range v.Notes {
@@ -256,20 +256,38 @@ func bytesText(off, n int64) string {
 	return fmt.Sprintf("LV bytes [%d, %d) (%s)", off, off+n, format.Size(n))
 }
 
-// rebuiltLines says which ranges were (future: will be) rebuilt from
-// parity or read from another leg, and why; future selects the tense.
-func rebuiltLines(rs []export.MissingRange, future bool) []string {
-	var out []string
-	verb := "were read"
-	if future {
-		verb = "will be read"
+// rebuiltLines says which ranges are not read from their primary place,
+// one line per reason (a missing raid5 image makes every stripe chunk on
+// it a range): "1.00 MiB in 16 ranges, the first at LV byte 131072:
+// rebuilt from raid5 parity: …". The ranges themselves are in the
+// provenance record.
+func rebuiltLines(rs []export.MissingRange) []string {
+	type group struct {
+		why   string
+		n     int
+		bytes int64
+		first export.MissingRange
 	}
-	for i, r := range rs {
-		if i == maxListed {
-			out = append(out, fmt.Sprintf("and %d more range(s) not read from their primary place (listed in the provenance record)", len(rs)-maxListed))
-			break
+	var groups []*group
+	byWhy := map[string]*group{}
+	for _, r := range rs {
+		why := rebuiltWhy(r.Reason)
+		g := byWhy[why]
+		if g == nil {
+			g = &group{why: why, first: r}
+			byWhy[why] = g
+			groups = append(groups, g)
 		}
-		out = append(out, fmt.Sprintf("%s %s from elsewhere: %s", bytesText(r.Start, r.Length), verb, rebuiltWhy(r.Reason)))
+		g.n++
+		g.bytes += r.Length
+	}
+	var out []string
+	for _, g := range groups {
+		if g.n == 1 {
+			out = append(out, fmt.Sprintf("%s: %s", bytesText(g.first.Start, g.first.Length), g.why))
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s in %d ranges, the first at LV byte %d: %s", format.Size(g.bytes), g.n, g.first.Start, g.why))
 	}
 	return out
 }

@@ -331,7 +331,7 @@ func warnings(lv string, extents uint64, r *export.Result, p *export.Provenance,
 			w = append(w, fmt.Sprintf("%s: legs not compared (%s)", bytesText(u.Off, u.Len), u.Reason))
 		}
 	}
-	w = append(w, rebuiltLines(p.RebuiltRanges, false)...)
+	w = append(w, rebuiltLines(p.RebuiltRanges)...)
 	return w, complete
 }
 
