@@ -160,9 +160,9 @@ func TestExportCorruptVariants(t *testing.T) {
 				if lv.SHA256MissingAsZero != "" {
 					want = lv.SHA256MissingAsZero
 					if lv.Complete != nil && !*lv.Complete {
-						_, _, err := run(t, "", args...)
-						if err == nil || !strings.Contains(err.Error(), "allow-partial") {
-							t.Errorf("%s: incomplete LV exported without --allow-partial: %v", lv.Name, err)
+						_, stderr, err := run(t, "", args...)
+						if exitCode(err) != 1 || strings.Count(err.Error()+stderr, "allow-partial") != 1 {
+							t.Errorf("%s: incomplete LV without --allow-partial: exit %d, %v (the hint once)", lv.Name, exitCode(err), err)
 						}
 						if _, err := os.Stat(out); err == nil {
 							t.Errorf("%s: refused export left %s", lv.Name, out)
@@ -170,7 +170,15 @@ func TestExportCorruptVariants(t *testing.T) {
 						args = append([]string{"export", "--allow-partial"}, args[1:]...)
 					}
 				}
-				if _, _, err := run(t, "", args...); err != nil {
+				_, stderr, err := run(t, "", args...)
+				partial := lv.Complete != nil && !*lv.Complete
+				if partial {
+					// Written, but not exact: exit 3, the zero-filled
+					// range said once on stderr.
+					if exitCode(err) != 3 || strings.Count(stderr, "exported as zeros") != 1 || !strings.Contains(stderr, "LV bytes [") {
+						t.Errorf("%s --allow-partial: exit %d (%v), stderr %q", lv.Name, exitCode(err), err, stderr)
+					}
+				} else if err != nil {
 					t.Errorf("%s: %v", lv.Name, err)
 					continue
 				}
@@ -333,9 +341,10 @@ func TestScanJSONAndExitStatus(t *testing.T) {
 	}
 	// Without pv1 the VG is partial, the PV's path is null and the LVs on
 	// it say how many bytes have no source.
+	// Found, but with an error-level problem (the missing PV): exit 3.
 	stdout, _, err = run(t, "", "scan", "--json", imgs[0], imgs[2])
-	if err != nil {
-		t.Fatal(err)
+	if exitCode(err) != 3 {
+		t.Fatalf("scan without pv1: exit %d (%v), want 3", exitCode(err), err)
 	}
 	var partial struct {
 		VGs []struct {
@@ -347,7 +356,8 @@ func TestScanJSONAndExitStatus(t *testing.T) {
 			LVs []struct {
 				Name         string
 				Exportable   bool
-				MissingBytes int64 `json:"missing_bytes"`
+				MissingBytes int64  `json:"missing_bytes"`
+				Reason       string `json:"not_exportable_reason"`
 			}
 		}
 	}
@@ -358,9 +368,12 @@ func TestScanJSONAndExitStatus(t *testing.T) {
 	if !pv.Partial || pv.PVs[1].Path != nil || !pv.PVs[1].Missing {
 		t.Errorf("VG without pv1: %+v", pv)
 	}
+	// exportable is what `export` does with its default options: span
+	// is refused (it needs --allow-partial), the others export.
 	for _, lv := range pv.LVs {
-		if want := map[string]int64{"span": 10 << 20}[lv.Name]; lv.MissingBytes != want || !lv.Exportable {
-			t.Errorf("LV %s: missing_bytes %d, want %d", lv.Name, lv.MissingBytes, want)
+		want := map[string]int64{"span": 10 << 20}[lv.Name]
+		if lv.MissingBytes != want || lv.Exportable != (want == 0) || (want != 0) != strings.Contains(lv.Reason, "--allow-partial") {
+			t.Errorf("LV %s: missing_bytes %d (want %d), exportable %v, reason %q", lv.Name, lv.MissingBytes, want, lv.Exportable, lv.Reason)
 		}
 	}
 	empty := filepath.Join(dir, "empty.img")
@@ -399,8 +412,14 @@ func TestExportOldGeneration(t *testing.T) {
 			if _, _, err := run(t, "", append([]string{"export", "-o", filepath.Join(dir, "cur.img"), tc.vg + "/" + tc.lv}, imgs...)...); err == nil {
 				t.Fatalf("removed LV exported from the current generation")
 			}
-			if _, _, err := run(t, "", append([]string{"export", "--seqno", tc.seqno, "-o", out, tc.vg + "/" + tc.lv}, imgs...)...); err != nil {
+			_, stderr, err := run(t, "", append([]string{"export", "--seqno", tc.seqno, "-o", out, tc.vg + "/" + tc.lv}, imgs...)...)
+			if tc.exact && err != nil {
 				t.Fatal(err)
+			}
+			if !tc.exact && (exitCode(err) != 3 || !strings.Contains(stderr, "were given to LV "+tc.reusedBy+" by seqno")) {
+				// The image is written, but the examiner must see at once
+				// that some of it may be another LV's data now.
+				t.Fatalf("exit %d (%v), stderr %q", exitCode(err), err, stderr)
 			}
 			var want string
 			for _, r := range f.Manifest.RemovedLVs {
@@ -451,8 +470,9 @@ func TestExportVerifyLegs(t *testing.T) {
 	check := func(wantDiffs int) {
 		t.Helper()
 		out := filepath.Join(t.TempDir(), "m.img")
-		if _, _, err := run(t, "", append([]string{"export", "--verify-legs", "-o", out, "mirror/mdisk"}, imgs...)...); err != nil {
-			t.Fatal(err)
+		_, stderr, err := run(t, "", append([]string{"export", "--verify-legs", "-o", out, "mirror/mdisk"}, imgs...)...)
+		if want := map[bool]int{true: 0, false: 3}[wantDiffs == 0]; exitCode(err) != want || !strings.Contains(stderr, "the legs of mdisk") {
+			t.Fatalf("exit %d (%v), want %d; stderr %q", exitCode(err), err, want, stderr)
 		}
 		var r report
 		b, _ := os.ReadFile(out + ".json")

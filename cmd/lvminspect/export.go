@@ -7,35 +7,26 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/charmbracelet/bubbles/progress"
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
 	"github.com/lvminspect/lvminspect/export"
-	"github.com/lvminspect/lvminspect/export/raid"
-	"github.com/lvminspect/lvminspect/export/record"
-	_ "github.com/lvminspect/lvminspect/export/segtypes" // every segment type's opener
-	"github.com/lvminspect/lvminspect/export/volume"
+	"github.com/lvminspect/lvminspect/export/job"
+	"github.com/lvminspect/lvminspect/internal/format"
 	"github.com/lvminspect/lvminspect/internal/termsafe"
 	"github.com/lvminspect/lvminspect/scan"
+	"github.com/lvminspect/lvminspect/scan/history"
 )
 
 type exportFlags struct {
-	output       string
-	force        bool
-	allowPartial bool
-	seqno        uint64
-	hasSeqno     bool // --seqno was given
-	md5          bool
-	noSparse     bool
-	noProvenance bool
-	verifyLegs   bool
-	raw          bool
-	scan         scan.Options
+	output   string
+	seqno    uint64
+	hasSeqno bool // --seqno was given
+	job.Options
+	scan scan.Options
 }
 
 func newExportCmd() *cobra.Command {
@@ -50,12 +41,32 @@ sub-LVs are named as lvs prints them, without brackets (vg/r5_rimage_0).
 The image is written to a temporary file beside the target, synced, and only
 then renamed into place: on an error or an interrupt nothing is left under the
 target name. All-zero blocks become holes (sparse output). A provenance
-record FILE.json is written beside the image: inputs, VG and LV, metadata
+record FILE.json is written beside the image: inputs (with --hash-inputs
+their sha256), the command line, the tool version, VG and LV, metadata
 generation, extent map, bytes read per PV, checksum status of the metadata
-used, times, sha256.
+used, times, sha256, and everything listed below.
 
-With -o - the image goes to stdout and the sha256 to stderr.`,
-		Args: cobra.MinimumNArgs(2),
+Standard output gets "SHA256  FILE", the line sha256sum -c reads, and with
+--md5 a second line "MD5  FILE", the line md5sum -c reads (each tool warns
+about the other's line and checks its own; or keep one with grep). With -o -
+the image goes to stdout and these lines to stderr.
+
+Whatever makes the image other than a clean copy is said on stderr and in
+the provenance record: ranges exported as zeros (--allow-partial), extents of
+an old generation (--seqno) that later generations gave to another LV (named,
+with the generation), mirror legs that differ (--verify-legs), and ranges
+rebuilt from raid parity or read from another leg, with the reason.
+
+Exit status:
+  0  the image is complete and exact (ranges rebuilt from parity or read
+     from another leg are exact; stderr says which)
+  1  the export failed; nothing was written
+  2  usage error, or an input could not be opened
+  3  the image was written but is incomplete or uncertain: ranges exported
+     as zeros, extents reused by another LV, legs that differ, or the
+     provenance record could not be written
+  130 interrupted; nothing was written`,
+		Args: usageArgs(cobra.MinimumNArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fl.hasSeqno = cmd.Flags().Changed("seqno")
 			return runExport(cmd, args[0], args[1:], fl)
@@ -63,15 +74,16 @@ With -o - the image goes to stdout and the sha256 to stderr.`,
 	}
 	f := cmd.Flags()
 	f.StringVarP(&fl.output, "output", "o", "", "output file, or - for stdout (default ./VG/LV.img)")
-	f.BoolVar(&fl.force, "force", false, "replace an existing output file (with -o -: write to a terminal)")
-	f.BoolVar(&fl.allowPartial, "allow-partial", false, "export missing or unreadable ranges as zeros (listed in the provenance record)")
+	f.BoolVar(&fl.Force, "force", false, "replace an existing output file and provenance record, never an input (with -o -: write to a terminal)")
+	f.BoolVar(&fl.AllowPartial, "allow-partial", false, "export missing or unreadable ranges as zeros (listed on stderr and in the provenance record; exit status 3)")
 	f.Uint64Var(&fl.seqno, "seqno", 0, "export the LV as metadata generation `N` described it (see 'lvminspect history'; default: the current one)")
-	f.BoolVar(&fl.md5, "md5", false, "also compute an MD5 in the same pass")
-	f.BoolVar(&fl.noSparse, "no-sparse", false, "write zero blocks instead of leaving holes")
-	f.BoolVar(&fl.noProvenance, "no-provenance", false, "do not write the FILE.json provenance record")
+	f.BoolVar(&fl.MD5, "md5", false, "also compute an MD5 in the same pass (a second line on stdout, as md5sum prints it)")
+	f.BoolVar(&fl.NoSparse, "no-sparse", false, "write zero blocks instead of leaving holes")
+	f.BoolVar(&fl.NoProvenance, "no-provenance", false, "do not write the FILE.json provenance record")
+	f.BoolVar(&fl.HashInputs, "hash-inputs", false, "record the sha256 of every input in the provenance record (reads each input whole first)")
 	addScanFlags(f, &fl.scan)
-	f.BoolVar(&fl.raw, "raw", false, "export the LV's own extents as stored: an old-style snapshot's COW store itself instead of the snapshot it presents")
-	f.BoolVar(&fl.verifyLegs, "verify-legs", false, "mirror and raid1: compare all legs first and report the ranges where they differ (in the provenance record as leg_differences)")
+	f.BoolVar(&fl.Raw, "raw", false, "export the LV's own extents as stored: an old-style snapshot's COW store itself instead of the snapshot it presents")
+	f.BoolVar(&fl.VerifyLegs, "verify-legs", false, "mirror and raid1: compare all legs first and report the ranges where they differ (in the provenance record as leg_differences; exit status 3 when they differ)")
 	return cmd
 }
 
@@ -85,29 +97,28 @@ func splitLVName(s string) (vg, lv string, err error) {
 	return vg, lv, nil
 }
 
-// selectVG finds a VG by name in a scan, at the generation asked for.
-// With has false, the current generation.
-func selectVG(res *scan.Result, name string, seqno uint64, has bool) (*scan.VG, error) {
+// selectVG finds a VG by name in a scan, at the generation asked for
+// (with has false, the current one). An old generation is opened from
+// the history, scanned here once and returned for the provenance record.
+func selectVG(res *scan.Result, name string, seqno uint64, has bool) (*scan.VG, *history.History, error) {
 	for _, vg := range res.VGs {
-		if vg.Meta.Name != name {
-			continue
+		if vg.Meta.Name == name && (!has || seqno == vg.Meta.Seqno) {
+			return vg, nil, nil
 		}
-		if !has || seqno == vg.Meta.Seqno {
-			return vg, nil
-		}
-		return openGeneration(res, name, seqno)
 	}
 	if has {
-		return openGeneration(res, name, seqno)
+		h := history.Scan(res, history.Options{})
+		vg, err := h.Open(res, name, seqno)
+		return vg, h, err
 	}
 	var names []string
 	for _, vg := range res.VGs {
 		names = append(names, vg.Meta.Name)
 	}
 	if len(names) == 0 {
-		return nil, fmt.Errorf("no volume group found on the inputs")
+		return nil, nil, fmt.Errorf("no volume group found on the inputs")
 	}
-	return nil, fmt.Errorf("no volume group %q on the inputs (found: %s)", name, strings.Join(names, ", "))
+	return nil, nil, fmt.Errorf("no volume group %q on the inputs (found: %s)", name, strings.Join(names, ", "))
 }
 
 func runExport(cmd *cobra.Command, lvArg string, paths []string, fl exportFlags) error {
@@ -115,7 +126,7 @@ func runExport(cmd *cobra.Command, lvArg string, paths []string, fl exportFlags)
 	if err != nil {
 		return err
 	}
-	if fl.output == "-" && !fl.force && isTerminal(cmd.OutOrStdout()) {
+	if fl.output == "-" && !fl.Force && isTerminal(cmd.OutOrStdout()) {
 		// Raw disk bytes on a terminal are garbage at best and escape
 		// sequences at worst.
 		return &exitError{code: 2, err: errors.New("-o -: standard output is a terminal; redirect it to a file or a pipe (or use --force)")}
@@ -125,7 +136,7 @@ func runExport(cmd *cobra.Command, lvArg string, paths []string, fl exportFlags)
 		return err
 	}
 	defer closeAll()
-	vg, err := selectVG(res, vgName, fl.seqno, fl.hasSeqno)
+	vg, h, err := selectVG(res, vgName, fl.seqno, fl.hasSeqno)
 	if err != nil {
 		return err
 	}
@@ -133,78 +144,70 @@ func runExport(cmd *cobra.Command, lvArg string, paths []string, fl exportFlags)
 	if lv == nil {
 		return fmt.Errorf("VG %s (seqno %d) has no LV %q", vg.Meta.Name, vg.Meta.Seqno, lvName)
 	}
-	resolver := volume.FromScan(vg)
-	open := resolver.OpenLV
-	if fl.raw {
-		open = resolver.OpenRaw
-	}
-	src, err := open(lv)
-	if err != nil {
-		return fmt.Errorf("cannot export %s/%s: %w", vgName, lvName, err)
-	}
-	var legs *raid.LegReport
-	if fl.verifyLegs {
-		if legs, err = raid.VerifyLegs(cmd.Context(), resolver, lv); err != nil {
-			return fmt.Errorf("--verify-legs: %w", err)
-		}
-		if legs.Diffs == nil {
-			legs.Diffs = []raid.LegDiff{}
-		}
-		printLegReport(termsafe.Writer{W: cmd.ErrOrStderr()}, legs)
-	}
-	out := fl.output
-	if out == "" {
-		out = filepath.Join(".", vgName, lvName+".img")
-	}
-	stderr := cmd.ErrOrStderr()
+	stderr := termsafe.Writer{W: cmd.ErrOrStderr()}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 	defer stop()
-	opt := export.Options{Output: out, Stdout: cmd.OutOrStdout(), Force: fl.force, AllowPartial: fl.allowPartial,
-		Sparse: !fl.noSparse, MD5: fl.md5, Protect: paths}
-	if pp := export.ProvenancePath(out); pp != "" && !fl.force && !fl.noProvenance {
-		if _, err := os.Lstat(pp); err == nil {
-			return &export.ExistsError{Path: pp}
-		}
-	}
-	bar := newProgressBar(stderr)
+	req := &job.Request{Result: res, History: h, VG: vg, LV: lv, Options: fl.Options, Output: fl.output,
+		Stdout: cmd.OutOrStdout(), Protect: paths, CommandLine: os.Args, ToolVersion: Version()}
+	bar := newProgressBar(cmd.ErrOrStderr())
 	if bar != nil {
-		opt.Progress = bar.update
+		req.Progress = bar.update
+		req.Stage = bar.stage
 	}
-	r, err := export.Export(ctx, src, opt)
+	oc, err := job.Run(ctx, req)
 	if bar != nil {
 		bar.finish()
 	}
-	if err != nil {
-		var me *export.MissingError
-		if errors.As(err, &me) {
-			return fmt.Errorf("%s/%s: %w\n(use --allow-partial to export these ranges as zeros)", vgName, lvName, err)
-		}
-		if errors.Is(err, context.Canceled) {
-			return &exitError{code: 130, err: errors.New("interrupted: no output was left behind")}
-		}
-		return err
+	var pe *job.ProvenanceError
+	switch {
+	case errors.As(err, &pe):
+		// The image is there: say its hashes and what is wrong with it.
+	case errors.Is(err, context.Canceled):
+		return &exitError{code: 130, err: errors.New("interrupted: no output was left behind")}
+	case err != nil:
+		return exportError(err)
 	}
-	if p := export.ProvenancePath(out); p != "" && !fl.noProvenance {
-		prov := record.Build(res, vg, lv, src, r, Version())
-		if legs != nil {
-			prov.LegDifferences = legs
+	sums := termsafe.Writer{W: cmd.OutOrStdout()}
+	if oc.Result.Path == "-" {
+		sums = stderr
+	}
+	fmt.Fprintf(sums, "%s  %s\n", oc.Result.SHA256, oc.Result.Path)
+	if oc.Result.MD5 != "" {
+		fmt.Fprintf(sums, "%s  %s\n", oc.Result.MD5, oc.Result.Path)
+	}
+	name := vg.Meta.Name + "/" + lv.Name
+	if oc.Verdict != nil && oc.Verdict.Old {
+		name += fmt.Sprintf(" (seqno %d)", vg.Meta.Seqno)
+	}
+	if len(oc.Warnings) > 0 {
+		fmt.Fprintf(stderr, "warning: the image of %s is not an exact copy of the LV:\n", name)
+		for _, w := range oc.Warnings {
+			fmt.Fprintf(stderr, "  %s\n", w)
 		}
-		if err := export.WriteProvenance(p, prov); err != nil {
-			return fmt.Errorf("image written to %s (sha256 %s), but the provenance record failed: %w", out, r.SHA256, err)
+	}
+	if len(oc.Notes) > 0 {
+		fmt.Fprintf(stderr, "note: the image of %s is exact:\n", name)
+		for _, n := range oc.Notes {
+			fmt.Fprintf(stderr, "  %s\n", n)
 		}
 	}
-	var w io.Writer = termsafe.Writer{W: cmd.OutOrStdout()}
-	if out == "-" {
-		w = termsafe.Writer{W: stderr}
+	if pe != nil {
+		return &exitError{code: 3, err: pe}
 	}
-	fmt.Fprintf(w, "%s  %s\n", r.SHA256, out)
-	if r.MD5 != "" {
-		fmt.Fprintf(w, "md5 %s  %s\n", r.MD5, out)
-	}
-	for _, m := range r.Missing {
-		fmt.Fprintf(termsafe.Writer{W: stderr}, "warning: exported as zeros: %s\n", m)
+	if !oc.Complete {
+		return &exitError{code: 3, err: fmt.Errorf("%s: the image is not an exact copy (see the warning above)", name)}
 	}
 	return nil
+}
+
+// exportError gives a failed export its exit status: 1, nothing was
+// written (a usage error is 2).
+func exportError(err error) error {
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return err
+	}
+	return &exitError{code: 1, err: err}
 }
 
 // isTerminal reports whether w is a terminal.
@@ -239,19 +242,12 @@ func (p *progressBar) update(pr export.Progress) {
 	}
 	eta := "--:--"
 	if pr.ETA > 0 {
-		eta = pr.ETA.Round(time.Second).String()
+		eta = format.Duration(pr.ETA)
 	}
-	fmt.Fprintf(p.w, "\r%s %s / %s  %s/s  ETA %s \x1b[K", p.bar.ViewAs(pct), sizeText(pr.Done), sizeText(pr.Total), sizeText(int64(pr.Rate)), eta)
+	fmt.Fprintf(p.w, "\r%s %s / %s  %s/s  ETA %s \x1b[K", p.bar.ViewAs(pct), format.Size(pr.Done), format.Size(pr.Total), format.Size(int64(pr.Rate)), eta)
 }
+
+// stage says which slow step runs (before the export's own progress).
+func (p *progressBar) stage(s string) { fmt.Fprintf(p.w, "\r%s…\x1b[K", s) }
 
 func (p *progressBar) finish() { fmt.Fprint(p.w, "\r\x1b[K") }
-
-func printLegReport(w io.Writer, rep *raid.LegReport) {
-	fmt.Fprintf(w, "legs of %s: %s compared, %d differing range(s)\n", rep.LV, sizeText(rep.Compared), len(rep.Diffs))
-	for _, d := range rep.Diffs {
-		fmt.Fprintf(w, "  LV bytes [%d, %d): %s differ from %s\n", d.Off, d.Off+d.Len, strings.Join(d.Differ, ", "), d.Reference)
-	}
-	for _, u := range rep.Unchecked {
-		fmt.Fprintf(w, "  not compared (fewer than two legs): %s\n", u)
-	}
-}

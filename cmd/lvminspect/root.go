@@ -1,7 +1,12 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"regexp"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -20,19 +25,67 @@ still in them, volume groups and logical volumes, and exports LVs to image files
 
 With PATHs it opens the interactive inspector on them; with none it opens a
 built-in demo disk. Every view of the inspector is also a command below, with
---json for scripts.`,
+--json for scripts.
+
+Exit status (every command; see each command's --help):
+  0   success
+  1   failed (nothing written), or nothing found
+  2   usage error, or an input could not be opened
+  3   done, but incomplete or uncertain (export: an image that is not an
+      exact copy; scan: error-level problems)
+  130 interrupted`,
 		Version:       Version(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Args:          cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := unknownCommand(cmd, args); err != nil {
+				return err
+			}
 			return runTUI(cmd, args, opt)
 		},
 	}
 	addScanFlags(root.Flags(), &opt)
 	root.SetVersionTemplate("lvminspect {{.Version}}\n")
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return usageError(fmt.Errorf("%w\nRun '%s --help' for usage.", err, cmd.CommandPath()))
+	})
 	root.AddCommand(newScanCmd(), newExportCmd(), newHistoryCmd(), newDiffCmd())
+	root.AddCommand(newReportCmd(reportPV), newReportCmd(reportVG), newReportCmd(reportLV))
 	return root
+}
+
+// commandLike matches what a user types as a command name.
+var commandLike = regexp.MustCompile(`^[a-z][a-z0-9-]*$`)
+
+// unknownCommand: the root takes PATHs for the inspector, so a mistyped
+// command ("scna") would be opened as a file. When the first argument
+// looks like a command name and no file has that name, it is an unknown
+// command (exit 2), with the nearest commands.
+func unknownCommand(root *cobra.Command, args []string) error {
+	if len(args) == 0 || !commandLike.MatchString(args[0]) {
+		return nil
+	}
+	if _, err := os.Lstat(args[0]); !errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	name := args[0]
+	msg := fmt.Sprintf("unknown command %q (and no file of that name)", name)
+	switch sugg := root.SuggestionsFor(name); {
+	case name == "version":
+		msg += "; the version is shown by 'lvminspect --version'"
+	case len(sugg) > 0:
+		msg += "; did you mean " + strings.Join(quoteAll(sugg), " or ") + "?"
+	}
+	return usageError(fmt.Errorf("%s\nRun 'lvminspect --help' for the commands.", msg))
+}
+
+func quoteAll(s []string) []string {
+	out := make([]string, len(s))
+	for i, v := range s {
+		out[i] = "'" + v + "'"
+	}
+	return out
 }
 
 // addScanFlags adds the flags that say where to look for PVs, shared by
@@ -54,9 +107,9 @@ func scanInputs(paths []string, opt scan.Options) (*scan.Result, func(), error) 
 }
 
 // openInputs opens every path read-only. It fails on the first path that
-// cannot be opened, closing the others.
+// cannot be opened (exit status 2), closing the others.
 func openInputs(paths []string) ([]*scan.Input, func(), error) {
-	fs := scan.ReadOnlyOSFs()
+	fsys := scan.ReadOnlyOSFs()
 	var ins []*scan.Input
 	closeAll := func() {
 		for _, in := range ins {
@@ -64,12 +117,39 @@ func openInputs(paths []string) ([]*scan.Input, func(), error) {
 		}
 	}
 	for _, p := range paths {
-		in, err := scan.Open(fs, p)
+		in, err := scan.Open(fsys, p)
 		if err != nil {
 			closeAll()
-			return nil, nil, &exitError{code: 2, err: fmt.Errorf("open %s: %w", p, err)}
+			return nil, nil, usageError(openError(p, err))
 		}
 		ins = append(ins, in)
 	}
 	return ins, closeAll, nil
+}
+
+// openError says why path could not be opened, naming it once.
+func openError(path string, err error) error {
+	if st, serr := os.Stat(path); serr == nil && st.Mode()&os.ModeCharDevice != 0 {
+		// /dev/null, a terminal: no size to read. (Disks of FreeBSD and
+		// macOS are character devices too, and open.)
+		return fmt.Errorf("cannot open %s: a character device that is not a disk (%v); give a disk or partition device or an image file", path, unwrapPath(err))
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return fmt.Errorf("cannot open %s: %v", path, pe.Err)
+	}
+	msg := strings.TrimPrefix(err.Error(), path+": ")
+	return fmt.Errorf("cannot open %s: %s", path, msg)
+}
+
+// unwrapPath is the cause of an error about a path, without the path.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	for e := errors.Unwrap(err); e != nil; e = errors.Unwrap(e) {
+		err = e
+	}
+	return err
 }

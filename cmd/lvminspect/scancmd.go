@@ -9,8 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/lvminspect/lvminspect/export"
-	"github.com/lvminspect/lvminspect/export/volume"
+	"github.com/lvminspect/lvminspect/export/job"
+	"github.com/lvminspect/lvminspect/export/record"
+	"github.com/lvminspect/lvminspect/internal/format"
 	"github.com/lvminspect/lvminspect/internal/termsafe"
 	"github.com/lvminspect/lvminspect/model"
 	"github.com/lvminspect/lvminspect/scan"
@@ -28,40 +29,47 @@ func newScanCmd() *cobra.Command {
 and its MBR/GPT partitions for LVM2 physical volumes, verifies every label,
 PV header, metadata-area header and metadata text checksum, and assembles the
 volume groups across all PATHs. It prints a tree of inputs, partitions, PVs,
-VGs, LVs and segments with checksum status and warnings, or with --json the
+VGs, LVs and segments with checksum status and warnings, and for each LV that
+cannot be exported as it is (or not as an exact copy) why, or with --json the
 schema documented in docs/json.md.
 
-Exit status: 0 when at least one PV was found, 1 when none was, 2 when an
-input could not be opened.`,
-		Args: cobra.MinimumNArgs(1),
+Exit status:
+  0  at least one PV was found, without error-level problems
+  1  no PV was found (or no VG has generation --seqno N)
+  2  usage error, or an input could not be opened
+  3  PVs were found, with error-level problems (a missing PV, a bad
+     checksum, a truncated PV...): listed at the end`,
+		Args: usageArgs(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			res, closeAll, err := scanInputs(args, opt)
 			if err != nil {
 				return err
 			}
 			defer closeAll()
+			var h *history.History
 			if cmd.Flags().Changed("seqno") {
 				// Time travel: every VG that has generation seqno is shown as it described it.
-				if err := history.ApplySeqno(res, "", seqno); err != nil {
-					return &exitError{code: 1, err: err}
+				h = history.Scan(res, history.Options{})
+				if err := h.Apply(res, "", seqno); err != nil {
+					return &exitError{code: exitFailed, err: err}
 				}
 			}
+			check := lvChecker(res, h)
 			w := cmd.OutOrStdout()
 			if asJSON {
 				enc := json.NewEncoder(w)
 				enc.SetIndent("", "  ")
-				if err := enc.Encode(buildScanJSON(res)); err != nil {
+				if err := enc.Encode(buildScanJSON(res, check)); err != nil {
 					return err
 				}
 			} else {
-				printScanTree(termsafe.Writer{W: w}, res)
+				printScanTree(termsafe.Writer{W: w}, res, check)
 			}
 			if len(res.PVs) == 0 {
-				msg := "no LVM2 physical volume found in " + strings.Join(args, ", ")
-				if !opt.Carve {
-					msg += " (at their starts and in their partitions; --carve searches every sector)"
-				}
-				return &exitError{code: 1, err: errors.New(msg)}
+				return &exitError{code: exitFailed, err: errors.New(nothingFound(res, args, opt))}
+			}
+			if n := errorCount(res.AllProblems()); n > 0 {
+				return &exitError{code: exitIncomplete, err: fmt.Errorf("%s (listed above)", format.Count(n, "error-level problem", "error-level problems"))}
 			}
 			return nil
 		},
@@ -72,14 +80,73 @@ input could not be opened.`,
 	return cmd
 }
 
+// lvCheck gives the export verdict of an LV of a VG of the scan.
+type lvCheck func(vg *scan.VG, lv *model.LV) *job.Verdict
+
+// lvChecker returns the lvCheck of a scan (h: its history, when scanned),
+// computing each verdict once for the text and the JSON alike, with the
+// export command's default options.
+func lvChecker(res *scan.Result, h *history.History) lvCheck {
+	type key struct {
+		vg *scan.VG
+		lv *model.LV
+	}
+	done := map[key]*job.Verdict{}
+	return func(vg *scan.VG, lv *model.LV) *job.Verdict {
+		k := key{vg, lv}
+		if v, ok := done[k]; ok {
+			return v
+		}
+		if h == nil && record.NeedsHistory(vg) {
+			// A fallback from a damaged newest copy: later generations
+			// may have reused its extents. Scanned once, if ever.
+			h = history.Scan(res, history.Options{})
+		}
+		v := job.Check(res, vg, lv, h, job.Options{})
+		done[k] = v
+		return v
+	}
+}
+
+// errorCount counts the error-level problems.
+func errorCount(probs []scan.Problem) int {
+	n := 0
+	for _, p := range probs {
+		if p.Severity == scan.SevError {
+			n++
+		}
+	}
+	return n
+}
+
+// nothingFound says that no PV was found, and where else to look: the
+// --carve hint only when nothing else explains the inputs (scan says what
+// a compressed file, a qcow2 or a file system is instead).
+func nothingFound(res *scan.Result, args []string, opt scan.Options) string {
+	msg := "no LVM2 physical volume found in " + strings.Join(args, ", ")
+	if opt.Carve {
+		return msg + " (every sector was searched for a PV label)"
+	}
+	for _, in := range res.Inputs {
+		if in.Content != nil || len(in.PartitionContent) > 0 {
+			return msg + " (what the inputs hold instead is listed above)"
+		}
+	}
+	where := "its start or the start of any of its partitions"
+	if len(args) > 1 {
+		where = "the start of any of them or of their partitions"
+	}
+	return msg + ": no PV label at " + where + "; --carve searches every sector for one"
+}
+
 // printScanTree writes the human-readable tree of a scan.
-func printScanTree(w io.Writer, res *scan.Result) {
+func printScanTree(w io.Writer, res *scan.Result, check lvCheck) {
 	for _, in := range res.Inputs {
 		kind := "image"
 		if in.IsDevice {
 			kind = "device"
 		}
-		fmt.Fprintf(w, "%s  (%s, %s)\n", in.Path, kind, sizeText(in.Size))
+		fmt.Fprintf(w, "%s  (%s, %s)\n", in.Path, kind, format.Size(in.Size))
 		if t := in.Partitions; t != nil {
 			fmt.Fprintf(w, "  %s partition table, %d-byte sectors\n", strings.ToUpper(t.Kind), t.SectorSize)
 			for _, p := range t.Partitions {
@@ -90,7 +157,7 @@ func printScanTree(w io.Writer, res *scan.Result) {
 				if p.Name != "" {
 					desc += fmt.Sprintf(" %q", p.Name)
 				}
-				fmt.Fprintf(w, "  ├─ partition %d  start %d  size %s  %s\n", p.Index, p.Start, sizeText(p.Size), desc)
+				fmt.Fprintf(w, "  ├─ partition %d  start %d  size %s  %s\n", p.Index, p.Start, format.Size(p.Size), desc)
 				if c, ok := in.PartitionContent[p.Index]; ok {
 					fmt.Fprintf(w, "  │    holds: %s\n", c.Name)
 				}
@@ -118,7 +185,7 @@ func printScanTree(w io.Writer, res *scan.Result) {
 	}
 	for _, vg := range res.VGs {
 		fmt.Fprintln(w)
-		printVG(w, vg)
+		printVG(w, vg, check)
 	}
 	if probs := res.AllProblems(); len(probs) > 0 {
 		fmt.Fprintf(w, "\n%d problem(s):\n", len(probs))
@@ -142,7 +209,7 @@ func printPV(w io.Writer, pv *scan.PV, ind string) {
 		weak = " (weak: no LABELONE)"
 	}
 	fmt.Fprintf(w, "%sPV %s at offset %d, label sector %d%s, label crc %s\n", ind, pv.UUID(), pv.Offset, pv.Label.Sector, weak, okText(pv.Label.CRC.OK))
-	fmt.Fprintf(w, "%s   device_size %s, readable %s, pv_header ext v%d flags %#x\n", ind, sizeText(int64(h.DeviceSize)), sizeText(pv.Size), h.ExtVersion, h.ExtFlags)
+	fmt.Fprintf(w, "%s   device_size %s, readable %s, pv_header ext v%d flags %#x\n", ind, format.Size(int64(h.DeviceSize)), format.Size(pv.Size), h.ExtVersion, h.ExtFlags)
 	for _, m := range pv.MDAs {
 		line := fmt.Sprintf("%s   mda%d at %d size %d", ind, m.Index, m.AbsOff, m.Locn.Size)
 		if m.Header == nil {
@@ -171,11 +238,11 @@ func printPV(w io.Writer, pv *scan.PV, ind string) {
 	}
 }
 
-func printVG(w io.Writer, vg *scan.VG) {
+func printVG(w io.Writer, vg *scan.VG, check lvCheck) {
 	m := vg.Meta
-	fmt.Fprintf(w, "VG %s  uuid %s  seqno %d  extent %s\n", m.Name, m.UUID, m.Seqno, sizeText(m.ExtentBytes()))
+	fmt.Fprintf(w, "VG %s  uuid %s  seqno %d  extent %s\n", m.Name, m.UUID, m.Seqno, format.Size(m.ExtentBytes()))
 	if vg.Source != nil && vg.Source.PV != nil {
-		fmt.Fprintf(w, "   metadata from %s at byte %d (%d identical cop%s)\n", vg.Source.PV.Path, vg.Source.Off, len(vg.Sources), plural(len(vg.Sources), "y", "ies"))
+		fmt.Fprintf(w, "   metadata from %s at byte %d (%s)\n", vg.Source.PV.Path, vg.Source.Off, format.Count(len(vg.Sources), "identical copy", "identical copies"))
 	}
 	if vg.Fallback != "" {
 		fmt.Fprintf(w, "   FALLBACK: %s\n", vg.Fallback)
@@ -191,7 +258,6 @@ func printVG(w io.Writer, vg *scan.VG) {
 		}
 		fmt.Fprintf(w, "├─ %s %s  %s  pe_start %d  %d extents%s\n", p.Meta.Label, p.Meta.UUID, where, p.Meta.PEStart*model.SectorSize, p.Meta.PECount, stale)
 	}
-	resolver := volume.FromScan(vg)
 	for _, lv := range m.LVs {
 		vis := ""
 		if !m.Shown(lv) {
@@ -201,18 +267,15 @@ func printVG(w io.Writer, vg *scan.VG) {
 		if len(lv.Tags) > 0 {
 			tags = "  tags " + strings.Join(lv.Tags, ",")
 		}
-		fmt.Fprintf(w, "├─ LV %s%s  %s  uuid %s%s\n", lv.Name, vis, sizeText(m.LVSize(lv)), lv.UUID, tags)
-		if src, err := resolver.OpenLV(lv); err != nil {
-			fmt.Fprintf(w, "│   cannot export: %v\n", err)
-		} else if n, why, _ := export.MissingBytes(src); n > 0 {
-			fmt.Fprintf(w, "│   PARTIAL: %s of %s have no source (%s); export needs --allow-partial\n", sizeText(n), sizeText(src.Size()), why)
+		fmt.Fprintf(w, "├─ LV %s%s  %s  uuid %s%s\n", lv.Name, vis, format.Size(m.LVSize(lv)), lv.UUID, tags)
+		if v := check(vg, lv); !v.Clean() {
+			// What an export would do, in the words the inspector uses.
+			for _, l := range v.Lines() {
+				fmt.Fprintf(w, "│   %s\n", l)
+			}
 		}
 		for i, s := range lv.Segments {
-			typ := s.Type
-			if s.Kind() == model.KindStriped && s.StripeCount == 1 {
-				typ = "linear"
-			}
-			fmt.Fprintf(w, "│   segment %d: extents %d..%d  %s%s\n", i+1, s.StartExtent, s.StartExtent+s.ExtentCount-1, typ, segDetail(m, s))
+			fmt.Fprintf(w, "│   %s: extents %d..%d  %s%s\n", format.Segment(i), s.StartExtent, s.StartExtent+s.ExtentCount-1, format.SegType(s), segDetail(m, s))
 		}
 	}
 	for _, h := range m.HistoricalLVs {
@@ -223,7 +286,7 @@ func printVG(w io.Writer, vg *scan.VG) {
 func segDetail(vg *model.VG, s *model.Segment) string {
 	var parts []string
 	if s.StripeCount > 1 && s.Kind() == model.KindStriped {
-		parts = append(parts, fmt.Sprintf("%d stripes of %s", s.StripeCount, sizeText(int64(s.StripeSize)*model.SectorSize)))
+		parts = append(parts, fmt.Sprintf("%d stripes of %s", s.StripeCount, format.Size(int64(s.StripeSize)*model.SectorSize)))
 	}
 	for _, a := range s.Areas {
 		if a.IsPV() {
@@ -240,26 +303,4 @@ func segDetail(vg *model.VG, s *model.Segment) string {
 		return ""
 	}
 	return "  " + strings.Join(parts, ", ")
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
-
-// sizeText prints a byte count in binary units with the exact number.
-func sizeText(n int64) string {
-	units := []string{"B", "KiB", "MiB", "GiB", "TiB", "PiB"}
-	f := float64(n)
-	i := 0
-	for f >= 1024 && i < len(units)-1 {
-		f /= 1024
-		i++
-	}
-	if i == 0 {
-		return fmt.Sprintf("%d B", n)
-	}
-	return fmt.Sprintf("%.1f %s", f, units[i])
 }

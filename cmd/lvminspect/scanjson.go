@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 
-	"github.com/lvminspect/lvminspect/export"
-	"github.com/lvminspect/lvminspect/export/volume"
 	"github.com/lvminspect/lvminspect/model"
 	"github.com/lvminspect/lvminspect/scan"
 	"github.com/lvminspect/lvminspect/scan/content"
@@ -200,7 +198,9 @@ func checkJSON(c model.Check) jsonCheck {
 	return jsonCheck{OK: c.OK, Stored: c.Stored, Computed: c.Computed}
 }
 
-func buildScanJSON(res *scan.Result) *jsonScan {
+// buildScanJSON is the document of a scan; check gives each LV's export
+// verdict (exportable, not_exportable_reason, missing_bytes).
+func buildScanJSON(res *scan.Result, check lvCheck) *jsonScan {
 	out := &jsonScan{Tool: "lvminspect", Version: Version(), Inputs: []jsonInput{}, PVs: []jsonPV{}, VGs: []jsonVG{},
 		Problems: nonNilProblems(res.AllProblems())}
 	for _, in := range res.Inputs {
@@ -226,7 +226,7 @@ func buildScanJSON(res *scan.Result) *jsonScan {
 		out.PVs = append(out.PVs, pvJSON(pv))
 	}
 	for _, vg := range res.VGs {
-		out.VGs = append(out.VGs, vgJSON(vg))
+		out.VGs = append(out.VGs, vgJSON(vg, check))
 	}
 	return out
 }
@@ -293,7 +293,7 @@ func nonNil(s []string) []string {
 	return s
 }
 
-func vgJSON(vg *scan.VG) jsonVG {
+func vgJSON(vg *scan.VG, check lvCheck) jsonVG {
 	m := vg.Meta
 	j := jsonVG{Name: m.Name, UUID: m.UUID, Seqno: m.Seqno, ExtentSize: m.ExtentBytes(), Status: nonNil(m.Status),
 		Flags: nonNil(m.Flags), Tags: nonNil(m.Tags), SystemID: m.SystemID, Description: m.Description,
@@ -320,14 +320,12 @@ func vgJSON(vg *scan.VG) jsonVG {
 		}
 		j.PVs = append(j.PVs, jp)
 	}
-	res := volume.FromScan(vg)
 	for _, lv := range m.LVs {
 		jl := lvJSON(m, lv)
-		if src, err := res.OpenLV(lv); err != nil {
-			jl.NotExportable = err.Error()
-		} else {
-			jl.Exportable = true
-			jl.MissingBytes, _, _ = export.MissingBytes(src)
+		v := check(vg, lv)
+		jl.Exportable, jl.MissingBytes = v.Exportable, v.MissingBytes
+		if !v.Exportable {
+			jl.NotExportable = v.Reason
 		}
 		j.LVs = append(j.LVs, jl)
 	}

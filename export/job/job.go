@@ -67,15 +67,17 @@ type Outcome struct {
 	// the record's ("" when none was written).
 	Path, ProvenancePath string
 	// Warnings say, in plain words, everything that makes the image other
-	// than a clean copy: zero-filled ranges, extents later generations
-	// gave to other LVs (and which), legs that differ, and ranges rebuilt
-	// from parity or read from another leg (with the reason).
+	// than a complete and exact copy of the LV as the metadata describes
+	// it: zero-filled ranges, extents later generations gave to other LVs
+	// (and which), legs that differ. Lines starting with two spaces
+	// detail the line before.
 	Warnings []string
-	// Complete: the image is a complete and exact copy of the LV as the
-	// metadata describes it. Ranges rebuilt from parity or read from
-	// another leg are exact, so they leave Complete true (but are in
-	// Warnings); zero-filled ranges, reused extents and legs that differ
-	// make it false.
+	// Notes say what the user should know of an exact image: ranges
+	// rebuilt from parity or read from another leg (with the reason),
+	// legs compared and found identical, ranges of legs not compared.
+	Notes []string
+	// Complete: no warnings, the image is a complete and exact copy
+	// (ranges rebuilt from parity or read from another leg are exact).
 	Complete bool
 	// Legs is the leg comparison, with VerifyLegs.
 	Legs *raid.LegReport
@@ -185,7 +187,8 @@ func Run(ctx context.Context, req *Request) (*Outcome, error) {
 		prov.LegDifferences = legs
 	}
 	oc := &Outcome{Result: r, Provenance: prov, Path: AbsOutput(r.Path), Legs: legs, Verdict: v}
-	oc.Warnings, oc.Complete = warnings(lv.Name, v.Extents, r, prov, legs)
+	oc.Warnings, oc.Notes = warnings(lv.Name, v.Extents, r, prov, legs)
+	oc.Complete = len(oc.Warnings) == 0
 	if pp != "" {
 		if err := export.WriteProvenanceFS(fsys, pp, prov); err != nil {
 			return oc, &ProvenanceError{Path: pp, Err: err}
@@ -290,13 +293,10 @@ func Redact(args []string) []string {
 // secretFlags are the options whose values are never recorded.
 var secretFlags = map[string]bool{}
 
-// warnings words what is not a clean copy, and whether the image is
-// complete and exact.
-func warnings(lv string, extents uint64, r *export.Result, p *export.Provenance, legs *raid.LegReport) ([]string, bool) {
-	var w []string
-	complete := true
+// warnings words what makes the image not an exact copy, and what else
+// the user should know of it.
+func warnings(lv string, extents uint64, r *export.Result, p *export.Provenance, legs *raid.LegReport) (w, notes []string) {
 	if len(r.Missing) > 0 {
-		complete = false
 		var n int64
 		for _, m := range r.Missing {
 			n += m.Len
@@ -312,12 +312,10 @@ func warnings(lv string, extents uint64, r *export.Result, p *export.Provenance,
 		}
 	}
 	if len(p.ReusedExtents) > 0 {
-		complete = false
 		w = append(w, reusedLines(p.ReusedExtents, extents, lv, "the")...)
 	}
 	if legs != nil && len(legs.Diffs) > 0 {
-		complete = false
-		w = append(w, fmt.Sprintf("the legs of %s differ in %s (the image holds the reference leg's bytes):", legs.LV, format.Count(len(legs.Diffs), "range", "ranges")))
+		w = append(w, fmt.Sprintf("the legs of %s differ in %s (the image has the bytes of the first leg that holds them):", legs.LV, format.Count(len(legs.Diffs), "range", "ranges")))
 		for i, d := range legs.Diffs {
 			if i == maxListed {
 				w = append(w, fmt.Sprintf("  and %d more (listed in the provenance record)", len(legs.Diffs)-maxListed))
@@ -325,14 +323,16 @@ func warnings(lv string, extents uint64, r *export.Result, p *export.Provenance,
 			}
 			w = append(w, fmt.Sprintf("  %s: %s differ from %s", bytesText(d.Off, d.Len), strings.Join(d.Differ, ", "), d.Reference))
 		}
+	} else if legs != nil {
+		notes = append(notes, fmt.Sprintf("the legs of %s were compared over %s: identical", legs.LV, format.Size(legs.Compared)))
 	}
 	if legs != nil {
 		for _, u := range legs.Unchecked {
-			w = append(w, fmt.Sprintf("%s: legs not compared (%s)", bytesText(u.Off, u.Len), u.Reason))
+			notes = append(notes, fmt.Sprintf("%s: legs not compared (%s)", bytesText(u.Off, u.Len), u.Reason))
 		}
 	}
-	w = append(w, rebuiltLines(p.RebuiltRanges)...)
-	return w, complete
+	notes = append(notes, rebuiltLines(p.RebuiltRanges)...)
+	return w, notes
 }
 
 // Summary is the one line a front end shows when the export ended: what

@@ -281,8 +281,8 @@ func TestRebuiltSaid(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !oc.Complete || len(oc.Warnings) == 0 || !strings.Contains(strings.Join(oc.Warnings, "\n"), "rebuilt from raid5 parity") {
-				t.Errorf("%s: complete %v, warnings %q", lv.Name, oc.Complete, oc.Warnings)
+			if !oc.Complete || len(oc.Warnings) != 0 || !strings.Contains(strings.Join(oc.Notes, "\n"), "rebuilt from raid5 parity") {
+				t.Errorf("%s: complete %v, warnings %q, notes %q", lv.Name, oc.Complete, oc.Warnings, oc.Notes)
 			}
 			if !strings.HasPrefix(v.Lines()[0], "✓ can be exported") {
 				t.Errorf("%s: %q", lv.Name, v.Lines())

@@ -193,9 +193,14 @@ func scanCopies(g *Generation) []*scan.Copy {
 // seqno by the VG as that generation described it (see OpenGeneration);
 // vgName ("" for any) restricts it to the VG it designates. VGs that only
 // the history knows (a removed VG) are added. It returns an error, and
-// changes nothing, when no VG has that generation.
+// changes nothing, when no VG has that generation. It runs a history Scan
+// of res; callers that already have one use History.Apply.
 func ApplySeqno(res *scan.Result, vgName string, seqno uint64) error {
-	h := Scan(res, Options{})
+	return Scan(res, Options{}).Apply(res, vgName, seqno)
+}
+
+// Apply is ApplySeqno on an existing history of res.
+func (h *History) Apply(res *scan.Result, vgName string, seqno uint64) error {
 	var keys []string
 	seen := map[string]bool{}
 	for _, g := range h.Generations {
