@@ -33,18 +33,21 @@ renamed (same UUID) or resized; segments added, removed, moved to other
 extents or resized; status, flags and tags; PVs added or removed; VG keys.
 
 With --json it prints the schema documented in docs/history-json.md.
-Exit status: 0 on success, 1 when a generation is not found, 2 when an input
-could not be opened or the arguments are wrong.`,
-		Args: cobra.MinimumNArgs(3),
+
+Exit status:
+  0  both generations were found and compared (whether or not they differ)
+  1  a generation was not found, or the two belong to different VGs
+  2  usage error, or an input could not be opened`,
+		Args: usageArgs(cobra.MinimumNArgs(3)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if vgName == "" {
-				return &exitError{code: 2, err: fmt.Errorf("--vg NAME is required")}
+				return usageError(fmt.Errorf("--vg NAME is required\nRun '%s --help' for usage.", cmd.CommandPath()))
 			}
 			var seq [2]uint64
 			for i := range seq {
 				n, err := strconv.ParseUint(args[i], 10, 64)
 				if err != nil {
-					return &exitError{code: 2, err: fmt.Errorf("seqno %q is not a number", args[i])}
+					return usageError(fmt.Errorf("seqno %q is not a number (give SEQNO_A SEQNO_B, then the PATHs)", args[i]))
 				}
 				seq[i] = n
 			}
@@ -58,12 +61,12 @@ could not be opened or the arguments are wrong.`,
 			for i := range gens {
 				g, err := h.Find(vgName, seq[i])
 				if err != nil {
-					return &exitError{code: 1, err: err}
+					return &exitError{code: exitFailed, err: err}
 				}
 				gens[i] = g
 			}
 			if gens[0].Key() != gens[1].Key() {
-				return &exitError{code: 1, err: fmt.Errorf("VG %s: seqno %d and %d belong to different VGs (%s, %s): give the VG UUID",
+				return &exitError{code: exitFailed, err: fmt.Errorf("VG %s: seqno %d and %d belong to different VGs (%s, %s): give the VG UUID",
 					vgName, seq[0], seq[1], gens[0].VGUUID, gens[1].VGUUID)}
 			}
 			d := history.Diff(gens[0].VG, gens[1].VG)

@@ -92,7 +92,7 @@ func splitLVName(s string) (vg, lv string, err error) {
 	vg, lv, ok := strings.Cut(s, "/")
 	lv = strings.TrimSuffix(strings.TrimPrefix(lv, "["), "]")
 	if !ok || vg == "" || lv == "" {
-		return "", "", &exitError{code: 2, err: fmt.Errorf("%q: name the LV as VG/LV", s)}
+		return "", "", &exitError{code: exitUsage, err: fmt.Errorf("%q: name the LV as VG/LV", s)}
 	}
 	return vg, lv, nil
 }
@@ -129,7 +129,7 @@ func runExport(cmd *cobra.Command, lvArg string, paths []string, fl exportFlags)
 	if fl.output == "-" && !fl.Force && isTerminal(cmd.OutOrStdout()) {
 		// Raw disk bytes on a terminal are garbage at best and escape
 		// sequences at worst.
-		return &exitError{code: 2, err: errors.New("-o -: standard output is a terminal; redirect it to a file or a pipe (or use --force)")}
+		return &exitError{code: exitUsage, err: errors.New("-o -: standard output is a terminal; redirect it to a file or a pipe (or use --force)")}
 	}
 	res, closeAll, err := scanInputs(paths, fl.scan)
 	if err != nil {
@@ -163,7 +163,7 @@ func runExport(cmd *cobra.Command, lvArg string, paths []string, fl exportFlags)
 	case errors.As(err, &pe):
 		// The image is there: say its hashes and what is wrong with it.
 	case errors.Is(err, context.Canceled):
-		return &exitError{code: 130, err: errors.New("interrupted: no output was left behind")}
+		return &exitError{code: exitInterrupted, err: errors.New("interrupted: no output was left behind")}
 	case err != nil:
 		return exportError(err)
 	}
@@ -192,10 +192,10 @@ func runExport(cmd *cobra.Command, lvArg string, paths []string, fl exportFlags)
 		}
 	}
 	if pe != nil {
-		return &exitError{code: 3, err: pe}
+		return &exitError{code: exitIncomplete, err: pe}
 	}
 	if !oc.Complete {
-		return &exitError{code: 3, err: fmt.Errorf("%s: the image is not an exact copy (see the warning above)", name)}
+		return &exitError{code: exitIncomplete, err: fmt.Errorf("%s: the image is not an exact copy (see the warning above)", name)}
 	}
 	return nil
 }
@@ -207,7 +207,7 @@ func exportError(err error) error {
 	if errors.As(err, &ee) {
 		return err
 	}
-	return &exitError{code: 1, err: err}
+	return &exitError{code: exitFailed, err: err}
 }
 
 // isTerminal reports whether w is a terminal.

@@ -40,9 +40,12 @@ Older generations show what the VG looked like before an LV was removed,
 shrunk, moved or renamed: see 'lvminspect diff' and 'scan --seqno'.
 
 With --json it prints the schema documented in docs/history-json.md.
-Exit status: 0 when a copy was found, 1 when none was (or none of VG NAME),
-2 when an input could not be opened.`,
-		Args: cobra.MinimumNArgs(1),
+
+Exit status:
+  0  at least one metadata copy was found (of VG NAME, with --vg)
+  1  none was
+  2  usage error, or an input could not be opened`,
+		Args: usageArgs(cobra.MinimumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			res, closeAll, err := scanInputs(args, opt)
 			if err != nil {
@@ -51,7 +54,7 @@ Exit status: 0 when a copy was found, 1 when none was (or none of VG NAME),
 			defer closeAll()
 			h := history.Scan(res, history.Options{NoSearch: noSearch})
 			if vgName != "" && len(h.VG(vgName)) == 0 {
-				return &exitError{code: 1, err: fmt.Errorf("no metadata of VG %s found in %s", vgName, strings.Join(args, ", "))}
+				return &exitError{code: exitFailed, err: fmt.Errorf("no metadata of VG %s found in %s", vgName, strings.Join(args, ", "))}
 			}
 			w := cmd.OutOrStdout()
 			if asJSON {
@@ -64,7 +67,7 @@ Exit status: 0 when a copy was found, 1 when none was (or none of VG NAME),
 				return err
 			}
 			if len(h.Copies) == 0 {
-				return &exitError{code: 1, err: errors.New("no metadata copy found in " + strings.Join(args, ", "))}
+				return &exitError{code: exitFailed, err: errors.New("no metadata copy found in " + strings.Join(args, ", "))}
 			}
 			return nil
 		},

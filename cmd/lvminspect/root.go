@@ -47,6 +47,7 @@ Exit status (every command; see each command's --help):
 	}
 	addScanFlags(root.Flags(), &opt)
 	root.SetVersionTemplate("lvminspect {{.Version}}\n")
+	root.SuggestionsMinimumDistance = 2
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageError(fmt.Errorf("%w\nRun '%s --help' for usage.", err, cmd.CommandPath()))
 	})

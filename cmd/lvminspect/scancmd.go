@@ -127,16 +127,21 @@ func nothingFound(res *scan.Result, args []string, opt scan.Options) string {
 	if opt.Carve {
 		return msg + " (every sector was searched for a PV label)"
 	}
+	var unexplained []string
 	for _, in := range res.Inputs {
-		if in.Content != nil || len(in.PartitionContent) > 0 {
-			return msg + " (what the inputs hold instead is listed above)"
+		if in.Content == nil && len(in.PartitionContent) == 0 {
+			unexplained = append(unexplained, in.Path)
 		}
 	}
-	where := "its start or the start of any of its partitions"
-	if len(args) > 1 {
-		where = "the start of any of them or of their partitions"
+	switch {
+	case len(unexplained) == 0:
+		return msg + " (scan names what each holds instead)"
+	case len(unexplained) == 1 && len(res.Inputs) == 1:
+		return msg + ": no PV label at its start or the start of any of its partitions; --carve searches every sector for one"
+	case len(unexplained) == 1:
+		return msg + ": no PV label at the start of " + unexplained[0] + " or of its partitions; --carve searches every sector for one"
 	}
-	return msg + ": no PV label at " + where + "; --carve searches every sector for one"
+	return msg + ": no PV label at the start of " + strings.Join(unexplained, ", ") + " or of their partitions; --carve searches every sector for one"
 }
 
 // printScanTree writes the human-readable tree of a scan.

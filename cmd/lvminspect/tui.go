@@ -28,7 +28,7 @@ func runTUI(cmd *cobra.Command, args []string, opt scan.Options) error {
 	}
 	err := ui.Run(cfg, tea.WithContext(cmd.Context()))
 	if errors.Is(err, tea.ErrInterrupted) {
-		return &exitError{code: 130, err: err}
+		return &exitError{code: exitInterrupted, err: err}
 	}
 	return err
 }
