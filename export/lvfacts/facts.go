@@ -413,10 +413,28 @@ func Of(r *volume.Resolver, lv *model.LV) *Facts {
 	e := entryFor(r)
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	return e.of(r, lv, true)
+}
+
+// of computes and caches lv's facts; follow allows reading a cache pool's
+// numbers through the LV it caches (one level: malformed metadata may
+// make LVs use each other in a loop).
+func (e *entry) of(r *volume.Resolver, lv *model.LV, follow bool) *Facts {
 	if f := e.facts[lv.Name]; f != nil && r.VG.LV(lv.Name) == lv {
 		return f
 	}
 	f := Cheap(r, lv)
+	if follow && f.Cache != nil && f.Cache.Kind == "cache-pool" && f.UsedBy != "" {
+		// A cache pool's blocks are read through the LV it caches.
+		if u := r.VG.LV(f.UsedBy); u != nil && u != lv {
+			if uf := e.of(r, u, false); uf.Cache != nil && uf.Cache.Read {
+				c := *uf.Cache
+				c.Kind = "cache-pool"
+				f.Cache = &c
+				f.DataPercent = uf.DataPercent
+			}
+		}
+	}
 	switch {
 	case f.Snapshot != nil:
 		readSnapshot(r, lv, f)
