@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -41,7 +42,7 @@ Exit status:
 		Args: usageArgs(cobra.MinimumNArgs(3)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if vgName == "" {
-				return usageError(fmt.Errorf("--vg NAME is required\nRun '%s --help' for usage.", cmd.CommandPath()))
+				return usageErrorOf(cmd, errors.New("--vg NAME is required"))
 			}
 			var seq [2]uint64
 			for i := range seq {

@@ -30,10 +30,12 @@ const (
 	exitInterrupted = 130
 )
 
-// exitError carries an exit status through cobra.
+// exitError carries an exit status through cobra, and a hint printed on
+// the line after the error.
 type exitError struct {
 	code int
 	err  error
+	hint string
 }
 
 func (e *exitError) Error() string { return e.err.Error() }
@@ -42,11 +44,16 @@ func (e *exitError) Unwrap() error { return e.err }
 // usageError is an exit status 2 error.
 func usageError(err error) error { return &exitError{code: exitUsage, err: err} }
 
+// usageErrorOf is a usage error of cmd, with the hint to read its help.
+func usageErrorOf(cmd *cobra.Command, err error) error {
+	return &exitError{code: exitUsage, err: err, hint: fmt.Sprintf("Run '%s --help' for usage.", cmd.CommandPath())}
+}
+
 // usageArgs makes an argument check's failure a usage error (exit 2).
 func usageArgs(check cobra.PositionalArgs) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
 		if err := check(cmd, args); err != nil {
-			return usageError(fmt.Errorf("%w\nRun '%s --help' for usage.", err, cmd.CommandPath()))
+			return usageErrorOf(cmd, err)
 		}
 		return nil
 	}
@@ -76,6 +83,10 @@ func execute(cmd *cobra.Command, stderr io.Writer) int {
 	}
 	// Errors quote names and values read from the disks.
 	fmt.Fprintln(stderr, "lvminspect:", termsafe.Lines(err.Error()))
+	var ee *exitError
+	if errors.As(err, &ee) && ee.hint != "" {
+		fmt.Fprintln(stderr, ee.hint)
+	}
 	return exitCode(err)
 }
 

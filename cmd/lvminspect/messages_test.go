@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -175,5 +177,19 @@ func TestPartialHintOnce(t *testing.T) {
 	_, stderr, err := run(t, "", "export", "-o", filepath.Join(dir, "s.img"), "multipv/span", imgs[0], imgs[2])
 	if exitCode(err) != 1 || strings.Count(err.Error()+stderr, "as zeros") != 1 || !strings.Contains(err.Error(), "--allow-partial") {
 		t.Errorf("exit %d: %v %s", exitCode(err), err, stderr)
+	}
+}
+
+// TestExecutePrintsHint: main's error line, then the hint on its own.
+func TestExecutePrintsHint(t *testing.T) {
+	cmd := newRootCmd()
+	cmd.SetArgs([]string{"scan", "--nosuchflag"})
+	cmd.SetOut(io.Discard)
+	var errb bytes.Buffer
+	if code := execute(cmd, &errb); code != 2 {
+		t.Errorf("exit %d", code)
+	}
+	if got := errb.String(); got != "lvminspect: unknown flag: --nosuchflag\nRun 'lvminspect scan --help' for usage.\n" {
+		t.Errorf("stderr %q", got)
 	}
 }

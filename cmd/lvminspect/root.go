@@ -49,7 +49,7 @@ Exit status (every command; see each command's --help):
 	root.SetVersionTemplate("lvminspect {{.Version}}\n")
 	root.SuggestionsMinimumDistance = 2
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return usageError(fmt.Errorf("%w\nRun '%s --help' for usage.", err, cmd.CommandPath()))
+		return usageErrorOf(cmd, err)
 	})
 	root.AddCommand(newScanCmd(), newExportCmd(), newHistoryCmd(), newDiffCmd())
 	root.AddCommand(newReportCmd(reportPV), newReportCmd(reportVG), newReportCmd(reportLV))
@@ -78,7 +78,7 @@ func unknownCommand(root *cobra.Command, args []string) error {
 	case len(sugg) > 0:
 		msg += "; did you mean " + strings.Join(quoteAll(sugg), " or ") + "?"
 	}
-	return usageError(fmt.Errorf("%s\nRun 'lvminspect --help' for the commands.", msg))
+	return &exitError{code: exitUsage, err: errors.New(msg), hint: "Run 'lvminspect --help' for the commands."}
 }
 
 func quoteAll(s []string) []string {

@@ -2,7 +2,6 @@ package job
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -350,9 +349,3 @@ func (e *NotExportableError) Error() string {
 
 // Unwrap returns the error behind the verdict.
 func (e *NotExportableError) Unwrap() error { return e.Verdict.Err }
-
-// isMissing reports whether err is about missing bytes.
-func isMissing(err error) bool {
-	var me *export.MissingError
-	return errors.As(err, &me)
-}
