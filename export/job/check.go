@@ -173,9 +173,7 @@ func assess(ctx context.Context, vg *scan.VG, lv *model.LV, h *history.History, 
 			v.Reason = "--verify-legs: " + plainError(err)
 		}
 	}
-	if !opt.Raw {
-		v.Notes, v.Rebuilt = record.Layers(vg, lv)
-	}
+	v.Notes, v.Rebuilt = record.Layers(vg, lv)
 	reused, err := record.ReusedExtents(vg, lv, h)
 	v.Reused = reused
 	if err != nil {
