@@ -205,6 +205,9 @@ func TestReusedExtentsSaid(t *testing.T) {
 	if !v.Exportable || v.Exact() || !strings.Contains(lines, "epsilon") || !strings.Contains(lines, "of its 12 extents") {
 		t.Errorf("verdict: %s", lines)
 	}
+	if c := strings.Join(CommandFor(&Request{Result: res, VG: vg, LV: lv, Output: "/o/g.img", Options: Options{MD5: true}}), " "); c != "lvminspect export --md5 --seqno 7 -o /o/g.img multiseg/gamma /in/pv0.img" {
+		t.Errorf("CommandFor: %s", c)
+	}
 	// Without the history given, Run scans it itself (once).
 	oc, err := Run(context.Background(), &Request{Result: res, VG: vg, LV: lv, Output: "-", Stdout: io.Discard})
 	if err != nil {

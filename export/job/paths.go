@@ -2,7 +2,10 @@ package job
 
 import (
 	"path/filepath"
+	"strconv"
 	"strings"
+
+	"github.com/lvminspect/lvminspect/export/record"
 )
 
 // DefaultOutput is where an export goes when no path is given:
@@ -54,4 +57,47 @@ func AbsOutput(path string) string {
 // very device read; the prompt warns.
 func SameFilesystem(out string, inputs []string) (bool, error) {
 	return sameFilesystem(AbsOutput(out), inputs)
+}
+
+// CommandFor is the export command line that does what req does:
+// "lvminspect export [flags] -o OUT VG/LV INPUT...". A front end other
+// than the command line (the inspector) records it as the provenance's
+// CommandLine, so that the record says how to repeat the export.
+func CommandFor(req *Request) []string {
+	args := []string{"lvminspect", "export"}
+	o := req.Options
+	for _, f := range []struct {
+		on   bool
+		flag string
+	}{{o.AllowPartial, "--allow-partial"}, {o.Raw, "--raw"}, {o.MD5, "--md5"}, {o.VerifyLegs, "--verify-legs"},
+		{o.NoSparse, "--no-sparse"}, {o.NoProvenance, "--no-provenance"}, {o.Force, "--force"}, {o.HashInputs, "--hash-inputs"}} {
+		if f.on {
+			args = append(args, f.flag)
+		}
+	}
+	if req.Result != nil {
+		for _, pv := range req.Result.PVs {
+			if pv.Carved {
+				args = append(args, "--carve")
+				break
+			}
+		}
+	}
+	if req.VG != nil && record.NeedsHistory(req.VG) {
+		args = append(args, "--seqno", strconv.FormatUint(req.VG.Meta.Seqno, 10))
+	}
+	out := req.Output
+	if out == "" && req.VG != nil && req.LV != nil {
+		out = DefaultOutput(req.VG.Meta.Name, req.LV.Name)
+	}
+	args = append(args, "-o", out)
+	if req.VG != nil && req.LV != nil {
+		args = append(args, req.VG.Meta.Name+"/"+req.LV.Name)
+	}
+	if req.Result != nil {
+		for _, in := range req.Result.Inputs {
+			args = append(args, in.Path)
+		}
+	}
+	return args
 }
