@@ -75,7 +75,7 @@ Exit status:
 	f := cmd.Flags()
 	f.StringVarP(&fl.output, "output", "o", "", "output file, or - for stdout (default ./VG/LV.img)")
 	f.BoolVar(&fl.Force, "force", false, "replace an existing output file and provenance record, never an input (with -o -: write to a terminal)")
-	f.BoolVar(&fl.AllowPartial, "allow-partial", false, "export missing or unreadable ranges as zeros (listed on stderr and in the provenance record; exit status 3)")
+	f.BoolVar(&fl.AllowPartial, "allow-partial", false, "export missing or unreadable ranges as zeros (listed on stderr and in the provenance record; exit status 3 if there are any)")
 	f.Uint64Var(&fl.seqno, "seqno", 0, "export the LV as metadata generation `N` described it (see 'lvminspect history'; default: the current one)")
 	f.BoolVar(&fl.MD5, "md5", false, "also compute an MD5 in the same pass (a second line on stdout, as md5sum prints it)")
 	f.BoolVar(&fl.NoSparse, "no-sparse", false, "write zero blocks instead of leaving holes")

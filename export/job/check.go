@@ -2,6 +2,7 @@ package job
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -132,6 +133,10 @@ func (v *Verdict) Lines() []string {
 // be nil, and is only needed for an old generation (reused extents): then
 // Check says they were not checked instead of scanning it.
 func Check(res *scan.Result, vg *scan.VG, lv *model.LV, h *history.History, opt Options) *Verdict {
+	if vg == nil || vg.Meta == nil || lv == nil {
+		err := errors.New("no logical volume selected")
+		return &Verdict{Reason: err.Error(), Err: err}
+	}
 	v, _ := assess(context.Background(), vg, lv, h, opt)
 	return v
 }

@@ -110,7 +110,7 @@ func (e *ProvenanceError) Unwrap() error { return e.Err }
 // On an error nothing is left at the output, except a *ProvenanceError:
 // the image is complete, the Outcome is returned with the error.
 func Run(ctx context.Context, req *Request) (*Outcome, error) {
-	if req == nil || req.Result == nil || req.VG == nil || req.LV == nil {
+	if req == nil || req.Result == nil || req.VG == nil || req.VG.Meta == nil || req.LV == nil {
 		return nil, errors.New("export: no LV to export")
 	}
 	res, vg, lv, opt := req.Result, req.VG, req.LV, req.Options
