@@ -193,3 +193,22 @@ func TestExecutePrintsHint(t *testing.T) {
 		t.Errorf("stderr %q", got)
 	}
 }
+
+// TestExportProvenanceFailure: the image is written but its record is
+// not (a directory is in the way): the hashes are printed, exit 3.
+func TestExportProvenanceFailure(t *testing.T) {
+	f := fixture.Load(t, "banana")
+	dir := t.TempDir()
+	imgs := writeImages(t, f, dir, false)
+	out := filepath.Join(dir, "c.img")
+	if err := os.Mkdir(out+".json", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	stdout, _, err := run(t, "", append([]string{"export", "--force", "-o", out, "banana/chocolate"}, imgs...)...)
+	if exitCode(err) != 3 || !strings.Contains(err.Error(), "provenance record") || !strings.HasSuffix(stdout, "  "+out+"\n") {
+		t.Errorf("exit %d (%v), stdout %q", exitCode(err), err, stdout)
+	}
+	if got := fileSHA(t, out); !strings.HasPrefix(stdout, got) {
+		t.Errorf("image %s, printed %q", got, stdout)
+	}
+}
