@@ -694,7 +694,7 @@ var lvFields = []repField{
 	}},
 	{name: "cache_total_blocks", head: "CacheTotalBlocks", io: true, desc: "cache blocks", lv: func(r *lvRow) repVal {
 		return repCache(r, func(c *lvfacts.Cache) repVal {
-			if !c.Read || c.Kind != "cache" {
+			if !c.Read || c.Kind == "writecache" {
 				return rText("")
 			}
 			return rUnum(c.Blocks)
@@ -702,7 +702,7 @@ var lvFields = []repField{
 	}},
 	{name: "cache_used_blocks", head: "CacheUsedBlocks", io: true, desc: "cache blocks holding data (at rest)", lv: func(r *lvRow) repVal {
 		return repCache(r, func(c *lvfacts.Cache) repVal {
-			if !c.Read || c.Kind != "cache" {
+			if !c.Read || c.Kind == "writecache" {
 				return rText("")
 			}
 			return rUnum(c.Used)
@@ -710,7 +710,7 @@ var lvFields = []repField{
 	}},
 	{name: "cache_dirty_blocks", head: "CacheDirtyBlocks", io: true, desc: "dirty cache blocks (at rest)", lv: func(r *lvRow) repVal {
 		return repCache(r, func(c *lvfacts.Cache) repVal {
-			if !c.Read || c.Kind != "cache" {
+			if !c.Read || c.Kind == "writecache" {
 				return rText("")
 			}
 			return rUnum(c.Dirty)
@@ -916,7 +916,7 @@ segment (devices, segtype, stripes...) gives one row per segment.`,
 	fl.BoolVar(&o.noheads, "noheadings", false, "no heading line")
 	fl.StringVar(&o.sep, "separator", "", "separate columns with `STRING` instead of aligning them")
 	if k == reportLV {
-		fl.BoolVarP(&o.all, "all", "a", true, "list hidden sub-LVs too, in [brackets] (the default; --all=false hides them)")
+		fl.BoolVarP(&o.all, "all", "a", true, "list hidden sub-LVs too, in [brackets], as lvs -a does (--all=false leaves them out)")
 		fl.BoolVar(&o.segments, "segments", false, "one row per segment, with the segment columns")
 	}
 	addScanFlags(fl, &o.scan)

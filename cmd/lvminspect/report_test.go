@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -335,5 +336,101 @@ func TestReportErrors(t *testing.T) {
 	out, _, err = run(t, "", "lvs", "--help")
 	if err != nil || !strings.Contains(out, "always\n'-'") && !strings.Contains(out, "always '-'") {
 		t.Errorf("lvs --help does not say which attr characters are unknown:\n%s", out)
+	}
+}
+
+// TestScanJSONFacts: scan --json carries lvs's attr and facts on every LV,
+// vg_attr, size and free on every VG, pv_attr on every PV.
+func TestScanJSONFacts(t *testing.T) {
+	type lv struct {
+		Name          string
+		Attr          string
+		Type          string
+		Size          int64
+		PresentedSize int64 `json:"presented_size"`
+		Origin        string
+		Pool          string
+		DataPercent   *float64 `json:"data_percent"`
+		MetaPercent   *float64 `json:"metadata_percent"`
+		Snapshot      *struct {
+			OriginSize int64 `json:"origin_size"`
+			COWSize    int64 `json:"cow_size"`
+			COWUsed    int64 `json:"cow_used"`
+		}
+		ThinPool *struct {
+			TransactionID         uint64 `json:"transaction_id"`
+			MetadataTransactionID uint64 `json:"metadata_transaction_id"`
+			DataUsed              uint64 `json:"data_used_blocks"`
+		} `json:"thin_pool"`
+		Cache *struct {
+			Mode, Policy string
+		}
+	}
+	var doc struct {
+		PVs []struct{ Attr string }
+		VGs []struct {
+			Name, Attr string
+			Size, Free int64
+			PVs        []struct{ Attr string }
+			LVs        []lv
+		}
+	}
+	dir := t.TempDir()
+	var paths []string
+	for _, name := range []string{"snapshot", "thin", "cache"} {
+		sub := filepath.Join(dir, name)
+		if err := os.Mkdir(sub, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, writeImages(t, fixture.Load(t, name), sub, false)...)
+	}
+	out, _, err := run(t, "", append([]string{"scan", "--json"}, paths...)...)
+	if err != nil && !strings.Contains(err.Error(), "problem") {
+		t.Logf("scan: %v", err)
+	}
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range doc.PVs {
+		if p.Attr != "a--" {
+			t.Errorf("pv attr %q", p.Attr)
+		}
+	}
+	lvs := map[string]lv{}
+	for _, vg := range doc.VGs {
+		want := map[string][2]int64{"snap": {23 << 20, 12 << 20}, "thin": {47 << 20, 27 << 20}, "cache": {54 << 20, 35 << 19}}[vg.Name]
+		if vg.Attr != "wz--n-" || vg.Size != want[0] || vg.Free != want[1] {
+			t.Errorf("vg %s: attr %q size %d free %d", vg.Name, vg.Attr, vg.Size, vg.Free)
+		}
+		for _, p := range vg.PVs {
+			if p.Attr != "a--" {
+				t.Errorf("vg %s pv attr %q", vg.Name, p.Attr)
+			}
+		}
+		for _, l := range vg.LVs {
+			lvs[vg.Name+"/"+l.Name] = l
+			if len(l.Attr) != 10 {
+				t.Errorf("%s/%s: attr %q", vg.Name, l.Name, l.Attr)
+			}
+		}
+	}
+	s := lvs["snap/base_snap"]
+	if s.Attr != "swi---s---" || s.Type != "snapshot" || s.Origin != "base" || s.Size != 3<<20 || s.PresentedSize != 8<<20 ||
+		s.Snapshot == nil || s.Snapshot.COWUsed != 1808*512 || s.DataPercent == nil || fmt.Sprintf("%.2f", *s.DataPercent) != "29.43" {
+		t.Errorf("base_snap: %+v %+v", s, s.Snapshot)
+	}
+	if o := lvs["snap/base"]; o.Attr != "owi---s---" || o.PresentedSize != 8<<20 {
+		t.Errorf("base: %+v", o)
+	}
+	p := lvs["thin/pool"]
+	if p.Attr != "twi---tz--" || p.ThinPool == nil || p.ThinPool.TransactionID != 3 || p.ThinPool.MetadataTransactionID != 3 ||
+		p.ThinPool.DataUsed != 168 || p.MetaPercent == nil || fmt.Sprintf("%.2f", *p.MetaPercent) != "12.30" {
+		t.Errorf("pool: %+v %+v", p, p.ThinPool)
+	}
+	if v := lvs["thin/vol1snap"]; v.Origin != "vol1" || v.Pool != "pool" || v.DataPercent == nil {
+		t.Errorf("vol1snap: %+v", v)
+	}
+	if c := lvs["cache/data"]; c.Cache == nil || c.Cache.Mode != "writethrough" || c.Cache.Policy != "smq" || c.Pool != "cpool_cpool" || c.Origin != "data_corig" {
+		t.Errorf("cache data: %+v %+v", c, c.Cache)
 	}
 }

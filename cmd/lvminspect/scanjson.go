@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 
+	"github.com/lvminspect/lvminspect/export/lvfacts"
+	"github.com/lvminspect/lvminspect/export/volume"
 	"github.com/lvminspect/lvminspect/model"
 	"github.com/lvminspect/lvminspect/scan"
 	"github.com/lvminspect/lvminspect/scan/content"
@@ -85,6 +87,7 @@ type jsonPV struct {
 	MDAs            []jsonMDA            `json:"mdas"`
 	VGName          string               `json:"vg_name"`
 	VGUUID          string               `json:"vg_uuid"`
+	Attr            string               `json:"attr"` // pvs's pv_attr
 	Structures      []model.Structure    `json:"structures"`
 	Problems        []scan.Problem       `json:"problems"`
 }
@@ -131,6 +134,9 @@ type jsonVG struct {
 	Source       *jsonSource           `json:"source"`
 	Fallback     string                `json:"fallback,omitempty"`
 	Partial      bool                  `json:"partial"`
+	Attr         string                `json:"attr"` // vgs's vg_attr
+	Size         int64                 `json:"size"` // extents of every PV × extent size
+	Free         int64                 `json:"free"` // extents no LV uses × extent size
 	PVs          []jsonVGPV            `json:"pvs"`
 	LVs          []jsonLV              `json:"lvs"`
 	Historical   []*model.HistoricalLV `json:"historical_lvs"`
@@ -158,6 +164,7 @@ type jsonVGPV struct {
 	DevSize    int64    `json:"dev_size"`
 	Status     []string `json:"status"`
 	Tags       []string `json:"tags"`
+	Attr       string   `json:"attr"` // pvs's pv_attr
 }
 
 type jsonLV struct {
@@ -175,6 +182,27 @@ type jsonLV struct {
 	MissingBytes  int64         `json:"missing_bytes"`
 	NotExportable string        `json:"not_exportable_reason,omitempty"`
 	Segments      []jsonSegment `json:"segments"`
+
+	// What lvs shows about the LV, from lvfacts (docs/json.md).
+	Attr          string            `json:"attr"`
+	Type          string            `json:"type"`
+	PresentedSize int64             `json:"presented_size"`
+	Role          string            `json:"role,omitempty"`
+	UsedBy        string            `json:"used_by,omitempty"`
+	Origin        string            `json:"origin,omitempty"`
+	Pool          string            `json:"pool,omitempty"`
+	DataLV        string            `json:"data_lv,omitempty"`
+	MetaLV        string            `json:"metadata_lv,omitempty"`
+	MirrorLog     string            `json:"mirror_log,omitempty"`
+	Snapshots     []string          `json:"snapshots,omitempty"`
+	Partial       bool              `json:"partial"`
+	DataPercent   *float64          `json:"data_percent,omitempty"`
+	MetaPercent   *float64          `json:"metadata_percent,omitempty"`
+	Snapshot      *lvfacts.Snapshot `json:"snapshot,omitempty"`
+	ThinPool      *lvfacts.ThinPool `json:"thin_pool,omitempty"`
+	Thin          *lvfacts.Thin     `json:"thin,omitempty"`
+	Cache         *lvfacts.Cache    `json:"cache,omitempty"`
+	ReadErrors    []string          `json:"read_errors,omitempty"`
 }
 
 type jsonSegment struct {
@@ -228,7 +256,35 @@ func buildScanJSON(res *scan.Result, check lvCheck) *jsonScan {
 	for _, vg := range res.VGs {
 		out.VGs = append(out.VGs, vgJSON(vg, check))
 	}
+	pvAttrsJSON(out, res)
 	return out
+}
+
+// pvAttrsJSON sets the attr of each PV found: pv_attr within its VG, "---"
+// for a PV in none.
+func pvAttrsJSON(out *jsonScan, res *scan.Result) {
+	for i, pv := range res.PVs {
+		if i >= len(out.PVs) {
+			break
+		}
+		out.PVs[i].Attr = lvfacts.PVAttr(nil, nil, false)
+		for _, vg := range res.VGs {
+			for _, p := range vg.PVs {
+				if p.PV == pv {
+					out.PVs[i].Attr = lvfacts.PVAttr(vg.Meta, p.Meta, false)
+				}
+			}
+		}
+	}
+}
+
+// factsJSON adds what lvfacts knows about lv to its JSON.
+func factsJSON(j *jsonLV, r *volume.Resolver, lv *model.LV) {
+	f := lvfacts.Of(r, lv)
+	j.Attr, j.Type, j.PresentedSize, j.Role, j.UsedBy = f.Attr, f.Type, f.Size, f.Role, f.UsedBy
+	j.Origin, j.Pool, j.DataLV, j.MetaLV, j.MirrorLog = f.Origin, f.Pool, f.DataLV, f.MetaLV, f.MirrorLog
+	j.Snapshots, j.Partial, j.DataPercent, j.MetaPercent = f.Snapshots, f.Partial, f.DataPercent, f.MetaPercent
+	j.Snapshot, j.ThinPool, j.Thin, j.Cache, j.ReadErrors = f.Snapshot, f.ThinPool, f.Thin, f.Cache, f.Problems
 }
 
 func nonNilProblems(p []scan.Problem) []scan.Problem {
@@ -318,10 +374,20 @@ func vgJSON(vg *scan.VG, check lvCheck) jsonVG {
 		} else {
 			j.Partial = true
 		}
+		jp.Attr = lvfacts.PVAttr(m, p.Meta, p.Missing)
 		j.PVs = append(j.PVs, jp)
 	}
+	j.Attr = lvfacts.VGAttrPartial(m, j.Partial)
+	var used uint64
+	for _, n := range usedExtents(m) {
+		used += n
+	}
+	total := vgExtents(m)
+	j.Size, j.Free = int64(total)*m.ExtentBytes(), int64(total-min(used, total))*m.ExtentBytes()
+	r := volume.FromScan(vg)
 	for _, lv := range m.LVs {
 		jl := lvJSON(m, lv)
+		factsJSON(&jl, r, lv)
 		v := check(vg, lv)
 		jl.Exportable, jl.MissingBytes = v.Exportable, v.MissingBytes
 		if !v.Exportable {
