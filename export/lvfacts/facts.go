@@ -224,9 +224,8 @@ func Cheap(r *volume.Resolver, lv *model.LV) *Facts {
 		}
 	}
 	if role.Kind == RoleCOW {
-		snap := vg.LV(role.User)
-		for _, s := range snapSegs(snap) {
-			p := s.Snapshot
+		if segs := snapSegs(vg.LV(role.User)); len(segs) > 0 {
+			p := segs[0].Snapshot
 			f.Type = "snapshot"
 			f.Origin = p.Origin
 			f.Snapshot = &Snapshot{Origin: p.Origin, COW: lv.Name, COWSize: f.LVSize,
@@ -235,7 +234,6 @@ func Cheap(r *volume.Resolver, lv *model.LV) *Facts {
 				f.Snapshot.OriginSize = vg.LVSize(o)
 				f.Size = f.Snapshot.OriginSize
 			}
-			break
 		}
 	}
 	f.Snapshots = snapshotsOf(vg, lv.Name)
