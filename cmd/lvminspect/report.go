@@ -19,6 +19,7 @@ import (
 	"github.com/lvminspect/lvminspect/internal/termsafe"
 	"github.com/lvminspect/lvminspect/model"
 	"github.com/lvminspect/lvminspect/scan"
+	"github.com/lvminspect/lvminspect/scan/history"
 )
 
 // The pvs, vgs and lvs commands: LVM's reports, read from disks.
@@ -849,6 +850,8 @@ type reportOpts struct {
 	format   string
 	noheads  bool
 	sep      string
+	seqno    uint64
+	seqnoSet bool
 	scan     scan.Options
 }
 
@@ -904,6 +907,7 @@ segment (devices, segtype, stripes...) gives one row per segment.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
+			o.seqnoSet = cmd.Flags().Changed("seqno")
 			return runReport(cmd.OutOrStdout(), cmd.ErrOrStderr(), k, args, o)
 		},
 	}
@@ -915,6 +919,7 @@ segment (devices, segtype, stripes...) gives one row per segment.`,
 	fl.StringVar(&o.format, "reportformat", "basic", "basic or json")
 	fl.BoolVar(&o.noheads, "noheadings", false, "no heading line")
 	fl.StringVar(&o.sep, "separator", "", "separate columns with `STRING` instead of aligning them")
+	fl.Uint64Var(&o.seqno, "seqno", 0, "report each VG as its metadata generation `N` described it (see 'lvminspect history'); usage numbers (Data%, Meta%...) are left empty, the disks hold today's")
 	if k == reportLV {
 		fl.BoolVarP(&o.all, "all", "a", true, "list hidden sub-LVs too, in [brackets], as lvs -a does (--all=false leaves them out)")
 		fl.BoolVar(&o.segments, "segments", false, "one row per segment, with the segment columns")
@@ -962,6 +967,11 @@ func runReport(w, errw io.Writer, k reportKind, paths []string, o reportOpts) er
 		return err
 	}
 	defer closeAll()
+	if o.seqnoSet {
+		if err := history.ApplySeqno(res, "", o.seqno); err != nil {
+			return &exitError{code: 1, err: err}
+		}
+	}
 	for _, vg := range res.VGs {
 		for _, p := range vg.PVs {
 			if p.Missing {
@@ -979,7 +989,7 @@ func runReport(w, errw io.Writer, k reportKind, paths []string, o reportOpts) er
 		rows = vgRows(res, fields)
 	case reportLV:
 		var seg bool
-		rows, seg = lvRows(res, fields, o.all)
+		rows, seg = lvRows(res, fields, o.all, !o.seqnoSet)
 		if seg && o.segments {
 			key = "seg"
 		}
@@ -1065,8 +1075,9 @@ func vgRows(res *scan.Result, fields []repField) [][]repVal {
 }
 
 // lvRows lists the LVs lvs shows (with all, the hidden ones too), a row
-// per segment when a segment field is asked for.
-func lvRows(res *scan.Result, fields []repField, all bool) ([][]repVal, bool) {
+// per segment when a segment field is asked for. readDisks false leaves
+// the usage numbers out: an old generation's pools held other data.
+func lvRows(res *scan.Result, fields []repField, all, readDisks bool) ([][]repVal, bool) {
 	seg, needIO := false, false
 	for _, f := range fields {
 		seg = seg || f.seg
@@ -1085,7 +1096,7 @@ func lvRows(res *scan.Result, fields []repField, all bool) ([][]repVal, bool) {
 				continue
 			}
 			var f *lvfacts.Facts
-			if needIO {
+			if needIO && readDisks {
 				f = lvfacts.Of(r, lv)
 			} else {
 				f = lvfacts.Cheap(r, lv)

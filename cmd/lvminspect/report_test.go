@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -148,6 +149,15 @@ func TestReportFixtures(t *testing.T) {
 	compared := 0
 	for _, rf := range reportFixtures(t) {
 		t.Run(rf.name, func(t *testing.T) {
+			for _, row := range lvmReport(t, filepath.Join(rf.dir, "pvs.json")) {
+				onImage := false
+				for _, im := range rf.images {
+					onImage = onImage || im.guest != "" && strings.HasPrefix(row["pv_name"], im.guest)
+				}
+				if !onImage {
+					t.Skipf("LVM saw PV %s on a device assembled from the images (md, LUKS)", row["pv_name"])
+				}
+			}
 			paths, toGuest := rf.write(t, false)
 			for _, c := range []struct {
 				cmd, file string
@@ -432,5 +442,40 @@ func TestScanJSONFacts(t *testing.T) {
 	}
 	if c := lvs["cache/data"]; c.Cache == nil || c.Cache.Mode != "writethrough" || c.Cache.Policy != "smq" || c.Pool != "cpool_cpool" || c.Origin != "data_corig" {
 		t.Errorf("cache data: %+v %+v", c, c.Cache)
+	}
+}
+
+// TestReportSeqno: --seqno reports an old generation (an LV removed
+// since is listed again) and exits 1 for a generation no VG has.
+func TestReportSeqno(t *testing.T) {
+	f := fixture.Load(t, "multiseg")
+	paths := writeImages(t, f, t.TempDir(), false)
+	out, _, err := run(t, "", append([]string{"lvs", "--noheadings", "-o", "lv_name,data_percent", "--seqno", "7"}, paths...)...)
+	if err != nil || !strings.Contains(out, "gamma") {
+		t.Errorf("lvs --seqno 7: %v\n%s", err, out)
+	}
+	// The manifest holds LVM's own report of gamma while it existed.
+	rm := f.Manifest.RemovedLVs[0]
+	out, _, err = run(t, "", append([]string{"lvs", "--units", "b", "--nosuffix", "--json", "-o", "lv_name,lv_size,devices,lv_uuid", "--seqno", strconv.FormatUint(rm.LastVGSeqno, 10)}, paths...)...)
+	found := false
+	for _, r := range decodeReport(t, []byte(out)) {
+		if r["lv_name"] == rm.Name {
+			found = true
+			if r["lv_size"] != strconv.FormatInt(rm.SizeBytes, 10) || r["lv_uuid"] != rm.UUID || !strings.HasSuffix(r["devices"], "(24)") {
+				t.Errorf("%s at seqno %d: %v", rm.Name, rm.LastVGSeqno, r)
+			}
+		}
+	}
+	if err != nil || !found {
+		t.Errorf("%s at seqno %d not listed: %v\n%s", rm.Name, rm.LastVGSeqno, err, out)
+	}
+	out, _, _ = run(t, "", append([]string{"lvs", "--noheadings", "-o", "lv_name"}, paths...)...)
+	if strings.Contains(out, "gamma") {
+		t.Errorf("lvs lists gamma, removed:\n%s", out)
+	}
+	_, _, err = run(t, "", append([]string{"vgs", "--seqno", "99999"}, paths...)...)
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != 1 {
+		t.Errorf("vgs --seqno 99999: %v", err)
 	}
 }
