@@ -119,25 +119,13 @@ func pvNames(vg *scan.VG) map[string]string {
 	return out
 }
 
-// areaExtents is the number of PV extents one area of s uses.
-func areaExtents(s *model.Segment) uint64 {
-	if s.Kind() == model.KindStriped && len(s.Areas) > 0 {
-		return s.ExtentCount / uint64(len(s.Areas))
-	}
-	return s.ExtentCount
-}
-
-// usedExtents counts the extents in use on each PV (by label).
+// usedExtents counts the extents in use on each PV (by label): those
+// model.FreeExtents does not count free.
 func usedExtents(vg *model.VG) map[string]uint64 {
+	_, free := vg.FreeExtents()
 	out := map[string]uint64{}
-	for _, lv := range vg.LVs {
-		for _, s := range lv.Segments {
-			for _, a := range append(append([]model.Area(nil), s.Areas...), s.MetaAreas...) {
-				if a.IsPV() {
-					out[a.PV] += areaExtents(s)
-				}
-			}
-		}
+	for _, pv := range vg.PVs {
+		out[pv.Label] = pv.PECount - min(free[pv.Label], pv.PECount)
 	}
 	return out
 }
@@ -219,7 +207,7 @@ func segDevices(r *lvRow, meta bool) string {
 func segRanges(r *lvRow, meta, le bool) string {
 	var out []string
 	for _, a := range segAreas(r, meta) {
-		n := areaExtents(r.seg)
+		n := model.AreaExtents(r.seg)
 		if sub := r.vg.Meta.LV(a.LV); sub != nil && r.seg.Kind() != model.KindStriped {
 			// A layer's area is its whole sub-LV (raid image, pool data).
 			n = max(sub.ExtentCount(), a.Start) - a.Start
@@ -580,13 +568,7 @@ func vgPartial(vg *scan.VG) bool {
 	return false
 }
 
-func vgExtents(vg *model.VG) uint64 {
-	var n uint64
-	for _, pv := range vg.PVs {
-		n += pv.PECount
-	}
-	return n
-}
+func vgExtents(vg *model.VG) uint64 { return vg.TotalExtents() }
 
 func vgMdas(vg *scan.VG) (n, used int, smallest int64) {
 	for _, p := range vg.PVs {
