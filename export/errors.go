@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/lvminspect/lvminspect/internal/format"
 )
 
 // ExistsError is returned when the output file exists and Options.Force
@@ -31,7 +33,7 @@ func (e *MissingError) Error() string {
 		total += r.Len
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "export: %d bytes of the LV have no source in %d range(s)", total, len(e.Ranges))
+	fmt.Fprintf(&b, "export: %s of the LV have no source, in %s", format.SizeExact(total), format.Count(len(e.Ranges), "range", "ranges"))
 	if srcs := e.Sources(); len(srcs) > 0 {
 		fmt.Fprintf(&b, " (PVs: %s)", strings.Join(srcs, ", "))
 	}

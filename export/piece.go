@@ -133,7 +133,7 @@ func (s *PieceSource) pieceRuns(out []Run, p model.Piece, lv, pvOff, l int64) []
 	pv, ok := s.pvs[p.PVUUID]
 	if !ok {
 		return AppendRun(out, Run{Off: lv, Len: l, Kind: RunMissing, Source: p.PVUUID,
-			Reason: fmt.Sprintf("PV %s is not available", p.PVUUID)})
+			Reason: "PV " + p.PVRef() + " is missing: no input holds it"})
 	}
 	avail := min(l, max(0, pv.Size-pvOff))
 	c := s.extent[p.PVUUID]
@@ -151,9 +151,19 @@ func (s *PieceSource) pieceRuns(out []Run, p model.Piece, lv, pvOff, l int64) []
 	}
 	if avail < l {
 		out = AppendRun(out, Run{Off: lv + avail, Len: l - avail, Kind: RunMissing, Source: p.PVUUID,
-			Reason: fmt.Sprintf("PV %s (%s) is truncated: its input ends at PV byte %d", p.PVUUID, pv.Name, pv.Size)})
+			Reason: fmt.Sprintf("PV %s is truncated: its input %s ends at PV byte %d", pvName(p), pv.Name, pv.Size)})
 	}
 	return out
+}
+
+// pvName names the PV of a present input: as the VG names it, with its
+// UUID ("pv0 (hHt6Hh-…)"), or by its UUID alone for a piece built without
+// a label.
+func pvName(p model.Piece) string {
+	if p.PVLabel != "" {
+		return p.PVLabel + " (" + p.PVUUID + ")"
+	}
+	return p.PVUUID
 }
 
 // AppendRun appends r to runs in LV order, merging it into the last run
@@ -192,7 +202,7 @@ func (s *PieceSource) ReadAt(p []byte, off int64) (int, error) {
 		n := int(min(int64(len(p)-done), pc.LVOffset+pc.Length-pos))
 		pv, ok := s.pvs[pc.PVUUID]
 		if !ok {
-			return done, fmt.Errorf("export: PV %s is not available for LV byte %d", pc.PVUUID, pos)
+			return done, fmt.Errorf("export: LV byte %d: PV %s is missing: no input holds it", pos, pc.PVRef())
 		}
 		pvOff := pc.PVOffset + (pos - pc.LVOffset)
 		m, err := pv.R.ReadAt(p[done:done+n], pvOff)
@@ -219,7 +229,7 @@ func (s *PieceSource) ReadAt(p []byte, off int64) (int, error) {
 			err = io.ErrUnexpectedEOF
 		}
 		if err != nil {
-			return done, fmt.Errorf("PV %s (%s) byte %d: %w", pc.PVUUID, pv.Name, pvOff+int64(m), err)
+			return done, fmt.Errorf("PV %s in %s, byte %d: %w", pvName(pc), pv.Name, pvOff+int64(m), err)
 		}
 		i++
 	}

@@ -151,3 +151,26 @@ func TestPieceSourceReadError(t *testing.T) {
 		t.Errorf("sha %s, %d missing ranges, bytes read %v", res.SHA256, len(res.Missing), res.BytesRead)
 	}
 }
+
+// TestPieceSourceMissingPVNamed checks that bytes on a PV no input holds
+// say which PV, as the VG names it, and where it was last seen.
+func TestPieceSourceMissingPVNamed(t *testing.T) {
+	pieces := []model.Piece{{LVOffset: 0, Length: 4096, PVUUID: "j1Z3qo-4rQ2", PVLabel: "pv1", PVDevice: "/dev/vdb"}}
+	s := NewPieceSource(4096, pieces, map[string]PVReader{})
+	runs, err := s.Runs(0, 4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "PV pv1 (j1Z3qo-4rQ2, last seen as /dev/vdb) is missing: no input holds it"
+	if len(runs) != 1 || runs[0].Kind != RunMissing || runs[0].Reason != want {
+		t.Errorf("runs %+v, want one missing run with reason %q", runs, want)
+	}
+	if _, err := s.ReadAt(make([]byte, 512), 0); err == nil || !strings.Contains(err.Error(), "PV "+pieces[0].PVRef()) {
+		t.Errorf("ReadAt: %v", err)
+	}
+	_, path := outPath(t)
+	_, err = Export(context.Background(), s, Options{Output: path})
+	if err == nil || !strings.Contains(err.Error(), "4.00 KiB of the LV have no source, in 1 range") {
+		t.Errorf("Export: %v", err)
+	}
+}

@@ -3,6 +3,7 @@ package model
 import (
 	"errors"
 	"fmt"
+	"strconv"
 )
 
 // Piece is a contiguous run of LV bytes that lives contiguously on one PV.
@@ -12,20 +13,37 @@ type Piece struct {
 	PVUUID   string `json:"pv_uuid"`   // dashed form, as in the metadata
 	PVLabel  string `json:"pv_label"`  // pvN of the generation used
 	PVOffset int64  `json:"pv_offset"` // bytes from the start of the PV
+	// PVDevice is the device the metadata last saw the PV as (its device
+	// key, a hint only), for messages about a PV no input holds.
+	PVDevice string `json:"pv_device,omitempty"`
 }
+
+// PVRef names the piece's PV as messages do (see PVRef).
+func (p Piece) PVRef() string { return PVRef(p.PVLabel, p.PVUUID, p.PVDevice) }
 
 // UnsupportedError says that an LV (or a segment of it) uses a layout the
 // mapping cannot express as plain PV pieces.
 type UnsupportedError struct {
 	LV      string
-	Segment int // index into LV.Segments
+	Segment int // index into LV.Segments, -1 when the LV as a whole
 	Type    string
 	Reason  string
 }
 
+// Error names the segment from 1, as the metadata text does:
+// "lv x: segment 1 (cache-pool): ...".
 func (e *UnsupportedError) Error() string {
-	return fmt.Sprintf("lv %s: segment %d (%s): %s", e.LV, e.Segment, e.Type, e.Reason)
+	if e.Segment < 0 {
+		return fmt.Sprintf("lv %s: %s", e.LV, e.Reason)
+	}
+	return fmt.Sprintf("lv %s: %s (%s): %s", e.LV, SegmentName(e.Segment), e.Type, e.Reason)
 }
+
+// SegmentName names a segment from its 0-based index in LV.Segments as
+// the metadata text numbers them, from 1: SegmentName(0) is "segment 1".
+// It is the one rule for every message (format.Segment for the front
+// ends).
+func SegmentName(i int) string { return "segment " + strconv.Itoa(i+1) }
 
 // ErrMapping is wrapped by errors about metadata that cannot be mapped
 // (references to unknown PVs or LVs, areas outside their volume, cycles).
@@ -96,15 +114,15 @@ func (vg *VG) mapInto(lv *LV, off, length, outOff int64, depth int, out *[]Piece
 func (vg *VG) mapStriped(lv *LV, idx int, s *Segment, o, n, outOff int64, depth int, out *[]Piece) error {
 	sc := int64(s.StripeCount)
 	if sc <= 0 || int64(len(s.Areas)) != sc {
-		return fmt.Errorf("lv %s: segment %d: stripe_count %d but %d areas: %w", lv.Name, idx, s.StripeCount, len(s.Areas), ErrMapping)
+		return fmt.Errorf("lv %s: %s: stripe_count %d but %d areas: %w", lv.Name, SegmentName(idx), s.StripeCount, len(s.Areas), ErrMapping)
 	}
 	if s.ExtentCount%uint64(sc) != 0 {
-		return fmt.Errorf("lv %s: segment %d: extent_count %d not a multiple of stripe_count %d: %w", lv.Name, idx, s.ExtentCount, sc, ErrMapping)
+		return fmt.Errorf("lv %s: %s: extent_count %d not a multiple of stripe_count %d: %w", lv.Name, SegmentName(idx), s.ExtentCount, sc, ErrMapping)
 	}
 	areaLen := int64(s.ExtentCount/uint64(sc)) * vg.ExtentBytes()
 	chunk := int64(s.StripeSize) * SectorSize
 	if sc > 1 && chunk <= 0 {
-		return fmt.Errorf("lv %s: segment %d: striped with stripe_size 0: %w", lv.Name, idx, ErrMapping)
+		return fmt.Errorf("lv %s: %s: striped with stripe_size 0: %w", lv.Name, SegmentName(idx), ErrMapping)
 	}
 	for n > 0 {
 		var ai int
@@ -119,7 +137,7 @@ func (vg *VG) mapStriped(lv *LV, idx int, s *Segment, o, n, outOff int64, depth 
 			run = min(n, chunk-w)
 		}
 		if ao+run > areaLen {
-			return fmt.Errorf("lv %s: segment %d: offset %d beyond its area: %w", lv.Name, idx, ao, ErrMapping)
+			return fmt.Errorf("lv %s: %s: offset %d beyond its area: %w", lv.Name, SegmentName(idx), ao, ErrMapping)
 		}
 		if err := vg.mapArea(lv, idx, s.Areas[ai], ao, run, outOff, depth, out); err != nil {
 			return err
@@ -137,23 +155,23 @@ func (vg *VG) mapArea(lv *LV, idx int, a Area, ao, n, outOff int64, depth int, o
 	if a.IsPV() {
 		pv := vg.PVByLabel(a.PV)
 		if pv == nil {
-			return fmt.Errorf("lv %s: segment %d: unknown PV %q: %w", lv.Name, idx, a.PV, ErrMapping)
+			return fmt.Errorf("lv %s: %s: unknown PV %q: %w", lv.Name, SegmentName(idx), a.PV, ErrMapping)
 		}
 		pe := int64(a.Start) + (ao+n-1)/eb
 		if uint64(pe) >= pv.PECount {
-			return fmt.Errorf("lv %s: segment %d: PE %d beyond %s's %d extents: %w", lv.Name, idx, pe, a.PV, pv.PECount, ErrMapping)
+			return fmt.Errorf("lv %s: %s: PE %d beyond %s's %d extents: %w", lv.Name, SegmentName(idx), pe, a.PV, pv.PECount, ErrMapping)
 		}
 		pvOff := int64(pv.PEStart)*SectorSize + int64(a.Start)*eb + ao
-		appendPiece(out, Piece{LVOffset: outOff, Length: n, PVUUID: pv.UUID, PVLabel: pv.Label, PVOffset: pvOff})
+		appendPiece(out, Piece{LVOffset: outOff, Length: n, PVUUID: pv.UUID, PVLabel: pv.Label, PVOffset: pvOff, PVDevice: pv.Device})
 		return nil
 	}
 	sub := vg.LV(a.LV)
 	if sub == nil {
-		return fmt.Errorf("lv %s: segment %d: unknown LV %q: %w", lv.Name, idx, a.LV, ErrMapping)
+		return fmt.Errorf("lv %s: %s: unknown LV %q: %w", lv.Name, SegmentName(idx), a.LV, ErrMapping)
 	}
 	subOff := int64(a.Start)*eb + ao
 	if subOff+n > vg.LVSize(sub) {
-		return fmt.Errorf("lv %s: segment %d: area beyond the end of LV %s: %w", lv.Name, idx, sub.Name, ErrMapping)
+		return fmt.Errorf("lv %s: %s: area beyond the end of LV %s: %w", lv.Name, SegmentName(idx), sub.Name, ErrMapping)
 	}
 	return vg.mapInto(sub, subOff, n, outOff, depth+1, out)
 }

@@ -2,6 +2,7 @@ package model
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -81,5 +82,51 @@ func TestMapErrors(t *testing.T) {
 	var ue *UnsupportedError
 	if _, err := vg.MapRange(raid, 0, 512); !errors.As(err, &ue) {
 		t.Errorf("raid: %v", err)
+	}
+}
+
+// TestErrorsNameSegmentsFromOne checks that the mapping's errors number
+// segments as the metadata text and every front end do, from 1.
+func TestErrorsNameSegmentsFromOne(t *testing.T) {
+	e := &UnsupportedError{LV: "cpool", Segment: 0, Type: "cache-pool", Reason: "not data"}
+	if got, want := e.Error(), "lv cpool: segment 1 (cache-pool): not data"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	e = &UnsupportedError{LV: "empty", Segment: -1, Reason: "the LV has no segments"}
+	if got, want := e.Error(), "lv empty: the LV has no segments"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	vg, lv := scratchVG()
+	lv.Segments[0].Areas[1].PV = "pv9"
+	_, err := vg.MapRange(lv, 0, vg.LVSize(lv))
+	if err == nil || !strings.Contains(err.Error(), "segment 1: unknown PV") {
+		t.Errorf("unknown PV: %v", err)
+	}
+	raid := &LV{Name: "r", Segments: []*Segment{{ExtentCount: 1, Type: "raid5", BaseType: "raid5"}}}
+	if _, err := vg.MapRange(raid, 0, 512); err == nil || !strings.Contains(err.Error(), "segment 1 (raid5)") {
+		t.Errorf("raid: %v", err)
+	}
+}
+
+// TestPiecesCarryThePVDeviceHint checks that a piece names its PV as the
+// VG does: label, UUID and the device the metadata last saw it as.
+func TestPiecesCarryThePVDeviceHint(t *testing.T) {
+	vg, lv := scratchVG()
+	vg.PVs[1].Device = "/dev/vdb"
+	p, err := vg.MapRange(lv, 1<<20, 512)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p) != 1 || p[0].PVDevice != "/dev/vdb" {
+		t.Fatalf("%+v", p)
+	}
+	if got, want := p[0].PVRef(), "pv1 (pv1-uuid, last seen as /dev/vdb)"; got != want {
+		t.Errorf("PVRef %q, want %q", got, want)
+	}
+	if got, want := vg.PVs[0].Ref(), "pv0 (pv0-uuid, no device recorded)"; got != want {
+		t.Errorf("Ref %q, want %q", got, want)
+	}
+	if got, want := PVRef("", "u", "/dev/sda"), "u (last seen as /dev/sda)"; got != want {
+		t.Errorf("PVRef without label %q, want %q", got, want)
 	}
 }

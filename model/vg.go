@@ -114,6 +114,25 @@ type PV struct {
 	BASize       uint64   `json:"ba_size_sectors,omitempty"`
 }
 
+// Ref names the PV as messages do, by the VG's name for it, its UUID and
+// the device the metadata last saw it as: "pv1 (j1Z3qo-…, last seen as
+// /dev/vdb)".
+func (pv *PV) Ref() string { return PVRef(pv.Label, pv.UUID, pv.Device) }
+
+// PVRef names a PV from its label (pvN), UUID and device hint as messages
+// do: "pv1 (j1Z3qo-…, last seen as /dev/vdb)", "pv1 (j1Z3qo-…, no device
+// recorded)"; without a label the UUID comes first.
+func PVRef(label, uuid, device string) string {
+	seen := "no device recorded"
+	if device != "" {
+		seen = "last seen as " + device
+	}
+	if label == "" {
+		return uuid + " (" + seen + ")"
+	}
+	return label + " (" + uuid + ", " + seen + ")"
+}
+
 // HasStatus reports whether the PV's status or flags hold word.
 func (pv *PV) HasStatus(word string) bool {
 	return has(pv.Status, word) || has(pv.Flags, word)

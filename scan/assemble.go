@@ -134,12 +134,8 @@ func buildVG(res *Result, copies []*Copy, pvByUUID map[string]*PV) *VG {
 				Msg: fmt.Sprintf("PV %s is stale: its metadata is seqno %d, the VG's is %d (it missed updates)", mp.UUID, p.Seqno, vg.Meta.Seqno)})
 		}
 		if p.Missing {
-			hint := mp.Device
-			if hint == "" {
-				hint = "no device recorded"
-			}
-			vg.Problems = append(vg.Problems, Problem{Severity: SevError, Msg: fmt.Sprintf("VG %s: PV %s (%s, last seen as %s) is missing: no input holds it",
-				vg.Meta.Name, mp.UUID, mp.Label, hint)})
+			vg.Problems = append(vg.Problems, Problem{Severity: SevError, Msg: fmt.Sprintf("VG %s: PV %s is missing: no input holds it",
+				vg.Meta.Name, mp.Ref())})
 		} else {
 			checkPVExtents(vg, p)
 		}

@@ -3,6 +3,8 @@ package cache
 import (
 	"errors"
 	"fmt"
+
+	"github.com/lvminspect/lvminspect/model"
 )
 
 // Sentinel errors wrapped by *MetadataError, for errors.Is.
@@ -80,7 +82,7 @@ type LVError struct {
 }
 
 func (e *LVError) Error() string {
-	return fmt.Sprintf("lv %s: segment %d (%s): %s: %s: %v", e.LV, e.Segment, e.Type, e.Field, e.Reason, e.Err)
+	return fmt.Sprintf("lv %s: %s (%s): %s: %s: %v", e.LV, model.SegmentName(e.Segment), e.Type, e.Field, e.Reason, e.Err)
 }
 
 // Unwrap returns the sentinel error.

@@ -85,7 +85,7 @@ func (s *segInfo) layers(originName, cacheName, cacheKey, cacheWhat string) (ori
 func newSegInfo(r *volume.Resolver, lv *model.LV, idx int) (*segInfo, error) {
 	s := &segInfo{r: r, lv: lv, idx: idx}
 	if idx < 0 || idx >= len(lv.Segments) {
-		return nil, s.errf("segment", ErrLVM, "no segment %d", idx)
+		return nil, s.errf("segment", ErrLVM, "no %s", model.SegmentName(idx))
 	}
 	s.seg = lv.Segments[idx]
 	return s, nil

@@ -3,6 +3,8 @@ package cow
 import (
 	"errors"
 	"fmt"
+
+	"github.com/lvminspect/lvminspect/model"
 )
 
 // Sentinel errors wrapped by *StoreError and *SnapshotError, for errors.Is.
@@ -60,7 +62,7 @@ type SnapshotError struct {
 func (e *SnapshotError) Error() string {
 	seg := ""
 	if e.Segment >= 0 {
-		seg = fmt.Sprintf(" segment %d", e.Segment)
+		seg = " " + model.SegmentName(e.Segment)
 	}
 	return fmt.Sprintf("snapshot lv %s%s: %s: %s: %v", e.LV, seg, e.Field, e.Reason, e.Err)
 }

@@ -58,7 +58,7 @@ func OpenSnapshot(r *volume.Resolver, snap *model.LV, idx int) (*Snapshot, error
 		return &SnapshotError{LV: snap.Name, Segment: idx, Field: field, Reason: fmt.Sprintf(format, args...), Err: ErrMetadata}
 	}
 	if idx < 0 || idx >= len(snap.Segments) || snap.Segments[idx].Snapshot == nil {
-		return nil, fail("type", "segment %d is not a snapshot segment", idx)
+		return nil, fail("type", "%s is not a snapshot segment", model.SegmentName(idx))
 	}
 	p := snap.Segments[idx].Snapshot
 	s := &Snapshot{LV: snap.Name, Origin: p.Origin, COW: p.CowStore}

@@ -43,7 +43,7 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	return fmt.Sprintf("lv %s: segment %d (integrity): %s: %s", e.LV, e.Segment, e.Field, e.Reason)
+	return fmt.Sprintf("lv %s: %s (integrity): %s: %s", e.LV, model.SegmentName(e.Segment), e.Field, e.Reason)
 }
 
 // Unwrap returns ErrLayout.

@@ -18,7 +18,7 @@ type SegmentError struct {
 }
 
 func (e *SegmentError) Error() string {
-	return fmt.Sprintf("lv %s: segment %d (%s): %s: %s", e.LV, e.Segment, e.Type, e.Field, e.Reason)
+	return fmt.Sprintf("lv %s: %s (%s): %s: %s", e.LV, model.SegmentName(e.Segment), e.Type, e.Field, e.Reason)
 }
 
 // Unwrap returns model.ErrMapping.

@@ -31,7 +31,7 @@ type segCtx struct {
 func newCtx(r *volume.Resolver, lv *model.LV, idx int) (*segCtx, error) {
 	c := &segCtx{r: r, lv: lv, idx: idx, eb: r.VG.ExtentBytes()}
 	if idx < 0 || idx >= len(lv.Segments) {
-		return nil, fmt.Errorf("lv %s: no segment %d: %w", lv.Name, idx, model.ErrMapping)
+		return nil, fmt.Errorf("lv %s: no %s: %w", lv.Name, model.SegmentName(idx), model.ErrMapping)
 	}
 	c.seg = lv.Segments[idx]
 	if c.eb <= 0 {
@@ -68,7 +68,7 @@ func (c *segCtx) openArea(a model.Area, length int64) (export.Source, string, in
 			return nil, "", 0, c.errf("area", "%s PE %d + %d extents is beyond its %d extents", a.PV, a.Start, ext, pv.PECount)
 		}
 		name := fmt.Sprintf("%s:%d", a.PV, a.Start)
-		piece := model.Piece{LVOffset: 0, Length: length, PVUUID: pv.UUID, PVLabel: pv.Label,
+		piece := model.Piece{LVOffset: 0, Length: length, PVUUID: pv.UUID, PVLabel: pv.Label, PVDevice: pv.Device,
 			PVOffset: int64(pv.PEStart)*model.SectorSize + int64(a.Start)*c.eb}
 		return export.NewPieceSource(length, []model.Piece{piece}, c.r.PVs), name, 0, nil
 	}

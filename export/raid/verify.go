@@ -34,7 +34,7 @@ type Array interface {
 // segment, as an Array (a *Legs, *Copies or *Parity).
 func OpenSegment(r *volume.Resolver, lv *model.LV, idx int) (Array, error) {
 	if idx < 0 || idx >= len(lv.Segments) {
-		return nil, fmt.Errorf("lv %s: no segment %d: %w", lv.Name, idx, model.ErrMapping)
+		return nil, fmt.Errorf("lv %s: no %s: %w", lv.Name, model.SegmentName(idx), model.ErrMapping)
 	}
 	var src export.Source
 	var err error
@@ -44,7 +44,7 @@ func OpenSegment(r *volume.Resolver, lv *model.LV, idx int) (Array, error) {
 	case model.KindRAID:
 		src, err = openRAID(r, lv, idx)
 	default:
-		return nil, fmt.Errorf("lv %s: segment %d is %s, not mirror or raid: %w", lv.Name, idx, lv.Segments[idx].Type, model.ErrMapping)
+		return nil, fmt.Errorf("lv %s: %s is %s, not mirror or raid: %w", lv.Name, model.SegmentName(idx), lv.Segments[idx].Type, model.ErrMapping)
 	}
 	if err != nil {
 		return nil, err

@@ -70,7 +70,7 @@ func Open(r *volume.Resolver, lv *model.LV, idx int) (export.Source, error) {
 	}
 	eb := r.VG.ExtentBytes()
 	if eb <= 0 || seg.StartExtent > uint64(math.MaxInt64/eb) || seg.ExtentCount > uint64(math.MaxInt64/eb)-seg.StartExtent {
-		return nil, fmt.Errorf("lv %s: segment %d: extents %d+%d overflow a byte offset: %w", lv.Name, idx, seg.StartExtent, seg.ExtentCount, model.ErrMapping)
+		return nil, fmt.Errorf("lv %s: %s: extents %d+%d overflow a byte offset: %w", lv.Name, model.SegmentName(idx), seg.StartExtent, seg.ExtentCount, model.ErrMapping)
 	}
 	p, err := openPool(r, tp.ThinPool)
 	if err != nil {

@@ -163,7 +163,7 @@ func (r *Resolver) open(lv *model.LV, redirect bool) (export.Source, error) {
 			return nil, err
 		}
 		if src.Size() != n {
-			return nil, fmt.Errorf("lv %s: segment %d (%s) reads as %d bytes, its extents are %d bytes: %w", lv.Name, i, s.Type, src.Size(), n, model.ErrMapping)
+			return nil, fmt.Errorf("lv %s: %s (%s) reads as %d bytes, its extents are %d bytes: %w", lv.Name, model.SegmentName(i), s.Type, src.Size(), n, model.ErrMapping)
 		}
 		c.parts = append(c.parts, part{off: off, src: src})
 	}

@@ -182,7 +182,8 @@ func Offset(off uint64) string { return fmt.Sprintf("%d (%#x)", off, off) }
 
 // Segment names a segment from its 0-based index as the metadata text
 // numbers them, from 1: Segment(0) is "segment 1".
-func Segment(i int) string { return "segment " + strconv.Itoa(i+1) }
+// It is model.SegmentName, which the model's own errors use.
+func Segment(i int) string { return model.SegmentName(i) }
 
 // SegType names a segment's type as lvs shows it (its segtype field):
 // LVM writes a linear segment as "striped" with one stripe, so that is
