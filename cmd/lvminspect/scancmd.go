@@ -10,7 +10,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/lvminspect/lvminspect/export/job"
+	"github.com/lvminspect/lvminspect/export/lvfacts"
 	"github.com/lvminspect/lvminspect/export/record"
+	"github.com/lvminspect/lvminspect/export/volume"
 	"github.com/lvminspect/lvminspect/internal/format"
 	"github.com/lvminspect/lvminspect/internal/termsafe"
 	"github.com/lvminspect/lvminspect/model"
@@ -59,11 +61,11 @@ Exit status:
 			if asJSON {
 				enc := json.NewEncoder(w)
 				enc.SetIndent("", "  ")
-				if err := enc.Encode(buildScanJSON(res, check)); err != nil {
+				if err := enc.Encode(buildScanJSON(res, check, h != nil)); err != nil {
 					return err
 				}
 			} else {
-				printScanTree(termsafe.Writer{W: w}, res, check)
+				printScanTree(termsafe.Writer{W: w}, res, check, h != nil)
 			}
 			if len(res.PVs) == 0 {
 				return &exitError{code: exitFailed, err: errors.New(nothingFound(res, args, opt))}
@@ -144,8 +146,9 @@ func nothingFound(res *scan.Result, args []string, opt scan.Options) string {
 	return msg + ": no PV label at the start of " + strings.Join(unexplained, ", ") + " or of their partitions; --carve searches every sector for one"
 }
 
-// printScanTree writes the human-readable tree of a scan.
-func printScanTree(w io.Writer, res *scan.Result, check lvCheck) {
+// printScanTree writes the human-readable tree of a scan; past is set
+// when it shows an old generation (--seqno).
+func printScanTree(w io.Writer, res *scan.Result, check lvCheck, past bool) {
 	for _, in := range res.Inputs {
 		kind := "image"
 		if in.IsDevice {
@@ -190,10 +193,10 @@ func printScanTree(w io.Writer, res *scan.Result, check lvCheck) {
 	}
 	for _, vg := range res.VGs {
 		fmt.Fprintln(w)
-		printVG(w, vg, check)
+		printVG(w, vg, check, past)
 	}
 	if probs := res.AllProblems(); len(probs) > 0 {
-		fmt.Fprintf(w, "\n%d problem(s):\n", len(probs))
+		fmt.Fprintf(w, "\n%s:\n", format.Count(len(probs), "problem", "problems"))
 		for _, p := range probs {
 			fmt.Fprintf(w, "  %s\n", p)
 		}
@@ -243,9 +246,19 @@ func printPV(w io.Writer, pv *scan.PV, ind string) {
 	}
 }
 
-func printVG(w io.Writer, vg *scan.VG, check lvCheck) {
+func printVG(w io.Writer, vg *scan.VG, check lvCheck, past bool) {
 	m := vg.Meta
-	fmt.Fprintf(w, "VG %s  uuid %s  seqno %d  extent %s\n", m.Name, m.UUID, m.Seqno, format.Size(m.ExtentBytes()))
+	eb := m.ExtentBytes()
+	fmt.Fprintf(w, "VG %s  uuid %s  seqno %d  extent %s\n", m.Name, m.UUID, m.Seqno, format.Size(eb))
+	free, freeByPV := m.FreeExtents()
+	total := m.TotalExtents()
+	partial := false
+	for _, p := range vg.PVs {
+		partial = partial || p.Missing
+	}
+	fmt.Fprintf(w, "   attr %s  size %s  free %s  (%s, %s)\n", lvfacts.VGAttrPartial(m, partial),
+		format.SizeExact(int64(total)*eb), format.SizeExact(int64(free)*eb),
+		format.Count(len(m.PVs), "PV", "PVs"), format.Count(len(m.LVs), "LV", "LVs"))
 	if vg.Source != nil && vg.Source.PV != nil {
 		fmt.Fprintf(w, "   metadata from %s at byte %d (%s)\n", vg.Source.PV.Path, vg.Source.Off, format.Count(len(vg.Sources), "identical copy", "identical copies"))
 	}
@@ -254,6 +267,9 @@ func printVG(w io.Writer, vg *scan.VG, check lvCheck) {
 	}
 	for _, p := range vg.PVs {
 		where := "MISSING (last seen as " + p.Meta.Device + ")"
+		if p.Meta.Device == "" {
+			where = "MISSING (no device recorded)"
+		}
 		if p.PV != nil {
 			where = fmt.Sprintf("%s offset %d", p.PV.Path, p.PV.Offset)
 		}
@@ -262,8 +278,13 @@ func printVG(w io.Writer, vg *scan.VG, check lvCheck) {
 			stale = fmt.Sprintf(" STALE (seqno %d)", p.Seqno)
 		}
 		fmt.Fprintf(w, "├─ %s %s  %s  pe_start %d  %d extents%s\n", p.Meta.Label, p.Meta.UUID, where, p.Meta.PEStart*model.SectorSize, p.Meta.PECount, stale)
+		pf := min(freeByPV[p.Meta.Label], p.Meta.PECount)
+		fmt.Fprintf(w, "│   attr %s  size %s  used %s  free %s\n", lvfacts.PVAttr(m, p.Meta, p.Missing),
+			format.Size(int64(p.Meta.PECount)*eb), format.Size(int64(p.Meta.PECount-pf)*eb), format.Size(int64(pf)*eb))
 	}
+	r := volume.FromScan(vg)
 	for _, lv := range m.LVs {
+		f := lvFacts(r, lv, past)
 		vis := ""
 		if !m.Shown(lv) {
 			vis = " (hidden)"
@@ -272,7 +293,10 @@ func printVG(w io.Writer, vg *scan.VG, check lvCheck) {
 		if len(lv.Tags) > 0 {
 			tags = "  tags " + strings.Join(lv.Tags, ",")
 		}
-		fmt.Fprintf(w, "├─ LV %s%s  %s  uuid %s%s\n", lv.Name, vis, format.Size(m.LVSize(lv)), lv.UUID, tags)
+		fmt.Fprintf(w, "├─ LV %s%s  %s  %s  attr %s  uuid %s%s\n", lv.Name, vis, format.Size(f.Size), f.Type, f.Attr, lv.UUID, tags)
+		for _, l := range factLines(m, lv, f, past) {
+			fmt.Fprintf(w, "│   %s\n", l)
+		}
 		if v := check(vg, lv); !v.Clean() {
 			// What an export would do, in the words the inspector uses.
 			for _, l := range v.Lines() {
@@ -288,21 +312,268 @@ func printVG(w io.Writer, vg *scan.VG, check lvCheck) {
 	}
 }
 
-func segDetail(vg *model.VG, s *model.Segment) string {
-	var parts []string
-	if s.StripeCount > 1 && s.Kind() == model.KindStriped {
-		parts = append(parts, fmt.Sprintf("%d stripes of %s", s.StripeCount, format.Size(int64(s.StripeSize)*model.SectorSize)))
+// lvFacts is what lvfacts knows about lv. For an old generation (--seqno)
+// only what its metadata says: how full a pool or a snapshot is would be
+// read from today's data.
+func lvFacts(r *volume.Resolver, lv *model.LV, past bool) *lvfacts.Facts {
+	if past {
+		return lvfacts.Cheap(r, lv)
 	}
-	for _, a := range s.Areas {
-		if a.IsPV() {
-			parts = append(parts, fmt.Sprintf("%s PE %d", a.PV, a.Start))
+	return lvfacts.Of(r, lv)
+}
+
+// factLines says what lvfacts knows about an LV, as lvs users read it:
+// what it is a snapshot, pool, thin LV or cache of, and how full it is.
+func factLines(vg *model.VG, lv *model.LV, f *lvfacts.Facts, past bool) []string {
+	var out []string
+	add := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
+	usage := func(what string) string {
+		if past {
+			return what + " not shown: --seqno shows an old generation, the disks hold today's data"
+		}
+		return what + " could not be read"
+	}
+	switch {
+	case f.Snapshot != nil:
+		sn := f.Snapshot
+		line := fmt.Sprintf("snapshot of %s (%s): COW store %s (the segments below)", sn.Origin, format.Size(sn.OriginSize), format.Size(sn.COWSize))
+		switch {
+		case sn.Read && f.DataPercent != nil:
+			line += fmt.Sprintf(", %s%% used (%s, with %s of %s copied)", format.Percent(*f.DataPercent), format.Size(sn.COWUsed),
+				format.Count(sn.Exceptions, "chunk", "chunks"), format.Size(sn.ChunkSize))
+		case sn.Read:
+			line += fmt.Sprintf(", %s used, chunk %s", format.Size(sn.COWUsed), format.Size(sn.ChunkSize))
+		default:
+			line += ", chunk " + format.Size(sn.ChunkSize) + "; " + usage("its use")
+		}
+		add("%s", line)
+		switch {
+		case sn.Invalid:
+			add("INVALID: the COW store overflowed and the kernel stopped using it; its data no longer follows %s", sn.Origin)
+		case sn.Full:
+			add("FULL: the next write to %s would have invalidated it", sn.Origin)
+		}
+		if sn.Merging {
+			add("merging into %s", sn.Origin)
+		}
+	case f.ThinPool != nil:
+		tp := f.ThinPool
+		if tp.Read {
+			data := fmt.Sprintf("data %s %s", f.DataLV, format.Size(int64(tp.DataTotal)*tp.DataBlock))
+			if f.DataPercent != nil {
+				data += fmt.Sprintf(", %s%% used (%d of %d blocks of %s)", format.Percent(*f.DataPercent), tp.DataUsed, tp.DataTotal, format.Size(tp.DataBlock))
+			}
+			meta := fmt.Sprintf("metadata %s %s", f.MetaLV, format.Size(int64(tp.MetaTotal)*tp.MetaBlock))
+			if f.MetaPercent != nil {
+				meta += fmt.Sprintf(", %s%% used (%d of %d blocks, %d of them held back by the kernel)", format.Percent(*f.MetaPercent),
+					tp.MetaUsed+tp.MetaReserved, tp.MetaTotal, tp.MetaReserved)
+			}
+			add("thin pool: %s", data)
+			add("           %s", meta)
+			if tp.TransactionID == tp.MetadataTransactionID {
+				add("transaction id %d (the pool's superblock and the VG metadata agree)", tp.TransactionID)
+			} else {
+				add("transaction id %d in the pool's superblock, %d in the VG metadata: a pool operation did not finish", tp.TransactionID, tp.MetadataTransactionID)
+			}
+			if tp.NeedsCheck {
+				add("NEEDS CHECK: the kernel flagged the pool's metadata for thin_check")
+			}
 		} else {
-			parts = append(parts, fmt.Sprintf("%s LE %d", a.LV, a.Start))
+			add("thin pool: data %s, metadata %s; %s", f.DataLV, f.MetaLV, usage("data and metadata use"))
+			add("transaction id %d in the VG metadata", tp.MetadataTransactionID)
+		}
+		opts := []string{format.Count(tp.ThinLVs, "thin LV", "thin LVs"), "chunk " + format.Size(tp.ChunkSize)}
+		if tp.Zero {
+			opts = append(opts, "zeroes new blocks")
+		}
+		if tp.Discards != "" {
+			opts = append(opts, "discards "+tp.Discards)
+		}
+		add("%s", strings.Join(opts, ", "))
+	case f.Thin != nil:
+		th := f.Thin
+		line := fmt.Sprintf("thin LV of pool %s (device id %d)", f.Pool, th.DeviceID)
+		if o := externalOrigin(lv); o != "" {
+			line += ", external origin " + o
+		} else if f.Origin != "" {
+			line += ", snapshot of " + f.Origin
+		}
+		switch {
+		case th.Read && th.BlockSize > 0:
+			line += fmt.Sprintf(": %s mapped", format.Size(int64(th.Mapped)*th.BlockSize))
+			if f.DataPercent != nil {
+				line += fmt.Sprintf(", %s%% of it (%d of %d blocks of %s)", format.Percent(*f.DataPercent), th.Mapped, f.Size/th.BlockSize, format.Size(th.BlockSize))
+			}
+		default:
+			line += "; " + usage("its mapped blocks")
+		}
+		add("%s", line)
+	case f.Cache != nil:
+		add("%s", cacheLine(f, usage))
+	default:
+		for _, s := range lv.Segments {
+			if p := s.Snapshot; p != nil && p.CowStore != "" {
+				// snapshotN: the LV that ties origin and COW store.
+				add("LVM's internal LV of the snapshot of %s whose COW store is %s (lvs lists it as %s)", p.Origin, p.CowStore, p.CowStore)
+				break
+			}
 		}
 	}
-	refs := s.ReferencedLVs()
-	if len(s.Areas) == 0 && len(refs) > 0 {
-		parts = append(parts, "uses "+strings.Join(refs, ", "))
+	if len(f.Snapshots) > 0 {
+		add("origin of %s", strings.Join(f.Snapshots, ", "))
+	} else if f.Role != "" && f.Snapshot == nil && f.Cache == nil {
+		if f.UsedBy != "" {
+			add("%s of %s", f.Role, f.UsedBy)
+		} else {
+			add("%s", f.Role)
+		}
+	}
+	for _, p := range f.Problems {
+		add("! %s", p)
+	}
+	return out
+}
+
+// cacheLine describes a cached LV, a cache pool or a writecache.
+func cacheLine(f *lvfacts.Facts, usage func(string) string) string {
+	c := f.Cache
+	var line string
+	switch c.Kind {
+	case "writecache":
+		line = fmt.Sprintf("writecache of %s on cachevol %s, block %s", f.Origin, f.Pool, format.Size(c.ChunkSize))
+	case "cache-pool":
+		line = fmt.Sprintf("cache pool (data %s, metadata %s)", f.DataLV, f.MetaLV)
+		if f.UsedBy != "" {
+			line += " of " + f.UsedBy
+		}
+		line += ": " + cacheMode(c) + ", chunk " + format.Size(c.ChunkSize)
+	default:
+		by := "cache pool"
+		if c.CacheVol {
+			by = "cachevol"
+		}
+		line = fmt.Sprintf("cache of %s on %s %s: %s, chunk %s", f.Origin, by, f.Pool, cacheMode(c), format.Size(c.ChunkSize))
+	}
+	if !c.Read {
+		return line + "; " + usage("its blocks in use")
+	}
+	line += "; "
+	if f.DataPercent != nil {
+		line += format.Percent(*f.DataPercent) + "% used "
+	}
+	line += fmt.Sprintf("(%d of %d blocks)", c.Used, c.Blocks)
+	if c.Kind == "writecache" {
+		return line + fmt.Sprintf(", %s not yet written back to %s", format.Count(int(c.Dirty), "block", "blocks"), f.Origin)
+	}
+	return line + fmt.Sprintf(", %s", format.Count(int(c.Dirty), "dirty block", "dirty blocks"))
+}
+
+// cacheMode is a dm-cache's mode and policy: "writethrough, policy smq".
+func cacheMode(c *lvfacts.Cache) string {
+	mode := c.Mode
+	if mode == "" {
+		mode = "mode not recorded"
+	}
+	policy := c.Policy
+	if policy == "" {
+		policy = "not recorded"
+	}
+	s := mode + ", policy " + policy
+	if c.PolicyOnDisk != "" {
+		s += " (the cache's superblock says " + c.PolicyOnDisk + ")"
+	}
+	return s
+}
+
+// externalOrigin is the external origin of a thin LV, "" when none.
+func externalOrigin(lv *model.LV) string {
+	for _, s := range lv.Segments {
+		if s.Thin != nil && s.Thin.ExternalOrigin != "" {
+			return s.Thin.ExternalOrigin
+		}
+	}
+	return ""
+}
+
+// segDetail describes a segment's layout after its type: stripes of a
+// striped segment, images of a raid segment and legs of a mirror (never
+// "stripes" for those), what a snapshot, pool, thin or cache segment
+// refers to, then its areas.
+func segDetail(vg *model.VG, s *model.Segment) string {
+	var parts []string
+	areas := func() {
+		for _, a := range s.Areas {
+			if a.IsPV() {
+				parts = append(parts, fmt.Sprintf("%s PE %d", a.PV, a.Start))
+			} else {
+				parts = append(parts, fmt.Sprintf("%s LE %d", a.LV, a.Start))
+			}
+		}
+	}
+	stripe := format.Size(int64(s.StripeSize) * model.SectorSize)
+	switch s.Kind() {
+	case model.KindStriped:
+		if s.StripeCount > 1 {
+			parts = append(parts, fmt.Sprintf("%d stripes of %s", s.StripeCount, stripe))
+		}
+		areas()
+	case model.KindRAID:
+		desc := format.Count(len(s.Areas), "image", "images")
+		if b := format.SegType(s); s.StripeSize > 0 && b != "raid1" {
+			desc += ", stripe size " + stripe
+		}
+		parts = append(parts, desc)
+		areas()
+	case model.KindMirror:
+		desc := format.Count(len(s.Areas), "leg", "legs")
+		if s.Mirror != nil && s.Mirror.MirrorLog != "" {
+			desc += ", log " + s.Mirror.MirrorLog
+		} else {
+			desc += ", core log"
+		}
+		parts = append(parts, desc)
+		areas()
+	case model.KindSnapshot:
+		if p := s.Snapshot; p != nil {
+			store := "COW store " + p.CowStore
+			if p.CowStore == "" {
+				store = "merging store " + p.MergingStore
+			}
+			parts = append(parts, "origin "+p.Origin, store, "chunk "+format.Size(int64(p.ChunkSize)*model.SectorSize))
+		}
+	case model.KindThinPool:
+		if p := s.ThinPool; p != nil {
+			parts = append(parts, "data "+p.Pool, "metadata "+p.Metadata)
+		}
+	case model.KindThin:
+		if p := s.Thin; p != nil {
+			parts = append(parts, "pool "+p.ThinPool)
+			switch {
+			case p.Origin != "":
+				parts = append(parts, "origin "+p.Origin)
+			case p.ExternalOrigin != "":
+				parts = append(parts, "external origin "+p.ExternalOrigin)
+			}
+		}
+	case model.KindCache:
+		if p := s.Cache; p != nil {
+			parts = append(parts, "origin "+p.Origin, "cache "+p.CachePool)
+		}
+	case model.KindCachePool:
+		if p := s.CachePool; p != nil {
+			parts = append(parts, "data "+p.Data, "metadata "+p.Metadata)
+		}
+	case model.KindWritecache:
+		if p := s.Writecache; p != nil {
+			parts = append(parts, "origin "+p.Origin, "cache "+p.Writecache)
+		}
+	default:
+		areas()
+	}
+	if len(parts) == 0 {
+		if refs := s.ReferencedLVs(); len(refs) > 0 {
+			parts = append(parts, "uses "+strings.Join(refs, ", "))
+		}
 	}
 	if len(parts) == 0 {
 		return ""

@@ -228,7 +228,7 @@ func checkJSON(c model.Check) jsonCheck {
 
 // buildScanJSON is the document of a scan; check gives each LV's export
 // verdict (exportable, not_exportable_reason, missing_bytes).
-func buildScanJSON(res *scan.Result, check lvCheck) *jsonScan {
+func buildScanJSON(res *scan.Result, check lvCheck, past bool) *jsonScan {
 	out := &jsonScan{Tool: "lvminspect", Version: Version(), Inputs: []jsonInput{}, PVs: []jsonPV{}, VGs: []jsonVG{},
 		Problems: nonNilProblems(res.AllProblems())}
 	for _, in := range res.Inputs {
@@ -254,7 +254,7 @@ func buildScanJSON(res *scan.Result, check lvCheck) *jsonScan {
 		out.PVs = append(out.PVs, pvJSON(pv))
 	}
 	for _, vg := range res.VGs {
-		out.VGs = append(out.VGs, vgJSON(vg, check))
+		out.VGs = append(out.VGs, vgJSON(vg, check, past))
 	}
 	pvAttrsJSON(out, res)
 	return out
@@ -279,8 +279,8 @@ func pvAttrsJSON(out *jsonScan, res *scan.Result) {
 }
 
 // factsJSON adds what lvfacts knows about lv to its JSON.
-func factsJSON(j *jsonLV, r *volume.Resolver, lv *model.LV) {
-	f := lvfacts.Of(r, lv)
+func factsJSON(j *jsonLV, r *volume.Resolver, lv *model.LV, past bool) {
+	f := lvFacts(r, lv, past)
 	j.Attr, j.Type, j.PresentedSize, j.Role, j.UsedBy = f.Attr, f.Type, f.Size, f.Role, f.UsedBy
 	j.Origin, j.Pool, j.DataLV, j.MetaLV, j.MirrorLog = f.Origin, f.Pool, f.DataLV, f.MetaLV, f.MirrorLog
 	j.Snapshots, j.Partial, j.DataPercent, j.MetaPercent = f.Snapshots, f.Partial, f.DataPercent, f.MetaPercent
@@ -349,7 +349,7 @@ func nonNil(s []string) []string {
 	return s
 }
 
-func vgJSON(vg *scan.VG, check lvCheck) jsonVG {
+func vgJSON(vg *scan.VG, check lvCheck, past bool) jsonVG {
 	m := vg.Meta
 	j := jsonVG{Name: m.Name, UUID: m.UUID, Seqno: m.Seqno, ExtentSize: m.ExtentBytes(), Status: nonNil(m.Status),
 		Flags: nonNil(m.Flags), Tags: nonNil(m.Tags), SystemID: m.SystemID, Description: m.Description,
@@ -387,7 +387,7 @@ func vgJSON(vg *scan.VG, check lvCheck) jsonVG {
 	r := volume.FromScan(vg)
 	for _, lv := range m.LVs {
 		jl := lvJSON(m, lv)
-		factsJSON(&jl, r, lv)
+		factsJSON(&jl, r, lv, past)
 		v := check(vg, lv)
 		jl.Exportable, jl.MissingBytes = v.Exportable, v.MissingBytes
 		if !v.Exportable {
