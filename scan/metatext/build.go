@@ -14,6 +14,28 @@ const Contents = "Text Format Volume Group"
 // out-of-range creation_time (written by some old 32-bit builds).
 const SubstitutedCreationTime = 1527120000
 
+// Limits of the conversion into a VG: they bound the VG's memory
+// whatever the text holds, and lie far above what LVM writes. Beyond
+// them the rest is not read, and a problem (or for MaxParams and
+// MaxArrayItems, an anomaly) says so.
+const (
+	// MaxLVs is the most LVs (and, separately, historical LVs) read from
+	// one VG. LVM needs some 215 bytes of text per LV: a 64 MiB text holds
+	// at most about 310,000.
+	MaxLVs = 1 << 19
+	// MaxPVs is the most PVs read from one VG.
+	MaxPVs = 1 << 16
+	// MaxSegments is the most segment sections (thin pool messages
+	// included) read from one VG, over all its LVs.
+	MaxSegments = 1 << 20
+	// MaxArrayItems is the most elements read from one array (LVM writes
+	// a few, at most two per stripe or raid image).
+	MaxArrayItems = 1 << 16
+	// MaxParams is the most keys of a section kept verbatim in a
+	// segment's Params (and settings lists).
+	MaxParams = 1 << 12
+)
+
 // Parse parses a metadata text (an on-disk copy, with or without its
 // terminating NUL, or a backup/archive file) into a VG.
 //
@@ -42,8 +64,8 @@ var topKeys = set("contents", "version", "description", "creation_host", "creati
 // [Parse], except that it never returns a *SyntaxError.
 func Build(doc *Document) (*model.VG, error) {
 	var vgNode *Node
-	for _, c := range doc.Root.Children {
-		if c.Section {
+	for c := range doc.Root.Children() {
+		if c.Section() {
 			vgNode = c
 			break
 		}
@@ -52,7 +74,7 @@ func Build(doc *Document) (*model.VG, error) {
 		return nil, ErrNoVG
 	}
 	b := &builder{
-		vg:      &model.VG{Name: vgNode.Name},
+		vg:      &model.VG{Name: vgNode.Name()},
 		pvs:     make(map[string]*model.PV),
 		lvNames: make(map[string]bool),
 	}
@@ -72,26 +94,26 @@ func Build(doc *Document) (*model.VG, error) {
 func (b *builder) topLevel(doc *Document, vgNode *Node) {
 	vg := b.vg
 	root := sec{b, doc.Root}
-	for _, c := range doc.Root.Children {
+	for c := range doc.Root.Children() {
 		switch {
-		case c.Section && c != vgNode:
-			b.note(c, "extra top-level section ignored (the VG is the first section, %q)", clip(vgNode.Name))
-		case !c.Section && !topKeys[c.Name]:
-			b.note(c, "unknown top-level key %q", clip(c.Name))
+		case c.Section() && !c.Same(vgNode):
+			b.note(c, "extra top-level section ignored (the VG is the first section, %q)", clip(vgNode.Name()))
+		case !c.Section() && !b.known(c, topKeys):
+			b.note(c, "unknown top-level key %q", clip(c.Name()))
 		}
 	}
 	vg.Contents = root.str("contents", true)
-	if n := root.get("contents"); n != nil && n.Value.Kind == String && vg.Contents != Contents {
+	if n := root.get("contents"); n != nil && n.Kind() == String && vg.Contents != Contents {
 		b.fail(n, "contents is %q, not %q", clip(vg.Contents), Contents)
 	}
 	vg.Version = root.i64v("version", true)
-	if n := root.get("version"); n != nil && n.Value.Kind == Int && vg.Version != 1 {
+	if n := root.get("version"); n != nil && n.Kind() == Int && vg.Version != 1 {
 		b.fail(n, "version is %d, not 1", vg.Version)
 	}
 	vg.Description = root.str("description", false)
 	vg.CreationHost = root.str("creation_host", false)
 	if n := root.get("creation_host"); n != nil {
-		vg.CreationHostComment = n.Comment
+		vg.CreationHostComment = n.Comment()
 	}
 	vg.CreationHostSystemID = root.str("creation_host_system_id", false)
 	vg.CreationTime, vg.CreationTimeSubstitut = b.creationTime(root)
@@ -107,7 +129,7 @@ func (b *builder) topLevel(doc *Document, vgNode *Node) {
 // LVM does.
 func (b *builder) creationTime(s sec) (t int64, substituted bool) {
 	n := s.get("creation_time")
-	if n != nil && n.Value.Kind == Int && n.Value.Overflow {
+	if n != nil && n.Kind() == Int && n.Value().Overflow {
 		b.note(n, "creation_time out of range; LVM substitutes %d", SubstitutedCreationTime)
 		return SubstitutedCreationTime, true
 	}
@@ -142,7 +164,7 @@ func (b *builder) vgSection(n *Node) {
 	vg.LockArgs = s.str("lock_args", false)
 	vg.PR = s.words("pr", false)
 	vg.ExtentSize = s.u64v("extent_size", true)
-	if c := s.get("extent_size"); c != nil && vg.ExtentSize == 0 && c.Value.Kind == Int {
+	if c := s.get("extent_size"); c != nil && vg.ExtentSize == 0 && c.Kind() == Int {
 		b.fail(c, "extent_size is 0")
 	}
 	vg.MaxLV = s.i64v("max_lv", true)
@@ -166,7 +188,7 @@ func (b *builder) vgSection(n *Node) {
 // uuid reads a required UUID key, keeping its written form.
 func (b *builder) uuid(s sec, key string) string {
 	u := s.str(key, true)
-	if n := s.get(key); n != nil && n.Value.Kind == String && !model.ValidUUID(u) {
+	if n := s.get(key); n != nil && n.Kind() == String && !model.ValidUUID(u) {
 		b.note(n, "malformed UUID %q", clip(u))
 	}
 	return u
@@ -206,11 +228,14 @@ var (
 // checkWords notes words of a status or flags array that are not known.
 func (b *builder) checkWords(s sec, key string, known map[string]bool) {
 	n := s.get(key)
-	if n == nil || n.Value.Kind != Array {
+	if n == nil || n.Kind() != Array {
 		return
 	}
-	for _, it := range n.Value.Items {
-		if it.Kind == String && !known[it.Str] {
+	for i, it := range n.Value().All() {
+		if i == MaxArrayItems {
+			break // words() said so
+		}
+		if it.Kind == String && !known[it.Str] && !b.notesFull() {
 			if key == "status" {
 				b.note(n, "unknown status word %q (LVM refuses unknown status words)", clip(it.Str))
 			} else {

@@ -12,6 +12,11 @@
 // wins on lookup...) and records every oddity it accepts as an anomaly
 // instead of failing. It never panics, its recursion is bounded by
 // [MaxDepth], and its running time is linear in the size of the input.
+// Its memory is too: a document keeps 24 bytes per key or section
+// (offsets into the text, which it re-reads for names and values), at
+// most [MaxItems] of them, nothing per comment beyond [MaxComments] and
+// nothing per array element; Build keeps at most [MaxLVs], [MaxPVs],
+// [MaxSegments], [MaxArrayItems] and [MaxParams] of what it converts.
 //
 // The format is described in the project's format notes,
 // metadata-text.md; section numbers in comments refer to it.

@@ -15,6 +15,9 @@ type builder struct {
 	lvNames  map[string]bool
 
 	moreNotes, moreProblems int // beyond MaxAnomalies
+
+	segments     int  // segment sections and thin pool messages read
+	segmentsSaid bool // the MaxSegments problem was recorded
 }
 
 func where(n *Node) string {
@@ -22,27 +25,44 @@ func where(n *Node) string {
 	if path == "" {
 		path = "top level"
 	}
-	if n.Line > 0 {
-		return fmt.Sprintf("line %d: %s", n.Line, path)
+	if n.Line() > 0 {
+		return fmt.Sprintf("line %d: %s", n.Line(), path)
 	}
 	return path
 }
 
 // note records an anomaly about node n.
 func (b *builder) note(n *Node, format string, args ...any) {
-	if len(b.vg.Anomalies) >= MaxAnomalies {
-		b.moreNotes++
+	if b.notesFull() {
 		return
 	}
 	b.vg.Anomalies = append(b.vg.Anomalies, where(n)+": "+fmt.Sprintf(format, args...))
 }
 
-// fail records a problem (something LVM would refuse) about node n. It
-// is also recorded as an anomaly.
-func (b *builder) fail(n *Node, format string, args ...any) {
+// notesFull reports whether no further anomaly would be listed, and then
+// counts one: callers skip building a message nobody will see.
+func (b *builder) notesFull() bool {
+	if len(b.vg.Anomalies) >= MaxAnomalies {
+		b.moreNotes++
+		return true
+	}
+	return false
+}
+
+// problemsFull is notesFull for problems.
+func (b *builder) problemsFull() bool {
 	if len(b.problems) >= MaxAnomalies {
 		b.moreProblems++
 		b.moreNotes++
+		return true
+	}
+	return false
+}
+
+// fail records a problem (something LVM would refuse) about node n. It
+// is also recorded as an anomaly.
+func (b *builder) fail(n *Node, format string, args ...any) {
+	if b.problemsFull() {
 		return
 	}
 	msg := where(n) + ": " + fmt.Sprintf(format, args...)
@@ -80,7 +100,7 @@ func (s sec) value(key string, required bool) *Node {
 		}
 		return nil
 	}
-	if c.Section {
+	if c.Section() {
 		s.b.fail(c, "expected a value, found a section")
 		return nil
 	}
@@ -90,7 +110,7 @@ func (s sec) value(key string, required bool) *Node {
 // get returns the key's value node without reporting anything; nil if
 // absent or a section.
 func (s sec) get(key string) *Node {
-	if c := s.n.Get(key); c != nil && !c.Section {
+	if c := s.n.Get(key); c != nil && !c.Section() {
 		return c
 	}
 	return nil
@@ -105,8 +125,8 @@ func (s sec) section(key string, required bool) *Node {
 		}
 		return nil
 	}
-	if !c.Section {
-		s.b.fail(c, "expected a section, found a %s value", c.Value.Kind)
+	if !c.Section() {
+		s.b.fail(c, "expected a section, found a %s value", c.Value().Kind)
 		return nil
 	}
 	return c
@@ -117,11 +137,12 @@ func (s sec) str(key string, required bool) string {
 	if c == nil {
 		return ""
 	}
-	if c.Value.Kind != String {
-		s.b.fail(c, "expected a string, found %s %s", c.Value.Kind, brief(c.Value))
+	v := c.Value()
+	if v.Kind != String {
+		s.b.fail(c, "expected a string, found %s %s", v.Kind, brief(v))
 		return ""
 	}
-	return c.Value.Str
+	return v.Str
 }
 
 // words reads an array of strings. Present but empty gives a non-nil
@@ -131,17 +152,33 @@ func (s sec) words(key string, required bool) []string {
 	if c == nil {
 		return nil
 	}
-	if c.Value.Kind != Array {
-		s.b.fail(c, "expected an array of strings, found %s %s", c.Value.Kind, brief(c.Value))
+	v := c.Value()
+	if v.Kind != Array {
+		s.b.fail(c, "expected an array of strings, found %s %s", v.Kind, brief(v))
 		return nil
 	}
-	out := make([]string, 0, len(c.Value.Items))
-	for _, it := range c.Value.Items {
+	s.b.tooLong(c, v)
+	out := make([]string, 0, min(v.Len(), MaxArrayItems))
+	var bad Value
+	nbad := 0
+	for i, it := range v.All() {
+		if i == MaxArrayItems {
+			break
+		}
 		if it.Kind != String {
-			s.b.fail(c, "expected an array of strings, found element %s %s", it.Kind, brief(it))
+			if nbad == 0 {
+				bad = it
+			}
+			nbad++
 			continue
 		}
 		out = append(out, it.Str)
+	}
+	switch {
+	case nbad == 1:
+		s.b.fail(c, "expected an array of strings, found element %s %s", bad.Kind, brief(bad))
+	case nbad > 1:
+		s.b.fail(c, "expected an array of strings, found element %s %s (and %d more elements that are not strings)", bad.Kind, brief(bad), nbad-1)
 	}
 	return out
 }
@@ -152,15 +189,16 @@ func (s sec) i64(key string, required bool) (v int64, ok bool) {
 	if c == nil {
 		return 0, false
 	}
-	if c.Value.Kind != Int {
-		s.b.fail(c, "expected an integer, found %s %s", c.Value.Kind, brief(c.Value))
+	val := c.Value()
+	if val.Kind != Int {
+		s.b.fail(c, "expected an integer, found %s %s", val.Kind, brief(val))
 		return 0, false
 	}
-	if c.Value.Overflow {
+	if val.Overflow {
 		s.b.fail(c, "integer out of the 64-bit range")
 		return 0, false
 	}
-	return c.Value.Int, true
+	return val.Int, true
 }
 
 // u64 reads a non-negative integer; a negative value is a problem.
@@ -203,8 +241,8 @@ func (s sec) u64p(key string) *uint64 {
 // subsections returns the node's children that are sections.
 func (s sec) subsections() []*Node {
 	var out []*Node
-	for _, c := range s.n.Children {
-		if c.Section {
+	for c := range s.n.Children() {
+		if c.Section() {
 			out = append(out, c)
 		}
 	}
@@ -213,9 +251,9 @@ func (s sec) subsections() []*Node {
 
 // unknownKeys notes every child whose name is not in known.
 func (s sec) unknownKeys(known map[string]bool) {
-	for _, c := range s.n.Children {
-		if !known[c.Name] {
-			s.b.note(c, "unknown key %q", clip(c.Name))
+	for c := range s.n.Children() {
+		if !s.b.known(c, known) {
+			s.b.note(c, "unknown key %q", clip(c.Name()))
 		}
 	}
 }
@@ -228,23 +266,59 @@ func set(words ...string) map[string]bool {
 	return m
 }
 
-// params converts a section's items into verbatim model parameters.
-func params(n *Node) []model.Param {
-	out := make([]model.Param, 0, len(n.Children))
-	for _, c := range n.Children {
-		if c.Section {
-			out = append(out, model.Param{Key: c.Name, Value: params(c)})
-		} else {
-			out = append(out, model.Param{Key: c.Name, Value: c.Value.Any()})
+// known reports whether the name of c is in the set, without copying
+// it; when it is not and no further anomaly would be listed, it counts
+// the note and reports true, so that the caller builds no message.
+func (b *builder) known(c *Node, set map[string]bool) bool {
+	if set[string(c.d.nameBytes(c.r()))] {
+		return true
+	}
+	return b.notesFull()
+}
+
+// tooLong notes an array longer than MaxArrayItems.
+func (b *builder) tooLong(n *Node, v Value) {
+	if v.Len() <= MaxArrayItems {
+		return
+	}
+	b.note(n, "array of %d elements: only the first %d are read (a limit of this reader)", v.Len(), MaxArrayItems)
+}
+
+// params converts a section's items into verbatim model parameters: at
+// most MaxParams of them, arrays cut at MaxArrayItems elements.
+func (b *builder) params(n *Node) []model.Param {
+	out := make([]model.Param, 0, min(n.NumChildren(), MaxParams))
+	for c := range n.Children() {
+		if len(out) == MaxParams {
+			b.note(n, "section of %d items: only the first %d are kept verbatim (a limit of this reader)", n.NumChildren(), MaxParams)
+			break
 		}
+		if c.Section() {
+			out = append(out, model.Param{Key: c.Name(), Value: b.params(c)})
+			continue
+		}
+		v := c.Value()
+		if v.Kind != Array {
+			out = append(out, model.Param{Key: c.Name(), Value: v.Any()})
+			continue
+		}
+		b.tooLong(c, v)
+		items := make([]any, 0, min(v.Len(), MaxArrayItems))
+		for i, it := range v.All() {
+			if i == MaxArrayItems {
+				break
+			}
+			items = append(items, it.Any())
+		}
+		out = append(out, model.Param{Key: c.Name(), Value: items})
 	}
 	return out
 }
 
 // paramsExcept is params without the keys in skip.
-func paramsExcept(n *Node, skip map[string]bool) []model.Param {
+func (b *builder) paramsExcept(n *Node, skip map[string]bool) []model.Param {
 	var out []model.Param
-	for _, p := range params(n) {
+	for _, p := range b.params(n) {
 		if !skip[p.Key] {
 			out = append(out, p)
 		}

@@ -16,7 +16,7 @@ func (b *builder) segment(n *Node) *model.Segment {
 		StartExtent: s.u64v("start_extent", true),
 		ExtentCount: s.u64v("extent_count", true),
 		Tags:        s.words("tags", false),
-		Params:      params(n),
+		Params:      b.params(n),
 	}
 	if n.Get("type") == nil {
 		b.note(n, "no segment type; assuming \"striped\" as very old LVM did")
@@ -30,9 +30,9 @@ func (b *builder) segment(n *Node) *model.Segment {
 	}
 	kind := model.KindOf(seg.BaseType)
 	if known, ok := segKeys[kind]; ok {
-		for _, c := range n.Children {
-			if !known[c.Name] && !(kind == model.KindThinPool && c.Section) {
-				b.note(c, "unknown key %q for segment type %s", clip(c.Name), clip(seg.BaseType))
+		for c := range n.Children() {
+			if !(kind == model.KindThinPool && c.Section()) && !b.known(c, known) {
+				b.note(c, "unknown key %q for segment type %s", clip(c.Name()), clip(seg.BaseType))
 			}
 		}
 	}
@@ -156,17 +156,26 @@ func (b *builder) areaPairs(s sec, key string, required bool) []model.Area {
 	if n == nil {
 		return nil
 	}
-	if n.Value.Kind != Array {
-		b.fail(n, "expected an area list, found %s %s", n.Value.Kind, brief(n.Value))
+	v := n.Value()
+	if v.Kind != Array {
+		b.fail(n, "expected an area list, found %s %s", v.Kind, brief(v))
 		return nil
 	}
-	items := n.Value.Items
-	if len(items)%2 != 0 {
-		b.fail(n, "area list has an odd number (%d) of elements", len(items))
+	if v.Len()%2 != 0 {
+		b.fail(n, "area list has an odd number (%d) of elements", v.Len())
 	}
-	areas := make([]model.Area, 0, len(items)/2)
-	for i := 0; i+1 < len(items); i += 2 {
-		name, start := items[i], items[i+1]
+	b.tooLong(n, v)
+	areas := make([]model.Area, 0, min(v.Len(), MaxArrayItems)/2)
+	var name Value
+	for i, it := range v.All() {
+		if i == MaxArrayItems {
+			break
+		}
+		if i%2 == 0 {
+			name = it
+			continue
+		}
+		start := it
 		if name.Kind != String || start.Kind != Int {
 			b.fail(n, "area %d: expected a name and a number, found %s and %s", i/2, brief(name), brief(start))
 			continue
@@ -186,12 +195,17 @@ func (b *builder) names(s sec, key string, required bool) []string {
 	if n == nil {
 		return nil
 	}
-	if n.Value.Kind != Array {
-		b.fail(n, "expected a list of names, found %s %s", n.Value.Kind, brief(n.Value))
+	v := n.Value()
+	if v.Kind != Array {
+		b.fail(n, "expected a list of names, found %s %s", v.Kind, brief(v))
 		return nil
 	}
-	out := make([]string, 0, len(n.Value.Items))
-	for i, it := range n.Value.Items {
+	b.tooLong(n, v)
+	out := make([]string, 0, min(v.Len(), MaxArrayItems))
+	for i, it := range v.All() {
+		if i == MaxArrayItems {
+			break
+		}
 		if it.Kind != String {
 			b.fail(n, "element %d: expected a name, found %s", i, brief(it))
 			continue
@@ -214,7 +228,7 @@ func (b *builder) striped(s sec, seg *model.Segment) {
 
 // checkAreaCount compares a declared count with the areas found.
 func (b *builder) checkAreaCount(s sec, key string, count uint64, areas int) {
-	if c := s.get(key); c != nil && c.Value.Kind == Int && count != uint64(areas) {
+	if c := s.get(key); c != nil && c.Kind() == Int && count != uint64(areas) {
 		b.fail(c, "%s is %d but %d areas are listed", key, count, areas)
 	}
 }

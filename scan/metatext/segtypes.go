@@ -28,8 +28,11 @@ func (b *builder) thinPool(s sec, seg *model.Segment) {
 		CropMetadata:  s.i64p("crop_metadata"),
 	}
 	for _, c := range s.subsections() {
+		if !b.segmentBudget(c) {
+			break
+		}
 		ms := sec{b, c}
-		m := model.ThinMessage{Name: c.Name, Raw: params(c)}
+		m := model.ThinMessage{Name: c.Name(), Raw: b.params(c)}
 		if c.Get("create") != nil {
 			m.Create = b.lvRef(ms, "create", false)
 		}
@@ -55,9 +58,9 @@ func (b *builder) thin(s sec, seg *model.Segment) {
 }
 
 // policySettings reads the optional policy_settings subsection.
-func policySettings(s sec) []model.Param {
+func (b *builder) policySettings(s sec) []model.Param {
 	if c := s.section("policy_settings", false); c != nil {
-		return params(c)
+		return b.params(c)
 	}
 	return nil
 }
@@ -71,7 +74,7 @@ func (b *builder) cachePool(s sec, seg *model.Segment) {
 		ChunkSize:      s.u64v("chunk_size", false),
 		CacheMode:      s.str("cache_mode", false),
 		Policy:         s.str("policy", false),
-		PolicySettings: policySettings(s),
+		PolicySettings: b.policySettings(s),
 	}
 }
 
@@ -85,7 +88,7 @@ func (b *builder) cache(s sec, seg *model.Segment) {
 		ChunkSize:      s.u64v("chunk_size", false),
 		CacheMode:      s.str("cache_mode", false),
 		Policy:         s.str("policy", false),
-		PolicySettings: policySettings(s),
+		PolicySettings: b.policySettings(s),
 		MetadataStart:  s.u64v("metadata_start", false),
 		MetadataLen:    s.u64v("metadata_len", false),
 		DataStart:      s.u64v("data_start", false),
@@ -103,7 +106,7 @@ func (b *builder) writecache(s sec, seg *model.Segment) {
 		Writecache: b.lvRef(s, "writecache", true),
 		Origin:     b.lvRef(s, "origin", true),
 		BlockSize:  s.u64v("writecache_block_size", false),
-		Settings:   paramsExcept(s.n, writecacheMain),
+		Settings:   b.paramsExcept(s.n, writecacheMain),
 	}
 }
 
@@ -119,7 +122,7 @@ func (b *builder) integrity(s sec, seg *model.Segment) {
 		BlockSize:    s.u64v("block_size", false),
 		InternalHash: s.str("internal_hash", false),
 		MetaDev:      b.lvRef(s, "meta_dev", false),
-		Settings:     paramsExcept(s.n, integrityMain),
+		Settings:     b.paramsExcept(s.n, integrityMain),
 	}
 }
 
@@ -131,6 +134,6 @@ func (b *builder) vdoPool(s sec, seg *model.Segment) {
 		Data:           b.lvRef(s, "data", true),
 		HeaderSize:     s.u64v("header_size", false),
 		VirtualExtents: s.u64v("virtual_extents", false),
-		Settings:       paramsExcept(s.n, vdoPoolMain),
+		Settings:       b.paramsExcept(s.n, vdoPoolMain),
 	}
 }

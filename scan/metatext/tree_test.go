@@ -11,16 +11,18 @@ import (
 // name=value, bare words as w"...".
 func dump(n *Node) string {
 	var b strings.Builder
-	for i, c := range n.Children {
+	i := 0
+	for c := range n.Children() {
 		if i > 0 {
 			b.WriteByte(' ')
 		}
-		b.WriteString(c.Name)
-		if c.Section {
+		i++
+		b.WriteString(c.Name())
+		if c.Section() {
 			b.WriteString("{" + dump(c) + "}")
 			continue
 		}
-		b.WriteString("=" + dumpValue(c.Value))
+		b.WriteString("=" + dumpValue(c.Value()))
 	}
 	return b.String()
 }
@@ -28,8 +30,8 @@ func dump(n *Node) string {
 func dumpValue(v Value) string {
 	switch {
 	case v.Kind == Array:
-		parts := make([]string, len(v.Items))
-		for i, it := range v.Items {
+		parts := make([]string, v.Len())
+		for i, it := range v.All() {
 			parts[i] = dumpValue(it)
 		}
 		return "[" + strings.Join(parts, " ") + "]"
@@ -191,7 +193,7 @@ func TestDepthLimitAccepted(t *testing.T) {
 	for i := 0; i < MaxDepth; i++ {
 		n = n.Get("a")
 	}
-	if n == nil || !n.Section || len(n.Children) != 0 {
+	if n == nil || !n.Section() || n.NumChildren() != 0 {
 		t.Errorf("innermost section wrong: %+v", n)
 	}
 	if got := n.Path(); got != strings.Repeat("a/", MaxDepth-1)+"a" {
@@ -209,24 +211,24 @@ big = -99999999999999999999`))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := doc.Root.Lookup("vg/s/k"); n == nil || n.Value.Int != 1 || n.Line != 1 {
+	if n := doc.Root.Lookup("vg/s/k"); n == nil || n.Value().Int != 1 || n.Line() != 1 {
 		t.Errorf("vg/s/k = %+v, want the first k = 1", n)
 	}
 	if n := doc.Root.Lookup("vg/x/k"); n != nil {
 		t.Errorf("lookup of a missing path returned %+v", n)
 	}
 	c := doc.Root.Get("c")
-	if c.Comment != "trailing" || c.Line != 2 || c.Col != 1 {
-		t.Errorf("c: comment %q line %d col %d", c.Comment, c.Line, c.Col)
+	if c.Comment() != "trailing" || c.Line() != 2 || c.Col() != 1 {
+		t.Errorf("c: comment %q line %d col %d", c.Comment(), c.Line(), c.Col())
 	}
-	if d := doc.Root.Get("d"); d.Comment != "" {
-		t.Errorf("comment on the next line attached to d: %q", d.Comment)
+	if d := doc.Root.Get("d"); d.Comment() != "" {
+		t.Errorf("comment on the next line attached to d: %q", d.Comment())
 	}
-	e := doc.Root.Get("e").Value.Any()
+	e := doc.Root.Get("e").Value().Any()
 	if got, ok := e.([]any); !ok || len(got) != 3 || got[0] != int64(1) || got[1] != "two" || got[2] != 3.5 {
 		t.Errorf("e.Any() = %#v", e)
 	}
-	if big := doc.Root.Get("big").Value; !big.Overflow || big.Int != math.MinInt64 {
+	if big := doc.Root.Get("big").Value(); !big.Overflow || big.Int != math.MinInt64 {
 		t.Errorf("big = %+v, want saturated MinInt64 with Overflow", big)
 	}
 	var texts []string

@@ -11,19 +11,23 @@ var pvKeys = set("id", "device", "device_id_type", "device_id", "status", "flags
 
 // physicalVolumes reads physical_volumes { pvN { ... } }.
 func (b *builder) physicalVolumes(n *Node) {
-	for _, c := range n.Children {
-		if !c.Section {
-			b.note(c, "unexpected key %q in physical_volumes", clip(c.Name))
+	for c := range n.Children() {
+		if !c.Section() {
+			b.note(c, "unexpected key %q in physical_volumes", clip(c.Name()))
 			continue
 		}
-		if b.pvs[c.Name] != nil {
-			b.fail(c, "duplicate PV label %q; the first is used", clip(c.Name))
+		if len(b.vg.PVs) == MaxPVs {
+			b.fail(c, "more than %d PVs: the rest are not read (a limit of this reader)", MaxPVs)
+			break
+		}
+		if b.pvs[c.Name()] != nil {
+			b.fail(c, "duplicate PV label %q; the first is used", clip(c.Name()))
 			continue
 		}
 		s := sec{b, c}
 		s.unknownKeys(pvKeys)
 		pv := &model.PV{
-			Label:        c.Name,
+			Label:        c.Name(),
 			UUID:         b.uuid(s, "id"),
 			Device:       s.str("device", false),
 			DeviceIDType: s.str("device_id_type", false),
@@ -63,16 +67,27 @@ var lvKeys = set("id", "status", "flags", "tags", "creation_time", "creation_hos
 // collected first so that area lists can refer to any LV.
 func (b *builder) logicalVolumes(n *Node) {
 	var secs []*Node
-	for _, c := range n.Children {
+	for c := range n.Children() {
 		switch {
-		case !c.Section:
-			b.note(c, "unexpected key %q in logical_volumes", clip(c.Name))
-		case b.lvNames[c.Name]:
-			b.fail(c, "duplicate LV %q; the first is used", clip(c.Name))
+		case !c.Section():
+			b.note(c, "unexpected key %q in logical_volumes", clip(c.Name()))
+		case len(secs) == MaxLVs:
+			b.fail(c, "more than %d LVs: the rest are not read (a limit of this reader)", MaxLVs)
+			b.readLVs(secs)
+			return
+		case b.lvNames[c.Name()]:
+			b.fail(c, "duplicate LV %q; the first is used", clip(c.Name()))
 		default:
-			b.lvNames[c.Name] = true
+			b.lvNames[c.Name()] = true
 			secs = append(secs, c)
 		}
+	}
+	b.readLVs(secs)
+}
+
+func (b *builder) readLVs(secs []*Node) {
+	if len(secs) > 0 {
+		b.vg.LVs = make([]*model.LV, 0, len(secs))
 	}
 	for _, c := range secs {
 		b.vg.LVs = append(b.vg.LVs, b.logicalVolume(c))
@@ -81,19 +96,19 @@ func (b *builder) logicalVolumes(n *Node) {
 
 func (b *builder) logicalVolume(n *Node) *model.LV {
 	s := sec{b, n}
-	for _, c := range n.Children {
-		if !c.Section && !lvKeys[c.Name] {
-			b.note(c, "unknown key %q", clip(c.Name))
+	for c := range n.Children() {
+		if !c.Section() && !b.known(c, lvKeys) {
+			b.note(c, "unknown key %q", clip(c.Name()))
 		}
 	}
-	if !validName(n.Name) {
-		b.note(n, "invalid LV name %q", clip(n.Name))
+	if !validName(n.Name()) {
+		b.note(n, "invalid LV name %q", clip(n.Name()))
 	}
-	if b.pvs[n.Name] != nil {
-		b.note(n, "LV %q is shadowed by the PV label of the same name in area lists", clip(n.Name))
+	if b.pvs[n.Name()] != nil {
+		b.note(n, "LV %q is shadowed by the PV label of the same name in area lists", clip(n.Name()))
 	}
 	lv := &model.LV{
-		Name:             n.Name,
+		Name:             n.Name(),
 		UUID:             b.uuid(s, "id"),
 		Status:           s.words("status", true),
 		Flags:            s.words("flags", false),
@@ -115,6 +130,9 @@ func (b *builder) logicalVolume(n *Node) *model.LV {
 	count, haveCount := s.i64("segment_count", true)
 	lv.SegmentCount = count
 	for _, c := range s.subsections() {
+		if !b.segmentBudget(c) {
+			break
+		}
 		lv.Segments = append(lv.Segments, b.segment(c))
 	}
 	sort.SliceStable(lv.Segments, func(i, j int) bool {
@@ -125,6 +143,20 @@ func (b *builder) logicalVolume(n *Node) *model.LV {
 	}
 	b.checkTiling(n, lv)
 	return lv
+}
+
+// segmentBudget counts one more segment section (or thin pool message)
+// c and reports whether it is within MaxSegments.
+func (b *builder) segmentBudget(c *Node) bool {
+	if b.segments == MaxSegments {
+		if !b.segmentsSaid {
+			b.segmentsSaid = true
+			b.fail(c, "more than %d segments in the VG: the rest are not read (a limit of this reader)", MaxSegments)
+		}
+		return false
+	}
+	b.segments++
+	return true
 }
 
 // checkTiling verifies that the sorted segments cover [0, total) exactly.
@@ -154,20 +186,24 @@ var hlvKeys = set("id", "name", "creation_time", "removal_time", "origin", "desc
 // historicalVolumes reads historical_logical_volumes { name { ... } }.
 func (b *builder) historicalVolumes(n *Node) {
 	seen := make(map[string]bool)
-	for _, c := range n.Children {
-		if !c.Section {
-			b.note(c, "unexpected key %q in historical_logical_volumes", clip(c.Name))
+	for c := range n.Children() {
+		if !c.Section() {
+			b.note(c, "unexpected key %q in historical_logical_volumes", clip(c.Name()))
 			continue
 		}
-		if seen[c.Name] {
-			b.fail(c, "duplicate historical LV %q; the first is used", clip(c.Name))
+		if len(b.vg.HistoricalLVs) == MaxLVs {
+			b.fail(c, "more than %d historical LVs: the rest are not read (a limit of this reader)", MaxLVs)
+			break
+		}
+		if seen[c.Name()] {
+			b.fail(c, "duplicate historical LV %q; the first is used", clip(c.Name()))
 			continue
 		}
-		seen[c.Name] = true
+		seen[c.Name()] = true
 		s := sec{b, c}
 		s.unknownKeys(hlvKeys)
 		h := &model.HistoricalLV{
-			Name:         c.Name,
+			Name:         c.Name(),
 			UUID:         b.uuid(s, "id"),
 			NameKey:      s.str("name", false),
 			CreationTime: s.i64v("creation_time", false),
