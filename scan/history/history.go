@@ -1,6 +1,8 @@
 package history
 
 import (
+	"io"
+
 	"github.com/lvminspect/lvminspect/model"
 	"github.com/lvminspect/lvminspect/scan"
 )
@@ -40,6 +42,9 @@ type Area struct {
 	Truncated bool // the walk stopped at its record limit
 	Copies    []*Copy
 	Problems  []scan.Problem
+
+	r   io.ReaderAt // reads the PV (or region) the area was walked in
+	rel uint64      // the area's offset for r
 }
 
 // Copy is one place where a metadata text copy, or the surviving part of
@@ -142,7 +147,8 @@ type Generation struct {
 	Current bool
 	// Verified is set when some slot records it with a matching checksum.
 	Verified bool
-	text     []byte // kept while the text budget lasts, for fragments
+	text     []byte   // kept while the text budget lasts
+	tails    []uint64 // hashes of the last 64, 128, 256... bytes of the text
 }
 
 // CRCOK reports whether any location's checksum check passed.

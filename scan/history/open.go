@@ -174,12 +174,16 @@ func (h *History) Find(vgName string, seqno uint64) (*Generation, error) {
 // scanCopies turns a generation's locations into scan.Copy values.
 func scanCopies(g *Generation) []*scan.Copy {
 	var out []*scan.Copy
+	text := g.text
+	if text == nil {
+		text = (&scanner{}).textOf(g)
+	}
 	for _, c := range g.Copies {
 		if c.Area.PV == nil {
 			continue
 		}
 		tc := &scan.TextCopy{Off: c.Offset, RelOff: c.RelOff, Size: c.Size, Wrapped: c.Wrapped, WrapSize: c.WrapSize,
-			Stored: c.StoredCRC, Computed: c.ComputedCRC, CRCOK: c.CRCOK, Text: g.text}
+			Stored: c.StoredCRC, Computed: c.ComputedCRC, CRCOK: c.CRCOK, Text: text}
 		if c.Slot < 0 {
 			tc.Stored = c.ComputedCRC // no slot records it: nothing else to compare with
 		}

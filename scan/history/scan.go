@@ -3,6 +3,7 @@ package history
 import (
 	"bytes"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"sort"
 
@@ -19,14 +20,20 @@ type Options struct {
 	// MaxRecords bounds the copies plus fragments recorded per area
 	// (0: scan.DefaultMaxRingRecords).
 	MaxRecords int
-	// TextBudget bounds the bytes of text kept in memory to identify
-	// fragments (0: DefaultTextBudget). Beyond it fragments stay
-	// unidentified; nothing else changes.
+	// TextBudget bounds the bytes of generation texts kept in memory
+	// (0: DefaultTextBudget). Texts beyond it are read again from their
+	// input when needed (to identify fragments, to open a generation);
+	// nothing else changes.
 	TextBudget int
 }
 
 // DefaultTextBudget is the default Options.TextBudget.
-const DefaultTextBudget = 64 << 20
+const DefaultTextBudget = 8 << 20
+
+// maxMatchCandidates bounds the generations whose text is compared with
+// one fragment's beyond the hash that selects them: past it the fragment
+// is left unidentified, as it is when two generations match.
+const maxMatchCandidates = 16
 
 // minMatchLen is the shortest fragment that is matched against the texts
 // of known generations (shorter ones match too easily).
@@ -37,7 +44,7 @@ const minMatchLen = 64
 // PV label, and returns every copy, fragment and generation found.
 func Scan(res *scan.Result, opt Options) *History {
 	s := &scanner{h: &History{}, res: res, opt: opt, gens: map[genKey]*Generation{},
-		budget: opt.TextBudget, fragText: map[*Copy][]byte{}, walked: map[areaKey]bool{}}
+		budget: opt.TextBudget, walked: map[areaKey]bool{}, seed: maphash.MakeSeed()}
 	if s.budget <= 0 {
 		s.budget = DefaultTextBudget
 	}
@@ -57,13 +64,13 @@ func Scan(res *scan.Result, opt Options) *History {
 
 // scanner is the state of one Scan.
 type scanner struct {
-	h        *History
-	res      *scan.Result
-	opt      Options
-	gens     map[genKey]*Generation
-	budget   int
-	fragText map[*Copy][]byte
-	walked   map[areaKey]bool // areas walked
+	h      *History
+	res    *scan.Result
+	opt    Options
+	gens   map[genKey]*Generation
+	budget int
+	walked map[areaKey]bool // areas walked
+	seed   maphash.Seed     // of the suffix hashes
 }
 
 // areaKey identifies an area: input path and absolute offset.
@@ -128,6 +135,7 @@ func (s *scanner) walk(a *Area, r io.ReaderAt, size, base int64) {
 	s.walked[areaKey{a.Path, a.Offset}] = true
 	s.h.Areas = append(s.h.Areas, a)
 	rel := uint64(a.Offset - base)
+	a.r, a.rel = r, rel
 	w := scan.RingWalker{MaxRecords: s.opt.MaxRecords,
 		OnCopy:     func(rc *scan.RingCopy, text []byte) { s.addCopy(a, rc, text) },
 		OnFragment: func(f *scan.RingFragment, text []byte) { s.addFragment(a, f, text) },
@@ -186,6 +194,7 @@ func (s *scanner) attach(c *Copy, text []byte) {
 			g.text = bytes.Clone(text)
 			s.budget -= len(text)
 		}
+		g.tails = s.suffixHashes(text)
 		s.gens[k] = g
 		s.h.Generations = append(s.h.Generations, g)
 	}
@@ -205,10 +214,6 @@ func (s *scanner) addFragment(a *Area, f *scan.RingFragment, text []byte) {
 	fr := &Fragment{Kind: f.Kind, Terminated: f.Terminated, Reason: f.Reason}
 	recoverInfo(fr, text)
 	c.Fragment = fr
-	if len(text) >= minMatchLen && len(text) <= s.budget {
-		s.fragText[c] = bytes.Clone(text)
-		s.budget -= len(text)
-	}
 	a.Copies = append(a.Copies, c)
 }
 
@@ -310,33 +315,7 @@ func (s *scanner) judge(a *Area) {
 // finish identifies fragments, orders the generations and marks the ones
 // the scan uses.
 func (s *scanner) finish() {
-	for _, c := range s.h.Copies {
-		text := s.fragText[c]
-		if c.Fragment == nil || text == nil {
-			continue
-		}
-		var match *Generation
-		n := 0
-		for _, g := range s.h.Generations {
-			if g.text == nil {
-				continue
-			}
-			ok := false
-			if c.Fragment.Kind == scan.FragmentHead {
-				ok = g.Key() == model.BareUUID(c.VGUUID) && g.Seqno == c.Seqno && bytes.HasPrefix(g.text, text)
-			} else {
-				ok = c.Fragment.Terminated && bytes.HasSuffix(g.text, text)
-			}
-			if ok {
-				match = g
-				n++
-			}
-		}
-		if n == 1 {
-			c.Fragment.Match = match
-		}
-	}
-	s.fragText = nil
+	s.matchFragments()
 	for _, a := range s.h.Areas {
 		probableSeqnos(a)
 	}
@@ -360,6 +339,136 @@ func (s *scanner) finish() {
 	for _, a := range s.h.Areas {
 		s.h.Problems = append(s.h.Problems, a.Problems...)
 	}
+}
+
+// suffixHashes hashes the last 2^k bytes of text for k = 6, 7, ... as
+// long as the text lasts: a fragment is matched against the generations
+// whose last bytes hash like its own.
+func (s *scanner) suffixHashes(text []byte) []uint64 {
+	var out []uint64
+	for n := minMatchLen; n <= len(text); n *= 2 {
+		out = append(out, maphash.Bytes(s.seed, text[len(text)-n:]))
+	}
+	return out
+}
+
+type headKey struct {
+	uuid  string
+	seqno uint64
+}
+
+type tailKey struct {
+	k int // the hash is of the last minMatchLen<<k bytes
+	h uint64
+}
+
+// matchFragments ties each fragment to the one generation whose text it
+// is part of: a head is the beginning of a generation with its VG UUID
+// and seqno, a terminated tail the end of one. Candidates are found by
+// hash, then compared with texts read again from the input as needed.
+func (s *scanner) matchFragments() {
+	heads := map[headKey][]*Generation{}
+	for _, g := range s.h.Generations {
+		k := headKey{g.Key(), g.Seqno}
+		heads[k] = append(heads[k], g)
+	}
+	tails := map[tailKey][]*Generation{}
+	indexed := map[int]bool{}
+	for _, c := range s.h.Copies {
+		f := c.Fragment
+		if f == nil || c.Size < minMatchLen || (f.Kind != scan.FragmentHead && !f.Terminated) {
+			continue
+		}
+		text, ok := readCopyText(c)
+		if !ok || len(text) < minMatchLen {
+			continue
+		}
+		var cands []*Generation
+		match := func(g *Generation) bool { return bytes.HasSuffix(s.textOf(g), text) }
+		if f.Kind == scan.FragmentHead {
+			cands = heads[headKey{model.BareUUID(c.VGUUID), c.Seqno}]
+			match = func(g *Generation) bool { return bytes.HasPrefix(s.textOf(g), text) }
+		} else {
+			k := 0
+			for minMatchLen<<(k+1) <= len(text) {
+				k++
+			}
+			if !indexed[k] {
+				indexed[k] = true
+				for _, g := range s.h.Generations {
+					if k < len(g.tails) {
+						tk := tailKey{k, g.tails[k]}
+						tails[tk] = append(tails[tk], g)
+					}
+				}
+			}
+			cands = tails[tailKey{k, maphash.Bytes(s.seed, text[len(text)-minMatchLen<<k:])}]
+		}
+		var found *Generation
+		n := 0
+		for i, g := range cands {
+			if i == maxMatchCandidates || n > 1 {
+				n = 2 // too many to tell
+				break
+			}
+			if match(g) {
+				found = g
+				n++
+			}
+		}
+		if n == 1 {
+			f.Match = found
+		}
+	}
+}
+
+// textOf returns the text of a generation: kept in memory, else read
+// again from one of its copies; nil if none can be read.
+func (s *scanner) textOf(g *Generation) []byte {
+	if g.text != nil {
+		return g.text
+	}
+	for _, c := range g.Copies {
+		if t, ok := readCopyText(c); ok {
+			return t
+		}
+	}
+	return nil
+}
+
+// readCopyText reads the text of a copy or fragment again from its input
+// (without the NUL, up to the first NUL of a copy) and checks it against
+// the checksum computed when it was found.
+func readCopyText(c *Copy) ([]byte, bool) {
+	a := c.Area
+	if a == nil || a.r == nil || c.Size == 0 || c.Size > scan.MaxTextSize || (c.Wrapped && c.WrapSize > c.Size) {
+		return nil, false
+	}
+	buf := make([]byte, c.Size)
+	first := c.Size
+	if c.Wrapped {
+		first -= c.WrapSize
+	}
+	if n, _ := a.r.ReadAt(buf[:first], int64(a.rel+c.RelOff)); uint64(n) != first {
+		return nil, false
+	}
+	if c.Wrapped {
+		if n, _ := a.r.ReadAt(buf[first:], int64(a.rel+512)); uint64(n) != c.WrapSize {
+			return nil, false
+		}
+	}
+	if scan.CRC(scan.InitialCRC, buf) != c.ComputedCRC {
+		return nil, false
+	}
+	switch {
+	case c.Fragment == nil:
+		if i := bytes.IndexByte(buf, 0); i >= 0 {
+			buf = buf[:i]
+		}
+	case c.Fragment.Terminated:
+		buf = buf[:len(buf)-1]
+	}
+	return buf, true
 }
 
 // sortGenerations orders generations by VG (the name of its newest
@@ -392,6 +501,12 @@ func usable(c *scan.Copy) bool { return c != nil && c.TextCopy != nil && c.Usabl
 // probableSeqnos infers the seqno of each terminated tail fragment of an
 // area from the copy that LVM wrote right after it.
 func probableSeqnos(a *Area) {
+	at := map[uint64]*Copy{} // the last copy with a seqno at each offset
+	for _, o := range a.Copies {
+		if o.Fragment == nil && o.HasSeqno && o.Seqno > 0 {
+			at[o.RelOff] = o
+		}
+	}
 	for _, c := range a.Copies {
 		f := c.Fragment
 		if f == nil || f.Kind != scan.FragmentTail || !f.Terminated || f.Match != nil {
@@ -402,10 +517,8 @@ func probableSeqnos(a *Area) {
 			end = 512 + c.WrapSize
 		}
 		next := (end + 511) / 512 * 512
-		for _, o := range a.Copies {
-			if o.Fragment == nil && o.HasSeqno && o.Seqno > 0 && o.RelOff == next {
-				f.ProbableSeqno, f.ProbableVGUUID = o.Seqno-1, o.VGUUID
-			}
+		if o := at[next]; o != nil {
+			f.ProbableSeqno, f.ProbableVGUUID = o.Seqno-1, o.VGUUID
 		}
 	}
 }

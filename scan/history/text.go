@@ -1,6 +1,7 @@
 package history
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"strings"
@@ -13,7 +14,8 @@ import (
 // copies without identity, the areas walked and the problems. vg ("" for
 // all) restricts it to the VG it designates.
 func (h *History) WriteText(w io.Writer, vg string) error {
-	var b strings.Builder
+	bw := bufio.NewWriterSize(w, 64<<10)
+	b := &textWriter{w: bw}
 	keys := h.vgKeys(vg)
 	var cur, name string
 	for _, g := range h.Generations {
@@ -29,9 +31,9 @@ func (h *History) WriteText(w io.Writer, vg string) error {
 				}
 			}
 			name = newestName(h, cur)
-			fmt.Fprintf(&b, "\nVG %s  %s  %d generation%s\n", name, g.VGUUID, n, plural(n))
+			fmt.Fprintf(b, "\nVG %s  %s  %d generation%s\n", name, g.VGUUID, n, plural(n))
 		}
-		writeGeneration(&b, g, name)
+		writeGeneration(b, g, name)
 	}
 	var frags, unknown []*Copy
 	for _, c := range h.Copies {
@@ -46,13 +48,13 @@ func (h *History) WriteText(w io.Writer, vg string) error {
 	if len(frags) > 0 {
 		b.WriteString("\nFragments (partly overwritten copies):\n")
 		for _, c := range frags {
-			writeFragment(&b, c)
+			writeFragment(b, c)
 		}
 	}
 	if len(unknown) > 0 {
 		b.WriteString("\nCopies whose VG cannot be told:\n")
 		for _, c := range unknown {
-			fmt.Fprintf(&b, "  %s, %d bytes: %s\n", where(c), c.Size, copyState(c))
+			fmt.Fprintf(b, "  %s, %d bytes: %s\n", where(c), c.Size, copyState(c))
 		}
 	}
 	b.WriteString("\nMetadata areas walked:\n")
@@ -85,20 +87,45 @@ func (h *History) WriteText(w io.Writer, vg string) error {
 		if len(flags) > 0 {
 			fl = " [" + strings.Join(flags, ", ") + "]"
 		}
-		fmt.Fprintf(&b, "  %s mda%d at byte %d, %d bytes (size from %s): %d cop%s, %d fragment%s%s\n",
+		fmt.Fprintf(b, "  %s mda%d at byte %d, %d bytes (size from %s): %d cop%s, %d fragment%s%s\n",
 			a.Path, a.Index, a.Offset, a.Size, a.SizeFrom, nc, pluralY(nc), nf, plural(nf), fl)
 	}
 	if len(h.Problems) > 0 {
-		fmt.Fprintf(&b, "\n%d problem%s:\n", len(h.Problems), plural(len(h.Problems)))
+		fmt.Fprintf(b, "\n%d problem%s:\n", len(h.Problems), plural(len(h.Problems)))
 		for _, p := range h.Problems {
-			fmt.Fprintf(&b, "  %s\n", p)
+			fmt.Fprintf(b, "  %s\n", p)
 		}
 	}
-	_, err := io.WriteString(w, strings.TrimPrefix(b.String(), "\n"))
-	return err
+	if b.err != nil {
+		return b.err
+	}
+	return bw.Flush()
 }
 
-func writeGeneration(b *strings.Builder, g *Generation, name string) {
+// textWriter writes the text as it is made, without its first newline.
+type textWriter struct {
+	w       *bufio.Writer
+	started bool
+	err     error
+}
+
+func (t *textWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	if !t.started && len(p) > 0 {
+		t.started = true
+		if p[0] == '\n' {
+			p = p[1:]
+		}
+	}
+	if t.err == nil {
+		_, t.err = t.w.Write(p)
+	}
+	return n, nil
+}
+
+func (t *textWriter) WriteString(s string) (int, error) { return t.Write([]byte(s)) }
+
+func writeGeneration(b textOut, g *Generation, name string) {
 	var tags []string
 	if g.Current {
 		tags = append(tags, "current")
@@ -132,7 +159,7 @@ func writeGeneration(b *strings.Builder, g *Generation, name string) {
 	}
 }
 
-func writeFragment(b *strings.Builder, c *Copy) {
+func writeFragment(b textOut, c *Copy) {
 	f := c.Fragment
 	fmt.Fprintf(b, "  %s, %d bytes: %s fragment, %s\n", where(c), c.Size, f.Kind, f.Reason)
 	if c.HasSeqno {
@@ -236,4 +263,10 @@ func pluralY(n int) string {
 		return "y"
 	}
 	return "ies"
+}
+
+// textOut is where the text goes.
+type textOut interface {
+	io.Writer
+	io.StringWriter
 }
