@@ -151,15 +151,33 @@ func ReadText(r io.ReaderAt, size, base int64, areaOff uint64, h *MDAHeader, slo
 	bad := func(field string, off int64, msg string) error {
 		return &FormatError{Structure: "mda_header", Field: name + "." + field, Off: off, Msg: msg}
 	}
-	if l.Offset < mdaHeaderSize || l.Offset >= S {
-		return nil, bad("offset", fieldOff, fmt.Sprintf("text offset %d outside the buffer [512, %d)", l.Offset, S))
-	}
-	if l.Size == 0 || l.Size > S-mdaHeaderSize {
-		return nil, bad("size", fieldOff+8, fmt.Sprintf("text size %d does not fit a buffer of %d bytes", l.Size, S-mdaHeaderSize))
-	}
-	if l.Size > MaxTextSize {
+	var damaged error
+	switch {
+	case l.Offset < mdaHeaderSize || l.Offset >= S:
+		damaged = bad("offset", fieldOff, fmt.Sprintf("text offset %d outside the buffer [512, %d)", l.Offset, S))
+	case l.Size == 0 || l.Size > S-mdaHeaderSize:
+		damaged = bad("size", fieldOff+8, fmt.Sprintf("text size %d does not fit a buffer of %d bytes", l.Size, S-mdaHeaderSize))
+	case l.Size > MaxTextSize:
 		return nil, bad("size", fieldOff+8, fmt.Sprintf("text size %d above the %d bytes this reader holds in memory", l.Size, MaxTextSize))
 	}
+	if damaged != nil {
+		// One field is damaged: the copy it located may still be found by
+		// the other field and the slot's checksum.
+		c, how, err := recoverSlotText(r, size, base, areaOff, h, l)
+		if err != nil || c == nil {
+			return nil, damaged
+		}
+		fe := damaged.(*FormatError)
+		fe.Msg += fmt.Sprintf("; %s, of %d bytes, has the checksum the slot records (%#08x): it is used", how, c.Size, l.Checksum)
+		return c, fe
+	}
+	return readSlotText(r, size, base, areaOff, h, slot, l)
+}
+
+// readSlotText reads the text of slot l, whose offset and size are valid.
+func readSlotText(r io.ReaderAt, size, base int64, areaOff uint64, h *MDAHeader, slot int, l RawLocn) (*TextCopy, error) {
+	S := h.Size
+	name := fmt.Sprintf("raw_locn[%d]", slot)
 	c := &TextCopy{RelOff: l.Offset, Size: l.Size, Stored: l.Checksum, Off: base + int64(areaOff+l.Offset)}
 	first := l.Size
 	if l.Offset+l.Size > S {
@@ -197,6 +215,68 @@ func ReadText(r io.ReaderAt, size, base int64, areaOff uint64, h *MDAHeader, slo
 			Msg: fmt.Sprintf("checksum of the %d-byte text that %s points to does not match", l.Size, name)}
 	}
 	return c, nil
+}
+
+// recoverSlotText finds the copy a slot with one damaged field locates:
+// with a valid offset, the text from there to its NUL; with a valid size,
+// the copy of that size the ring walk finds; in both cases only when its
+// checksum is the one the slot records. how says where it was found.
+func recoverSlotText(r io.ReaderAt, size, base int64, areaOff uint64, h *MDAHeader, l RawLocn) (*TextCopy, string, error) {
+	S := min(h.Size, uint64(max(size, 0))-min(areaOff, uint64(max(size, 0))))
+	if S <= mdaHeaderSize {
+		return nil, "", nil
+	}
+	if l.Offset >= mdaHeaderSize && l.Offset < S {
+		ar := &areaReader{r: r, areaOff: areaOff, S: S}
+		var nc nulCache
+		end, err := ar.nextNUL(&nc, l.Offset)
+		if err != nil {
+			return nil, "", err
+		}
+		var n uint64
+		switch {
+		case end < S:
+			n = end - l.Offset + 1
+		case S == h.Size: // continued at 512, up to the first NUL there
+			wn, err := ar.nextNUL(&nulCache{}, mdaHeaderSize)
+			if err != nil || wn >= l.Offset {
+				return nil, "", err
+			}
+			n = S - l.Offset + wn - mdaHeaderSize + 1
+		default:
+			return nil, "", nil
+		}
+		if n > MaxTextSize {
+			return nil, "", nil
+		}
+		c, err := readSlotText(r, size, base, areaOff, h, 0, RawLocn{Offset: l.Offset, Size: n, Checksum: l.Checksum})
+		if err != nil || c == nil || !c.CRCOK {
+			return nil, "", nil
+		}
+		return c, fmt.Sprintf("the copy at its offset %d", l.Offset), nil
+	}
+	if l.Size == 0 || l.Size > S-mdaHeaderSize || l.Size > MaxTextSize {
+		return nil, "", nil
+	}
+	var found []RingCopy
+	w := RingWalker{}
+	rs, err := w.Walk(r, size, base, areaOff, h.Size)
+	if rs == nil {
+		return nil, "", err
+	}
+	for _, c := range rs.Copies {
+		if c.Size == l.Size && c.CRC == l.Checksum {
+			found = append(found, c)
+		}
+	}
+	if len(found) != 1 {
+		return nil, "", nil
+	}
+	c, err := readSlotText(r, size, base, areaOff, h, 0, RawLocn{Offset: found[0].RelOff, Size: l.Size, Checksum: l.Checksum})
+	if err != nil || c == nil || !c.CRCOK {
+		return nil, "", nil
+	}
+	return c, fmt.Sprintf("the copy of its size found at relative offset %d", found[0].RelOff), nil
 }
 
 // TextProblems lists oddities of a copy whose checksum matched: a missing

@@ -127,7 +127,8 @@ func scanInput(in *Input, opt Options) *InputResult {
 		return ir
 	}
 	tab, err := partition.Read(in.r, in.Size)
-	if err != nil && !errors.Is(err, partition.ErrNoTable) {
+	var rejected *partition.RejectedError
+	if err != nil && (!errors.Is(err, partition.ErrNoTable) || errors.As(err, &rejected)) {
 		ir.Problems = append(ir.Problems, Problem{Severity: SevWarn, Path: in.Path, Structure: "partition table", Msg: err.Error()})
 	}
 	if tab == nil {

@@ -313,7 +313,11 @@ func readGPT(d *disk, t *Table, m mbr, s0 []byte) error {
 	}
 	t.DiskGUID = use.diskGUID
 	if use.entries != nil {
-		t.decodeEntries(use, d.size)
+		var alt *gptHeader // the other copy, for entries that are invalid in use
+		if use == prim && back.usable() && back.entriesOK {
+			alt = back
+		}
+		t.decodeEntries(use, alt, d.size)
 	}
 	t.checkExtents(d.size)
 	if damaged != "" {
@@ -387,50 +391,101 @@ func (t *Table) compareHeaders(p, b *gptHeader) {
 	}
 }
 
-// decodeEntries adds the used entries of h to t.
-func (t *Table) decodeEntries(h *gptHeader, size int64) {
-	le := binary.LittleEndian
-	ss := uint64(h.ss)
-	maxLBA := uint64(1<<63-1) / ss // LBAs whose byte offset fits in int64
-	base := int64(h.entriesLBA) * int64(h.ss)
+// decodeEntries adds the used entries of h to t. An entry that is
+// invalid in h (its LBA range reversed or out of range, or starting past
+// the end of the image) is taken from alt, the backup entry array, when
+// the entry there is valid and inside the image; nil alt for none.
+func (t *Table) decodeEntries(h, alt *gptHeader, size int64) {
 	es := int(h.entrySize)
 	for i := 0; (i+1)*es <= len(h.entries); i++ {
-		e := h.entries[i*es : i*es+gptEntryMin]
-		if allZero(e[:16]) {
-			if !allZero(e) {
-				t.problem("GPT entry %d has a zero type GUID but other non-zero fields: ignored", i+1)
+		off := int64(h.entriesLBA)*int64(h.ss) + int64(i*es)
+		p, e, bad := h.entry(i, size)
+		if e == nil {
+			continue
+		}
+		pastEnd := bad == "" && p.Start >= size
+		if pastEnd && alt != nil {
+			if bp, be, bbad := alt.entry(i, size); be != nil && bbad == "" && bp.Start < size {
+				bad = fmt.Sprintf("it starts at byte %d, past the end of the image (%d bytes)", p.Start, size)
 			}
+		}
+		if bad == "" {
+			t.Fields = append(t.Fields, gptEntryStructure(i+1, off, h.ss, e, p))
+			t.checkUsable(h, p)
+			t.Partitions = append(t.Partitions, p)
 			continue
 		}
-		off := base + int64(i*es)
-		first, last := le.Uint64(e[32:40]), le.Uint64(e[40:48])
-		attr := le.Uint64(e[48:56])
-		p := Partition{
-			Index: i + 1,
-			Type:  guidString(e[0:16]),
-			UUID:  guidString(e[16:32]),
-			Name:  utf16Name(e[56:128]),
-		}
-		p.TypeName = gptTypeName(p.Type)
-		t.Fields = append(t.Fields, gptEntryStructure(i+1, off, h.ss, e, p, first, last, attr))
-		switch {
-		case last < first:
-			t.problem("GPT entry %d: last LBA %d is before first LBA %d: ignored", i+1, last, first)
-			continue
-		case last >= maxLBA:
-			t.problem("GPT entry %d: LBA range %d-%d is out of range: ignored", i+1, first, last)
+		if len(e) == gptEntryMin && allZero(e[:16]) {
+			t.problem("GPT entry %d has a zero type GUID but other non-zero fields: ignored", i+1)
 			continue
 		}
-		if first < h.firstUse || last > h.lastUse {
-			t.problem("GPT entry %d (LBA %d-%d) is outside the usable LBAs %d-%d", i+1, first, last, h.firstUse, h.lastUse)
+		t.Fields = append(t.Fields, gptEntryStructure(i+1, off, h.ss, e, p))
+		if alt != nil {
+			if bp, be, bbad := alt.entry(i, size); be != nil && bbad == "" && bp.Start < size {
+				boff := int64(alt.entriesLBA)*int64(alt.ss) + int64(i*int(alt.entrySize))
+				t.problem("GPT entry %d in the %s entry array: %s: the %s entry is used (LBA %d-%d)",
+					i+1, h.where, bad, alt.where, bp.Start/int64(alt.ss), bp.End()/int64(alt.ss)-1)
+				t.Fields = append(t.Fields, gptEntryStructure(i+1, boff, alt.ss, be, bp))
+				t.checkUsable(alt, bp)
+				t.Partitions = append(t.Partitions, bp)
+				continue
+			}
 		}
-		p.Start = int64(first * ss)
-		p.Size = int64((last - first + 1) * ss)
-		t.Partitions = append(t.Partitions, p)
+		t.problem("GPT entry %d: %s: ignored", i+1, bad)
 	}
 }
 
-func gptEntryStructure(n int, off int64, ss int, e []byte, p Partition, first, last, attr uint64) model.Structure {
+// entry decodes entry i of h: nil e for an unused (all-zero type GUID)
+// entry, else the partition and why it is invalid ("" when it is not;
+// a partition past the end of the image is not invalid here).
+// A zero type GUID with other non-zero fields is returned with bad set
+// and p zero.
+func (h *gptHeader) entry(i int, size int64) (p Partition, e []byte, bad string) {
+	le := binary.LittleEndian
+	es := int(h.entrySize)
+	if (i+1)*es > len(h.entries) {
+		return p, nil, ""
+	}
+	e = h.entries[i*es : i*es+gptEntryMin]
+	if allZero(e[:16]) {
+		if !allZero(e) {
+			return p, e, "zero type GUID but other non-zero fields"
+		}
+		return p, nil, ""
+	}
+	ss := uint64(h.ss)
+	maxLBA := uint64(1<<63-1) / ss // LBAs whose byte offset fits in int64
+	first, last := le.Uint64(e[32:40]), le.Uint64(e[40:48])
+	p = Partition{
+		Index: i + 1,
+		Type:  guidString(e[0:16]),
+		UUID:  guidString(e[16:32]),
+		Name:  utf16Name(e[56:128]),
+	}
+	p.TypeName = gptTypeName(p.Type)
+	switch {
+	case last < first:
+		return p, e, fmt.Sprintf("last LBA %d is before first LBA %d", last, first)
+	case last >= maxLBA:
+		return p, e, fmt.Sprintf("LBA range %d-%d is out of range", first, last)
+	}
+	p.Start = int64(first * ss)
+	p.Size = int64((last - first + 1) * ss)
+	return p, e, ""
+}
+
+// checkUsable reports a partition outside the usable LBAs of h.
+func (t *Table) checkUsable(h *gptHeader, p Partition) {
+	ss := int64(h.ss)
+	first, last := uint64(p.Start/ss), uint64(p.End()/ss-1)
+	if first < h.firstUse || last > h.lastUse {
+		t.problem("GPT entry %d (LBA %d-%d) is outside the usable LBAs %d-%d", p.Index, first, last, h.firstUse, h.lastUse)
+	}
+}
+
+func gptEntryStructure(n int, off int64, ss int, e []byte, p Partition) model.Structure {
+	le := binary.LittleEndian
+	first, last, attr := le.Uint64(e[32:40]), le.Uint64(e[40:48]), le.Uint64(e[48:56])
 	typ := p.Type
 	if p.TypeName != "" {
 		typ += " (" + p.TypeName + ")"

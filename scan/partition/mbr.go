@@ -72,7 +72,11 @@ func (m mbr) protective() bool {
 }
 
 // implausible returns why sector 0 s (decoded as m) is not taken for an
-// MBR partition table, or "" when it is plausible.
+// MBR partition table, or "" when it is. Only what makes Linux ignore a
+// table makes it implausible: no 0x55AA signature, a status byte other
+// than 0x00 or 0x80, a filesystem boot sector, no entry describing a
+// partition. Overlaps and entries of size 0 or at sector 0 are reported
+// by readMBR and the table used, as the kernel uses it.
 func (m mbr) implausible(s []byte) string {
 	if !m.sigOK {
 		return "no 0x55AA signature"
@@ -83,26 +87,31 @@ func (m mbr) implausible(s []byte) string {
 	n := 0
 	for i, e := range m.entries {
 		if e.status != 0x00 && e.status != 0x80 {
-			return fmt.Sprintf("entry %d has status byte 0x%02x", i+1, e.status)
+			return fmt.Sprintf("entry %d has status byte 0x%02x (0x00 or 0x80 expected)", i+1, e.status)
 		}
-		if !e.used() {
-			continue
+		if e.used() && e.sectors > 0 {
+			n++
 		}
-		if e.sectors == 0 || e.start == 0 {
-			return fmt.Sprintf("entry %d (type 0x%02x) has start %d and size %d", i+1, e.typ, e.start, e.sectors)
-		}
-		for j := 0; j < i; j++ {
-			o := m.entries[j]
-			if o.used() && uint64(e.start) < uint64(o.start)+uint64(o.sectors) && uint64(o.start) < uint64(e.start)+uint64(e.sectors) {
-				return fmt.Sprintf("entries %d and %d overlap", j+1, i+1)
-			}
-		}
-		n++
 	}
 	if n == 0 {
-		return "no used entries"
+		return "no entry describes a partition (all are of type 0x00 or of size 0)"
 	}
 	return ""
+}
+
+// overlaps says once that overlapping primary entries are used anyway
+// (checkExtents lists the pairs).
+func (m mbr) overlaps(t *Table) {
+	for i, e := range m.entries {
+		for j := 0; j < i; j++ {
+			o := m.entries[j]
+			if e.used() && e.sectors > 0 && o.used() && o.sectors > 0 &&
+				uint64(e.start) < uint64(o.start)+uint64(o.sectors) && uint64(o.start) < uint64(e.start)+uint64(e.sectors) {
+				t.problem("MBR entries overlap (entries %d and %d first): every entry is used all the same, as Linux uses them (it does not check overlaps)", j+1, i+1)
+				return
+			}
+		}
+	}
 }
 
 // fsBootSector names the filesystem whose boot sector s looks like (a
@@ -138,6 +147,17 @@ func readMBR(d *disk, t *Table, m mbr, s0 []byte) error {
 			}
 			continue
 		}
+		if e.sectors == 0 {
+			t.problem("MBR entry %d (type 0x%02x) has size 0: ignored, as Linux ignores it", i+1, e.typ)
+			continue
+		}
+		if e.start == 0 {
+			if isExtendedType(e.typ) {
+				t.problem("MBR entry %d is an extended partition starting at sector 0, the MBR itself: its chain is not followed", i+1)
+				continue
+			}
+			t.problem("MBR entry %d (type 0x%02x) starts at sector 0: the partition holds the MBR itself", i+1, e.typ)
+		}
 		p := Partition{
 			Index:    i + 1,
 			Start:    int64(e.start) * mbrSectorSize,
@@ -148,17 +168,24 @@ func readMBR(d *disk, t *Table, m mbr, s0 []byte) error {
 		}
 		t.Partitions = append(t.Partitions, p)
 	}
+	m.overlaps(t)
 	var err error
 	next := 5
 	nExt := 0
+	chains := map[uint32]int{} // start LBA of each chain followed -> entry
 	for i, e := range m.entries {
-		if !e.used() || !isExtendedType(e.typ) {
+		if !e.used() || !isExtendedType(e.typ) || e.sectors == 0 || e.start == 0 {
 			continue
 		}
 		nExt++
 		if nExt == 2 {
 			t.problem("more than one extended partition (entry %d)", i+1)
 		}
+		if j, ok := chains[e.start]; ok {
+			t.problem("extended partition %d starts at the same sector (%d) as extended partition %d: its logical partitions are listed once", i+1, e.start, j)
+			continue
+		}
+		chains[e.start] = i + 1
 		if cerr := readEBRChain(d, t, e, &next); cerr != nil && err == nil {
 			err = cerr
 		}

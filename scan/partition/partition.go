@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 
 	"github.com/lvminspect/lvminspect/model"
 )
@@ -47,6 +48,24 @@ func (p Partition) End() int64 { return p.Start + p.Size }
 
 // ErrNoTable is returned when the image holds no plausible partition table.
 var ErrNoTable = errors.New("partition: no partition table found")
+
+// RejectedError is returned (it wraps ErrNoTable) when sector 0 or LBA 1
+// looks like a partition table, with its signature, but is not used as
+// one: Reason says why.
+type RejectedError struct {
+	Kind   string // "mbr" or "gpt"
+	Reason string
+}
+
+func (e *RejectedError) Error() string {
+	what := "an MBR signature (0x55AA)"
+	if e.Kind == "gpt" {
+		what = "a GPT header signature"
+	}
+	return fmt.Sprintf("partition: sector 0 or 1 carries %s but is not used as a partition table: %s", what, e.Reason)
+}
+
+func (e *RejectedError) Unwrap() error { return ErrNoTable }
 
 // ErrDamaged is wrapped by the error returned together with a partial
 // Table when the table is damaged (no valid GPT header or entry array,
@@ -98,9 +117,12 @@ func Read(r io.ReaderAt, size int64) (*Table, error) {
 		if t.Partitions == nil && err != nil {
 			// A GPT signature alone, without a usable header, on a disk
 			// without a protective MBR: not a table.
-			return nil, ErrNoTable
+			return nil, &RejectedError{Kind: "gpt", Reason: fmt.Sprintf("%v (%s)", err, strings.Join(t.Problems, "; "))}
 		}
 		return t, err
+	}
+	if reason := m.implausible(s0); m.sigOK && fsBootSector(s0) == "" {
+		return nil, &RejectedError{Kind: "mbr", Reason: reason}
 	}
 	return nil, ErrNoTable
 }

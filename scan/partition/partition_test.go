@@ -477,31 +477,68 @@ func TestEntryBeyondImage(t *testing.T) {
 }
 
 func TestImplausibleMBR(t *testing.T) {
-	cases := map[string]func(img []byte){
-		"bad status": func(img []byte) {
+	cases := map[string]struct {
+		build  func(img []byte)
+		reason string // of the *RejectedError; "" for a plain ErrNoTable
+	}{
+		"bad status": {func(img []byte) {
 			primary(img, 1, 0x01, 0x83, 2048, 1024)
-		},
-		"zero start": func(img []byte) {
-			primary(img, 1, 0, 0x83, 0, 1024)
-		},
-		"zero size": func(img []byte) {
+		}, "entry 1 has status byte 0x01"},
+		"zero size": {func(img []byte) {
 			primary(img, 2, 0, 0x83, 2048, 0)
-		},
-		"overlap": func(img []byte) {
-			primary(img, 1, 0, 0x83, 2048, 1024)
-			primary(img, 2, 0, 0x8e, 3000, 1024)
-		},
-		"empty": func(img []byte) { putSig(img, 0) },
-		"no signature": func(img []byte) {
+		}, "no entry describes a partition"},
+		"empty": {func(img []byte) { putSig(img, 0) }, "no entry describes a partition"},
+		"no signature": {func(img []byte) {
 			primary(img, 1, 0, 0x83, 2048, 1024)
 			img[511] = 0
-		},
+		}, ""},
 	}
-	for name, build := range cases {
+	for name, tc := range cases {
 		img := make([]byte, 8192*512)
-		build(img)
-		if tab, err := Read(bytes.NewReader(img), int64(len(img))); !errors.Is(err, ErrNoTable) || tab != nil {
+		tc.build(img)
+		tab, err := Read(bytes.NewReader(img), int64(len(img)))
+		var rej *RejectedError
+		switch {
+		case !errors.Is(err, ErrNoTable) || tab != nil:
 			t.Errorf("%s: %+v %v", name, tab, err)
+		case tc.reason == "" && errors.As(err, &rej):
+			t.Errorf("%s: rejected a table: %v", name, err)
+		case tc.reason != "" && (!errors.As(err, &rej) || !strings.Contains(rej.Reason, tc.reason)):
+			t.Errorf("%s: %v, want a rejection because %q", name, err, tc.reason)
+		}
+	}
+}
+
+// TestOddMBRUsed reads MBRs Linux uses although they are odd: the table
+// is used and the oddity reported (they gave ErrNoTable, nothing said).
+func TestOddMBRUsed(t *testing.T) {
+	cases := map[string]struct {
+		build   func(img []byte)
+		parts   int
+		problem string
+	}{
+		"zero start": {func(img []byte) {
+			primary(img, 1, 0, 0x83, 0, 1024)
+		}, 1, "starts at sector 0"},
+		"zero size entry": {func(img []byte) {
+			primary(img, 1, 0, 0x83, 2048, 1024)
+			primary(img, 2, 0, 0x83, 4096, 0)
+		}, 1, "entry 2 (type 0x83) has size 0: ignored"},
+		"overlap": {func(img []byte) {
+			primary(img, 1, 0, 0x83, 2048, 1024)
+			primary(img, 2, 0, 0x8e, 3000, 1024)
+		}, 2, "as Linux uses them (it does not check overlaps)"},
+		"extended at sector 0": {func(img []byte) {
+			primary(img, 1, 0, 0x83, 2048, 1024)
+			primary(img, 2, 0, 0x05, 0, 8192)
+		}, 1, "extended partition starting at sector 0"},
+	}
+	for name, tc := range cases {
+		img := make([]byte, 8192*512)
+		tc.build(img)
+		tab, err := Read(bytes.NewReader(img), int64(len(img)))
+		if err != nil || tab == nil || len(tab.Partitions) != tc.parts || !hasProblem(tab, tc.problem) {
+			t.Errorf("%s: %v, %+v", name, err, tab)
 		}
 	}
 }
@@ -878,5 +915,85 @@ func TestIOError(t *testing.T) {
 	}
 	if _, err := Read(limitedReader{nil}, 1<<20); err == nil || errors.Is(err, ErrNoTable) {
 		t.Fatalf("sector 0 unreadable: %v", err)
+	}
+}
+
+// mbrFixtureWith loads the mbr-disk image and changes it with set.
+func mbrFixtureWith(t *testing.T, set func(img []byte)) []byte {
+	img := loadGz(t, filepath.Join(fixtures, "mbr-disk", "disk0.img.gz"))
+	set(img)
+	return img
+}
+
+// setPrimary sets MBR entry i (0-based) of a fixture image.
+func setPrimary(img []byte, i int, typ byte, start, sectors uint32) {
+	clear(img[446+16*i : 446+16*i+16])
+	putEntry(img, 446+16*i, 0, typ, start, sectors)
+}
+
+// TestFixtureOddMBRs alters the mbr-disk fixture as the probe
+// did: the PV's logical partition 5 must still be listed, once, and the
+// oddity reported (each gave ErrNoTable, hence no PV and no problem).
+func TestFixtureOddMBRs(t *testing.T) {
+	const pvStart = 12288 * 512
+	cases := map[string]struct {
+		set     func(img []byte)
+		problem string
+	}{
+		"extra entry overlapping partition 1": {func(img []byte) { setPrimary(img, 2, 0x83, 2048+8, 16) },
+			"it does not check overlaps"},
+		"four extended entries": {func(img []byte) {
+			for i := 0; i < 4; i++ {
+				setPrimary(img, i, 0x05, 10240, 71680)
+			}
+		}, "its logical partitions are listed once"},
+		"extended entry at sector 0": {func(img []byte) { setPrimary(img, 2, 0x05, 0, 81920) },
+			"extended partition starting at sector 0"},
+	}
+	for name, tc := range cases {
+		img := mbrFixtureWith(t, tc.set)
+		tab, err := readTable(t, img)
+		if err != nil || tab == nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		n := 0
+		for _, p := range tab.Partitions {
+			if p.Start == pvStart && !p.Extended {
+				n++
+			}
+		}
+		if n != 1 || !hasProblem(tab, tc.problem) {
+			t.Errorf("%s: %d partitions at the PV, problems %q", name, n, tab.Problems)
+		}
+	}
+}
+
+// TestFixtureGPTInvalidPrimaryEntry breaks entry 2 (the PV's) of the
+// primary GPT entry array, with its CRCs recomputed: the backup entry is
+// used and the damage reported (the PV was lost).
+func TestFixtureGPTInvalidPrimaryEntry(t *testing.T) {
+	for _, bad := range []string{"reversed", "past the end"} {
+		img := loadGz(t, filepath.Join(fixtures, "gpt-disk", "disk0.img.gz"))
+		e := img[2*512+128:]
+		if bad == "reversed" {
+			binary.LittleEndian.PutUint64(e[40:], 5) // last LBA before first
+		} else {
+			binary.LittleEndian.PutUint64(e[32:], 1<<40)
+			binary.LittleEndian.PutUint64(e[40:], 1<<40+100)
+		}
+		h := img[512:1024]
+		le := binary.LittleEndian
+		le.PutUint32(h[88:], crc32.ChecksumIEEE(img[1024:1024+128*128]))
+		le.PutUint32(h[16:], 0)
+		le.PutUint32(h[16:], crc32.ChecksumIEEE(h[:92]))
+		tab, err := readTable(t, img)
+		if err != nil {
+			t.Fatalf("%s: %v", bad, err)
+		}
+		if len(tab.Partitions) != 2 || tab.Partitions[1].Start != 5242880 || !hasProblem(tab, "in the primary entry array") ||
+			!hasProblem(tab, "the backup entry is used") {
+			t.Errorf("%s: %+v %q", bad, tab.Partitions, tab.Problems)
+		}
 	}
 }
