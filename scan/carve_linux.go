@@ -9,15 +9,21 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// nextData returns the offset of the first data at or after off (-1 when
-// only a hole follows); ok is false when the file system cannot tell.
-func nextData(f *os.File, off int64) (int64, bool) {
-	d, err := unix.Seek(int(f.Fd()), off, unix.SEEK_DATA)
+// osExtents finds the data extents of a file with SEEK_DATA and SEEK_HOLE.
+type osExtents struct{ f *os.File }
+
+func (e osExtents) dataAt(off int64) (start, end int64, ok bool) {
+	fd := int(e.f.Fd())
+	d, err := unix.Seek(fd, off, unix.SEEK_DATA)
 	if errors.Is(err, unix.ENXIO) {
-		return -1, true
+		return -1, 0, true
 	}
 	if err != nil {
-		return 0, false
+		return 0, 0, false
 	}
-	return d, true
+	h, err := unix.Seek(fd, d, unix.SEEK_HOLE)
+	if err != nil || h <= d {
+		return 0, 0, false
+	}
+	return d, h, true
 }

@@ -4,5 +4,7 @@ package scan
 
 import "os"
 
-// nextData cannot ask the file system for holes here: every byte is read.
-func nextData(f *os.File, off int64) (int64, bool) { return 0, false }
+// osExtents cannot ask the file system for holes here: every byte is read.
+type osExtents struct{ f *os.File }
+
+func (osExtents) dataAt(int64) (start, end int64, ok bool) { return 0, 0, false }
