@@ -22,7 +22,7 @@ func TestPartitionContentShown(t *testing.T) {
 	copy(disk[1<<20:], luks)
 	in := scan.NewInput("enc.img", bytesReaderAt(disk), int64(len(disk)))
 	m := New(Config{Result: scan.Scan([]*scan.Input{in}, scan.Options{})})
-	m.Update(tea.WindowSizeMsg{Width: 130, Height: 30})
+	start(t, m, 130, 30)
 	idx := -1
 	for i, r := range m.tree.rows {
 		if r.kind == kPartition && r.part.Index == 1 {
@@ -36,9 +36,9 @@ func TestPartitionContentShown(t *testing.T) {
 		t.Fatal("no row for partition 1")
 	}
 	m.tree.moveTo(idx)
-	m.syncRight()
+	settle(t, m, m.moved())
 	screen := plain(m.View())
-	for _, want := range []string{"partition 1 4 MiB luks2 ·", "holds          LUKS2 encrypted volume", "next step", "cryptsetup open --readonly",
+	for _, want := range []string{"partition 1 4.00 MiB luks2 ·", "holds          LUKS2 encrypted volume", "next step", "cryptsetup open --readonly",
 		"--offset 1048576 --sizelimit 4194304"} {
 		if !strings.Contains(screen, want) {
 			t.Errorf("screen lacks %q", want)

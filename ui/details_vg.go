@@ -2,26 +2,36 @@ package ui
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 
-	"github.com/lvminspect/lvminspect/export/raid"
-	"github.com/lvminspect/lvminspect/export/volume"
+	"github.com/lvminspect/lvminspect/export/job"
+	"github.com/lvminspect/lvminspect/internal/format"
 	"github.com/lvminspect/lvminspect/model"
 	"github.com/lvminspect/lvminspect/scan"
 )
+
+// defaultOptions are the export options the details' verdict is for: the
+// export command without flags.
+var defaultOptions = job.Options{}
 
 func vgDetails(d *detailsBuilder, v *vgView) {
 	vg := v.vg
 	m := vg.Meta
 	if v.travelling() {
-		d.line(d.st.App.Travel.Render(fmt.Sprintf("⏪ AS IT WAS at seqno %d (%s); the current metadata is seqno %d",
-			v.asOf.Seqno, timeText(v.asOf.Created), v.current.Meta.Seqno)))
-		d.line(d.st.App.Travel.Render("   c: back to the current metadata"))
+		d.line(paint(d.st.App.Travel, fmt.Sprintf("⏪ AS IT WAS at seqno %d (%s); the current metadata is seqno %d",
+			v.asOf.Seqno, format.Time(v.asOf.Created), v.current.Meta.Seqno)))
+		d.line(paint(d.st.App.Travel, "   c: back to the current metadata"))
 	}
 	d.section("Volume group " + m.Name)
 	d.kv("uuid", m.UUID)
+	d.kv("attr", vgAttr(m))
 	d.kv("seqno", m.Seqno)
-	d.kv("extent size", fmt.Sprintf("%s (%d sectors)", sizeText(m.ExtentBytes()), m.ExtentSize))
+	u := extentUse(m)
+	eb := m.ExtentBytes()
+	d.kv("size", fmt.Sprintf("%s (%s)", format.SizeExact(int64(u.total)*eb), format.Count(int(u.total), "extent", "extents")))
+	d.kv("free", fmt.Sprintf("%s (%s)", format.SizeExact(int64(u.total-min(u.used, u.total))*eb), format.Count(int(u.total-min(u.used, u.total)), "extent", "extents")))
+	d.kv("extent size", fmt.Sprintf("%s (%d sectors)", format.Size(eb), m.ExtentSize))
 	d.kv("status", listText(m.Status))
 	if len(m.Flags) > 0 {
 		d.kv("flags", listText(m.Flags))
@@ -44,19 +54,19 @@ func vgDetails(d *detailsBuilder, v *vgView) {
 			missing++
 		}
 	}
-	pvs := fmt.Sprint(len(vg.PVs))
+	pvs := safe(fmt.Sprint(len(vg.PVs)))
 	if missing > 0 {
-		pvs += d.st.Check.Bad.Render(fmt.Sprintf(" (%d MISSING)", missing))
+		pvs += " " + paint(d.st.Check.Bad, fmt.Sprintf("(%d MISSING)", missing))
 	}
 	d.kv("PVs", pvs)
-	d.kv("written", timeText(m.CreationTime))
+	d.kv("written", format.Time(m.CreationTime))
 	d.kv("by", joinNonEmpty(" ", m.CreationHost, m.GeneratedBy))
 	d.kv("description", m.Description)
 	if vg.Source != nil && vg.Source.TextCopy != nil {
-		d.kv("from", fmt.Sprintf("%s at %s", vg.Source.PV.Path, offText(vg.Source.Off)))
+		d.kv("from", fmt.Sprintf("%s at %s", vg.Source.PV.Path, format.Offset(uint64(vg.Source.Off))))
 	}
 	if vg.Fallback != "" {
-		d.line(d.st.Status.Warn.Render("! " + vg.Fallback))
+		d.line(paint(d.st.Status.Warn, "! "+vg.Fallback))
 	}
 	if len(m.Anomalies) > 0 {
 		d.section("Anomalies")
@@ -64,53 +74,106 @@ func vgDetails(d *detailsBuilder, v *vgView) {
 			d.line("! " + a)
 		}
 	}
-	d.line("")
-	d.line(d.st.Muted.Render("m: metadata text · v: history of the metadata"))
+	d.hint("m: metadata text · v: history of the metadata")
 	d.problems(vg.Problems)
 }
 
-func vgpvDetails(d *detailsBuilder, v *vgView, p *scan.VGPV) {
-	m := p.Meta
-	d.section("PV " + m.Label + " of VG " + v.vg.Meta.Name)
-	d.kv("uuid", m.UUID)
-	if p.Missing {
-		d.kvStyled("state", d.st.Check.Bad.Render("✗ MISSING: no input holds this PV"))
-	} else {
-		state := d.st.Check.Good.Render("✓ present")
-		if p.Stale {
-			state = d.st.Check.Warn.Render(fmt.Sprintf("! stale: its metadata is seqno %d", p.Seqno))
-		}
-		d.kv("state", state)
-		d.kv("found in", fmt.Sprintf("%s at %s", p.PV.Path, offText(p.PV.Offset)))
+// pvExtent is a range of a PV's extents an LV uses.
+type pvExtent struct {
+	lv         string
+	start, end uint64 // [start, end)
+}
+
+// vgExtents is how a VG's PVs are used: the ranges per PV label, sorted.
+type vgExtents struct {
+	total, used uint64
+	byPV        map[string][]pvExtent
+}
+
+// extentUse adds up the extents the LVs of vg take on each PV. An area on
+// a PV takes its segment's extents divided among the stripes.
+func extentUse(vg *model.VG) vgExtents {
+	u := vgExtents{byPV: map[string][]pvExtent{}}
+	for _, pv := range vg.PVs {
+		u.total += pv.PECount
 	}
-	d.kv("device", m.Device)
-	d.kv("dev_size", fmt.Sprintf("%s (%d sectors)", sizeText(int64(m.DevSize)*model.SectorSize), m.DevSize))
-	d.kv("pe_start", fmt.Sprintf("%d sectors (%s)", m.PEStart, offText(int64(m.PEStart)*model.SectorSize)))
-	d.kv("pe_count", m.PECount)
-	d.kv("status", listText(m.Status))
-	// Which LVs use this PV, with their extent ranges.
-	type use struct {
-		lv         string
-		start, end uint64
-	}
-	var uses []use
-	for _, lv := range v.vg.Meta.LVs {
+	for _, lv := range vg.LVs {
 		for _, s := range lv.Segments {
 			per := s.ExtentCount
 			if s.Kind() == model.KindStriped && s.StripeCount > 0 {
 				per = s.ExtentCount / s.StripeCount
 			}
 			for _, a := range s.Areas {
-				if a.PV == m.Label {
-					uses = append(uses, use{lv.Name, a.Start, a.Start + per})
+				if a.IsPV() {
+					u.byPV[a.PV] = append(u.byPV[a.PV], pvExtent{lv.Name, a.Start, a.Start + per})
+					u.used += per
 				}
 			}
 		}
 	}
-	if len(uses) > 0 {
+	for _, r := range u.byPV {
+		sort.Slice(r, func(i, j int) bool { return r[i].start < r[j].start })
+	}
+	return u
+}
+
+// freeRanges are the extents of a PV of pe extents that no range uses.
+func freeRanges(used []pvExtent, pe uint64) [][2]uint64 {
+	var out [][2]uint64
+	next := uint64(0)
+	for _, r := range used {
+		if r.start > next {
+			out = append(out, [2]uint64{next, min(r.start, pe)})
+		}
+		next = max(next, r.end)
+	}
+	if next < pe {
+		out = append(out, [2]uint64{next, pe})
+	}
+	return out
+}
+
+func vgpvDetails(d *detailsBuilder, v *vgView, p *scan.VGPV) {
+	m := p.Meta
+	d.section("PV " + m.Label + " of VG " + v.vg.Meta.Name)
+	d.kv("uuid", m.UUID)
+	switch {
+	case p.Missing:
+		d.kv("state", paint(d.st.Check.Bad, "✗ MISSING: no input holds this PV"))
+	case p.Stale:
+		d.kv("state", paint(d.st.Check.Warn, fmt.Sprintf("! stale: its metadata is seqno %d", p.Seqno)))
+	default:
+		d.kv("state", paint(d.st.Check.Good, "✓ present"))
+	}
+	if p.PV != nil {
+		d.kv("found in", fmt.Sprintf("%s at %s", p.PV.Path, format.Offset(uint64(p.PV.Offset))))
+	}
+	d.kv("device", m.Device)
+	d.kv("dev_size", fmt.Sprintf("%s (%d sectors)", format.SizeExact(int64(m.DevSize)*model.SectorSize), m.DevSize))
+	d.kv("pe_start", fmt.Sprintf("%d sectors (%s)", m.PEStart, format.Offset(m.PEStart*model.SectorSize)))
+	eb := v.vg.Meta.ExtentBytes()
+	d.kv("pe_count", fmt.Sprintf("%d (%s)", m.PECount, format.Size(int64(m.PECount)*eb)))
+	d.kv("status", listText(m.Status))
+	if len(m.Tags) > 0 {
+		d.kv("tags", listText(m.Tags))
+	}
+	used := extentUse(v.vg.Meta).byPV[m.Label]
+	free := freeRanges(used, m.PECount)
+	var nfree uint64
+	for _, f := range free {
+		nfree += f[1] - f[0]
+	}
+	d.kv("free", fmt.Sprintf("%s (%s)", format.Size(int64(nfree)*eb), format.Count(int(nfree), "extent", "extents")))
+	if len(used) > 0 {
 		d.section("Extents in use")
-		for _, u := range uses {
+		for _, u := range used {
 			d.line(fmt.Sprintf("PE %5d–%-5d %s", u.start, u.end-1, u.lv))
+		}
+	}
+	if len(free) > 0 {
+		d.section("Free extents")
+		for _, f := range free {
+			d.line(fmt.Sprintf("PE %5d–%-5d %s", f[0], f[1]-1, format.Count(int(f[1]-f[0]), "extent", "extents")))
 		}
 	}
 }
@@ -119,9 +182,9 @@ func lvDetails(d *detailsBuilder, n *node) {
 	v, lv := n.vg, n.lv
 	vg := v.vg.Meta
 	if n.removed {
-		d.line(d.st.App.Travel.Render("⏪ this LV no longer exists in the current metadata"))
+		d.line(paint(d.st.App.Travel, "⏪ this LV no longer exists in the current metadata"))
 		if r := v.asOf.Reused[lv.Name]; r != "" {
-			d.line(d.st.App.Travel.Render("   reused extents: " + r))
+			d.line(paint(d.st.App.Travel, "   reused extents: "+r))
 		}
 	}
 	title := "Logical volume " + vg.Name + "/" + lv.Name
@@ -130,9 +193,25 @@ func lvDetails(d *detailsBuilder, n *node) {
 	}
 	d.section(title)
 	d.kv("uuid", lv.UUID)
-	size := vg.LVSize(lv)
-	d.kv("size", fmt.Sprintf("%s (%d bytes, %d extents)", sizeText(size), size, lv.ExtentCount()))
-	d.kv("type", lvTypes(lv))
+	f := d.s.facts(v.vg, lv)
+	if f == nil {
+		// What the metadata alone says, until the disks were read.
+		f = n.cheap
+		if f == nil {
+			f = cheapFacts(d.s.resolver(v.vg), lv)
+		}
+	}
+	factsSummary(d, vg, lv, f)
+	d.section("Export")
+	if vd, _ := d.s.verdictCached(v.vg, lv, defaultOptions); vd != nil {
+		for _, l := range vd.Lines() {
+			d.line(verdictLine(d.st, l))
+		}
+	} else {
+		d.line(d.s.waiting("checking what an export would read…"))
+	}
+	factsSections(d, f)
+	d.section("Metadata")
 	d.kv("segments", len(lv.Segments))
 	d.kv("status", listText(lv.Status))
 	if len(lv.Flags) > 0 {
@@ -141,59 +220,38 @@ func lvDetails(d *detailsBuilder, n *node) {
 	if len(lv.Tags) > 0 {
 		d.kv("tags", listText(lv.Tags))
 	}
-	d.kv("created", joinNonEmpty(" on ", timeText(lv.CreationTime), lv.CreationHost))
+	d.kv("created", joinNonEmpty(" on ", format.Time(lv.CreationTime), lv.CreationHost))
 	d.section("Mapping")
 	for i, s := range lv.Segments {
-		d.line(fmt.Sprintf("seg %d  LE %d–%d  %s", i, s.StartExtent, s.StartExtent+s.ExtentCount-1, segSummary(s)))
+		d.line(fmt.Sprintf("%s  LE %d–%d  %s", format.Segment(i), s.StartExtent, s.StartExtent+s.ExtentCount-1, segSummary(s)))
 	}
-	d.section("Export")
-	for _, note := range lvExportNotes(n) {
-		d.line(note)
-	}
-	d.line("")
-	d.line(d.st.Muted.Render("e: export · x: hex view of the LV's bytes"))
+	d.hint("e: export · x: hex view of the LV's bytes")
 }
 
-// lvExportNotes says whether the LV can be exported from the inputs and
-// what its layers reported: images treated as missing and rebuilt from
-// parity or another leg, superblock and sync findings.
-func lvExportNotes(n *node) []string {
-	if n.exportNotes != nil {
-		return n.exportNotes
+// verdictLine colours one line of job.Verdict.Lines by its first glyph.
+func verdictLine(st *Styles, l string) styled {
+	switch {
+	case strings.HasPrefix(l, "✓"):
+		return paint(st.Check.Good, l)
+	case strings.HasPrefix(l, "✗"):
+		return paint(st.Check.Bad, l)
+	case strings.HasPrefix(l, "!"):
+		return paint(st.Check.Warn, l)
 	}
-	r := volume.FromScan(n.vg.vg)
-	notes := []string{}
-	if _, err := r.OpenLV(n.lv); err != nil {
-		notes = append(notes, "✗ cannot export: "+err.Error())
-	} else {
-		notes = append(notes, "✓ can be exported")
-	}
-	for i, s := range n.lv.Segments {
-		if s.Kind() != model.KindRAID && s.Kind() != model.KindMirror {
-			continue
-		}
-		a, err := raid.OpenSegment(r, n.lv, i)
-		if err != nil {
-			continue
-		}
-		for _, note := range a.Notes() {
-			notes = append(notes, fmt.Sprintf("seg %d: %s", i, note))
-		}
-	}
-	n.exportNotes = notes
-	return notes
+	return safe(l)
 }
 
+// segSummary is a segment in one line: its type, stripes and areas.
 func segSummary(s *model.Segment) string {
 	var areas []string
 	for _, a := range s.Areas {
 		areas = append(areas, areaName2(a))
 	}
-	out := segType(s)
+	out := format.SegType(s)
 	if s.StripeCount > 1 && s.Kind() == model.KindStriped {
 		out += fmt.Sprintf(" ×%d", s.StripeCount)
 		if s.StripeSize > 0 {
-			out += fmt.Sprintf(" (%s stripes)", sizeText(int64(s.StripeSize)*model.SectorSize))
+			out += fmt.Sprintf(" (%s stripes)", format.Size(int64(s.StripeSize)*model.SectorSize))
 		}
 	}
 	if len(areas) > 0 {
@@ -202,22 +260,45 @@ func segSummary(s *model.Segment) string {
 	return out
 }
 
+// deviceWord says what a segment's areas are: stripes of striped and
+// raid0 segments, legs of a mirror or raid1, images of the other raid
+// levels.
+func deviceWord(s *model.Segment) string {
+	switch s.Kind() {
+	case model.KindStriped:
+		return "stripes"
+	case model.KindMirror:
+		return "legs"
+	case model.KindRAID:
+		if s.RAID != nil {
+			switch s.RAID.Level {
+			case "raid0", "raid0_meta":
+				return "stripes"
+			case "raid1":
+				return "legs (images)"
+			}
+		}
+		return "images"
+	}
+	return "areas"
+}
+
 func segDetails(d *detailsBuilder, n *node) {
 	s := n.segment()
 	vg := n.vg.vg.Meta
 	eb := vg.ExtentBytes()
-	d.section(fmt.Sprintf("Segment %d of %s/%s", n.seg, vg.Name, n.lv.Name))
-	d.kv("type", segType(s))
-	if segType(s) != s.Type {
-		d.kv("written as", fmt.Sprintf("%q with stripe_count 1", s.Type))
+	d.section(fmt.Sprintf("%s of %s/%s", strings.ToUpper(format.Segment(n.seg)[:1])+format.Segment(n.seg)[1:], vg.Name, n.lv.Name))
+	d.kv("type", format.SegType(s))
+	if format.SegType(s) != s.Type {
+		d.kv("written as", fmt.Sprintf("%q with stripe_count %d", s.Type, s.StripeCount))
 	}
 	d.kv("extents", fmt.Sprintf("LE %d–%d (%d)", s.StartExtent, s.StartExtent+s.ExtentCount-1, s.ExtentCount))
-	d.kv("LV bytes", fmt.Sprintf("%s–%s", offText(int64(s.StartExtent)*eb), offText(int64(s.StartExtent+s.ExtentCount)*eb)))
+	d.kv("LV bytes", fmt.Sprintf("%s–%s", format.Offset(s.StartExtent*uint64(eb)), format.Offset((s.StartExtent+s.ExtentCount)*uint64(eb))))
 	if s.StripeCount > 0 {
-		d.kv("stripes", s.StripeCount)
+		d.kv(deviceWord(s), s.StripeCount)
 	}
 	if s.StripeSize > 0 {
-		d.kv("stripe size", sizeText(int64(s.StripeSize)*model.SectorSize))
+		d.kv("stripe size", format.Size(int64(s.StripeSize)*model.SectorSize))
 	}
 	if len(s.Tags) > 0 {
 		d.kv("tags", listText(s.Tags))
@@ -237,11 +318,10 @@ func segDetails(d *detailsBuilder, n *node) {
 			d.kv(p.Key, paramText(p.Value))
 		}
 	}
-	d.line("")
 	if n.kind == kArea {
-		d.line(d.st.Muted.Render("x: hex view of this area's first extent on its PV"))
+		d.hint("x: hex view of this area's first extent on its PV")
 	} else {
-		d.line(d.st.Muted.Render("x: hex view of the LV at this segment"))
+		d.hint("x: hex view of the LV at this segment")
 	}
 }
 
@@ -255,8 +335,8 @@ func areaLine(vg *model.VG, svg *scan.VG, s *model.Segment, a model.Area) string
 	}
 	line := fmt.Sprintf("%s PE %d–%d", a.PV, a.Start, a.Start+per-1)
 	if pv := vg.PVByLabel(a.PV); pv != nil {
-		off := int64(pv.PEStart)*model.SectorSize + int64(a.Start)*vg.ExtentBytes()
-		line += " at PV byte " + offText(off)
+		off := pv.PEStart*model.SectorSize + a.Start*uint64(vg.ExtentBytes())
+		line += " at PV byte " + format.Offset(off)
 		if p := svg.PVFor(a.PV); p != nil && p.Missing {
 			line += " (PV MISSING)"
 		}

@@ -8,216 +8,571 @@ import (
 	"strings"
 	"time"
 
+	"github.com/charmbracelet/bubbles/cursor"
 	"github.com/charmbracelet/bubbles/progress"
+	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/lvminspect/lvminspect/export"
-	"github.com/lvminspect/lvminspect/export/record"
-	_ "github.com/lvminspect/lvminspect/export/segtypes" // every segment type with an opener exports and shows in hex
-	"github.com/lvminspect/lvminspect/export/volume"
+	"github.com/lvminspect/lvminspect/export/job"
+	"github.com/lvminspect/lvminspect/internal/format"
 	"github.com/lvminspect/lvminspect/model"
 	"github.com/lvminspect/lvminspect/scan"
 )
 
-// exportJob is one export running in the background. Progress comes over
+// exportState is what the export pane shows.
+type exportState int
+
+const (
+	exportForm    exportState = iota // asking how to export
+	exportRunning                    // the export runs
+	exportDone                       // its outcome
+)
+
+// exportOption is one choice of the form, the same as a flag of the
+// export command.
+type exportOption struct {
+	flag, what string
+	v          func(o *job.Options) *bool
+}
+
+var exportOptions = []exportOption{
+	{"--allow-partial", "missing bytes as zeros", func(o *job.Options) *bool { return &o.AllowPartial }},
+	{"--raw", "own extents as stored", func(o *job.Options) *bool { return &o.Raw }},
+	{"--md5", "an MD5 too", func(o *job.Options) *bool { return &o.MD5 }},
+	{"--verify-legs", "compare mirror/raid1 legs", func(o *job.Options) *bool { return &o.VerifyLegs }},
+	{"--hash-inputs", "SHA-256 of every input", func(o *job.Options) *bool { return &o.HashInputs }},
+}
+
+// exportPane is the export of one LV: a form with the export command's
+// options, the output path (shown absolute, with a warning when it is on
+// the file system of an input) and the verdict of job.Check for those
+// options; then the export, run by job.Run as the export command runs
+// it, with its progress; then its outcome.
+type exportPane struct {
+	s    *session
+	h    host
+	keys *ExportKeys
+	acts []action
+
+	state exportState
+	vg    *scan.VG
+	lv    *model.LV
+	asOf  bool // a past generation
+	opts  job.Options
+	field int // 0: the path, then exportOptions
+	path  textinput.Model
+	same  map[string]string // SameFilesystem's warning by path ("" none)
+
+	run     *exportRun
+	outcome *job.Outcome
+	err     error
+	width   int
+	height  int
+}
+
+// exportRun is one export running in the background. Progress comes over
 // a one-slot channel where the newest value wins, so a fast export sends
 // about ten messages a second, not one per chunk.
-type exportJob struct {
+type exportRun struct {
 	id      int
-	vg, lv  string
-	seqno   uint64 // generation exported
-	asOf    bool   // a past generation
 	path    string
-	src     export.Source
 	cancel  context.CancelFunc
 	prog    chan export.Progress
+	stage   chan string
 	done    chan exportDoneMsg
-	ended   chan struct{} // closed when the engine has returned
+	ended   chan struct{} // closed when job.Run has returned
 	last    export.Progress
+	step    string
 	started time.Time
 	bar     progress.Model
 	stopped bool // esc was pressed
+	quit    bool // quit when it ends
 }
 
-// exportProgressMsg carries a progress snapshot of job id.
+// exportProgressMsg carries a progress snapshot of run id.
 type exportProgressMsg struct {
-	id int
-	p  export.Progress
+	id    int
+	p     export.Progress
+	stage string
 }
 
-// exportDoneMsg says job id ended, with its result or error.
+// exportDoneMsg says run id ended, with its outcome or error.
 type exportDoneMsg struct {
 	id  int
-	res *export.Result
+	oc  *job.Outcome
 	err error
 }
 
-// exportPlan is an export the user is being asked about (path, overwrite).
-type exportPlan struct {
-	vg, lv string
-	seqno  uint64
-	asOf   bool
-	src    export.Source
-	force  bool
-
-	// For the provenance record written beside the image.
-	res   *scan.Result
-	svg   *scan.VG
-	mlv   *model.LV
-	toolV string
+// sameFSMsg carries SameFilesystem's answer for a path.
+type sameFSMsg struct {
+	path, warning string
 }
 
-// planExport opens the LV of the viewed generation as an export source,
-// or says why it cannot be exported.
-func planExport(n *node) (*exportPlan, error) {
-	if n == nil || n.kind != kLV {
+var runs int // numbers the export runs
+
+func newExportPane(s *session, h host, k *ExportKeys) *exportPane {
+	e := &exportPane{s: s, h: h, keys: k, same: map[string]string{}}
+	e.path = textinput.New()
+	e.path.CharLimit = 4096
+	e.path.Cursor.SetMode(cursor.CursorStatic) // no blink: no timer runs while typing
+	e.path.Prompt = ""
+	form := func() bool { return e.state == exportForm }
+	e.acts = []action{
+		{b: &k.NextField, on: form, do: func() tea.Cmd { return e.focusField(e.field + 1) }},
+		{b: &k.PrevField, on: form, do: func() tea.Cmd { return e.focusField(e.field - 1) }},
+		{b: &k.Toggle, on: func() bool { return form() && e.field > 0 }, do: e.toggle},
+		{b: &k.Start, on: form, do: e.start},
+		{b: &k.Cancel, on: form, do: func() tea.Cmd {
+			e.h.capture(modeBrowse)
+			e.h.setStatus("export cancelled", levelInfo)
+			return e.h.back()
+		}},
+		{b: &k.Stop, on: func() bool { return e.state == exportRunning && !e.run.stopped }, do: func() tea.Cmd { e.stop(false); return nil }},
+		{b: &k.Close, on: func() bool { return e.state == exportDone }, do: e.h.back},
+	}
+	return e
+}
+
+func (e *exportPane) Title() string     { return "Export" }
+func (e *exportPane) Keys() keySet      { return e.keys }
+func (e *exportPane) actions() []action { return e.acts }
+
+func (e *exportPane) SetSize(w, h int) {
+	e.width, e.height = w, h
+	e.path.Width = max(w-4, 10)
+}
+
+func (e *exportPane) running() bool { return e.state == exportRunning }
+
+// show implements rightPane: the form for an LV. The export pane does
+// not follow the tree.
+func (e *exportPane) show(n *node, explicit bool) (tea.Cmd, error) {
+	switch {
+	case !explicit:
+		return nil, errors.New("the export does not follow the tree")
+	case e.state == exportRunning:
+		return nil, errors.New("an export runs already")
+	case n == nil || n.kind != kLV:
 		return nil, errors.New("select a logical volume to export")
 	}
-	src, err := volume.FromScan(n.vg.vg).OpenLV(n.lv)
-	if err != nil {
-		return nil, fmt.Errorf("cannot export %s/%s: %w", n.vg.vg.Meta.Name, n.lv.Name, err)
-	}
-	if mr, ok := missingRanges(src); ok {
-		return nil, fmt.Errorf("cannot export %s/%s: %s", n.vg.vg.Meta.Name, n.lv.Name, mr)
-	}
-	return &exportPlan{vg: n.vg.vg.Meta.Name, lv: n.lv.Name, seqno: n.vg.vg.Meta.Seqno, asOf: n.vg.travelling(), src: src,
-		svg: n.vg.vg, mlv: n.lv}, nil
+	e.state, e.vg, e.lv, e.asOf = exportForm, n.vg.vg, n.lv, n.vg.travelling()
+	e.opts, e.outcome, e.err = job.Options{}, nil, nil
+	e.path.SetValue(job.DefaultOutput(e.vg.Meta.Name, e.lv.Name))
+	e.path.CursorEnd()
+	e.h.capture(modeForm)
+	return tea.Batch(e.focusField(0), e.check()), nil
 }
 
-// missingRanges says which bytes of the LV have no source (a missing PV,
-// a truncated image), looking at the runs only; it reads no data.
-func missingRanges(src export.Source) (string, bool) {
-	missing, why, err := export.MissingBytes(src)
-	if err != nil {
-		return err.Error(), true
-	}
-	if missing == 0 {
-		return "", false
-	}
-	return fmt.Sprintf("%s of the LV have no source (%s)", sizeText(missing), why), true
+// checkOptions are the options a verdict depends on.
+func checkOptions(o job.Options) job.Options {
+	return job.Options{AllowPartial: o.AllowPartial, Raw: o.Raw, VerifyLegs: o.VerifyLegs}
 }
 
-// defaultExportPath is ./VG/LV.img.
-func defaultExportPath(vg, lv string) string { return "./" + vg + "/" + lv + ".img" }
+// check asks for the verdict with the form's options and whether the
+// output path shares a file system with an input.
+func (e *exportPane) check() tea.Cmd {
+	_, cmd := e.s.verdict(e.vg, e.lv, checkOptions(e.opts))
+	return tea.Batch(cmd, e.checkPath())
+}
 
-// startExport starts the export and returns the command that listens
-// for its progress.
-func startExport(id int, p *exportPlan, path string, fsys export.FS) (*exportJob, tea.Cmd) {
-	ctx, cancel := context.WithCancel(context.Background())
-	j := &exportJob{id: id, vg: p.vg, lv: p.lv, seqno: p.seqno, asOf: p.asOf, path: path, src: p.src, cancel: cancel,
-		prog: make(chan export.Progress, 1), done: make(chan exportDoneMsg, 1), ended: make(chan struct{}), started: time.Now(),
-		bar: progress.New(progress.WithDefaultGradient(), progress.WithoutPercentage(), progress.WithColorProfile(lipgloss.ColorProfile()))}
-	j.last.Total = p.src.Size()
-	opt := export.Options{Output: path, Force: p.force, Sparse: true, FS: fsys, Progress: j.report, Protect: p.inputPaths()}
-	go func() {
-		res, err := export.Export(ctx, p.src, opt)
-		if _, onOS := fsys.(export.OSFS); err == nil && onOS && p.res != nil {
-			// Exports to the OS get their provenance record, as on the
-			// command line.
-			if pp := export.ProvenancePath(res.Path); pp != "" {
-				if perr := export.WriteProvenance(pp, record.Build(p.res, p.svg, p.mlv, p.src, res, p.toolV)); perr != nil {
-					err = fmt.Errorf("image written (sha256 %s), but its provenance record failed: %w", res.SHA256, perr)
-				}
-			}
+func (e *exportPane) checkPath() tea.Cmd {
+	p := strings.TrimSpace(e.path.Value())
+	if _, ok := e.same[p]; ok || p == "" {
+		return nil
+	}
+	e.same[p] = ""
+	inputs := e.inputs()
+	return e.s.tasks.run(func() tea.Msg {
+		same, err := job.SameFilesystem(p, inputs)
+		switch {
+		case err != nil:
+			return sameFSMsg{p, "cannot tell whether it is on the file system of an input: " + err.Error()}
+		case same:
+			return sameFSMsg{p, "it is on the same file system as an input: writing there may change the evidence"}
 		}
-		j.done <- exportDoneMsg{id: id, res: res, err: err}
-		close(j.ended)
+		return sameFSMsg{p, ""}
+	})
+}
+
+func (e *exportPane) inputs() []string {
+	var out []string
+	for _, in := range e.s.res.Inputs {
+		out = append(out, in.Path)
+	}
+	return out
+}
+
+func (e *exportPane) focusField(i int) tea.Cmd {
+	e.field = (i + len(exportOptions) + 1) % (len(exportOptions) + 1)
+	if e.field == 0 {
+		e.path.Focus() // the cursor does not blink: no timer runs
+		return nil
+	}
+	e.path.Blur()
+	return nil
+}
+
+func (e *exportPane) toggle() tea.Cmd {
+	p := exportOptions[e.field-1].v(&e.opts)
+	*p = !*p
+	return e.check()
+}
+
+func (e *exportPane) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case tea.KeyMsg:
+		if cmd, ok := dispatch(msg, e.acts); ok {
+			return cmd
+		}
+		if e.state == exportForm && e.field == 0 {
+			var cmd tea.Cmd
+			e.path, cmd = e.path.Update(msg)
+			return tea.Batch(cmd, e.checkPath())
+		}
+	case sameFSMsg:
+		e.same[msg.path] = msg.warning
+	case exportProgressMsg:
+		if r := e.run; r != nil && msg.id == r.id {
+			if msg.stage != "" {
+				r.step = msg.stage
+			} else {
+				r.last = msg.p
+			}
+			return r.listen()
+		}
+	case exportDoneMsg:
+		if r := e.run; r != nil && msg.id == r.id {
+			return e.finish(msg)
+		}
+	}
+	return nil
+}
+
+// start checks the verdict and the path, asks before overwriting, and
+// starts the export.
+func (e *exportPane) start() tea.Cmd {
+	v, ok := e.s.verdictCached(e.vg, e.lv, checkOptions(e.opts))
+	switch {
+	case !ok:
+		e.h.setStatus("still checking what the export would read; press enter again in a moment", levelInfo)
+		return nil
+	case !v.Exportable:
+		e.h.setStatus("✗ cannot export: "+v.Reason, levelErr)
+		return nil
+	}
+	path := strings.TrimSpace(e.path.Value())
+	if path == "" {
+		e.h.setStatus("✗ no output path", levelErr)
+		return nil
+	}
+	for _, p := range []string{path, export.ProvenancePath(path)} {
+		if err := export.CheckProtected(p, e.inputs()); err != nil {
+			e.h.setStatus("✗ "+err.Error(), levelErr)
+			return nil
+		}
+	}
+	var exists []string
+	for _, p := range []string{path, export.ProvenancePath(path)} {
+		_, err := e.s.cfg.ExportFS.Lstat(p)
+		switch {
+		case err == nil:
+			exists = append(exists, p)
+		case !errors.Is(err, fs.ErrNotExist):
+			e.h.setStatus("✗ "+err.Error(), levelErr)
+			return nil
+		}
+	}
+	if len(exists) > 0 {
+		e.h.ask(fmt.Sprintf("%s exists. Overwrite it with %s/%s?", strings.Join(exists, " and "), e.vg.Meta.Name, e.lv.Name),
+			func() tea.Cmd { return e.launch(path, true) })
+		return nil
+	}
+	return e.launch(path, false)
+}
+
+// launch runs the export through job.Run, as the export command does.
+func (e *exportPane) launch(path string, force bool) tea.Cmd {
+	runs++
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &exportRun{id: runs, path: job.AbsOutput(path), cancel: cancel, prog: make(chan export.Progress, 1), stage: make(chan string, 4),
+		done: make(chan exportDoneMsg, 1), ended: make(chan struct{}), started: time.Now(),
+		bar: progress.New(progress.WithDefaultGradient(), progress.WithoutPercentage(), progress.WithColorProfile(lipgloss.ColorProfile()))}
+	r.last.Total = e.vg.Meta.LVSize(e.lv)
+	opts := e.opts
+	opts.Force = force
+	req := &job.Request{Result: e.s.res, History: e.s.hist, VG: e.vg, LV: e.lv, Options: opts, Output: path,
+		FS: e.s.cfg.ExportFS, CommandLine: e.commandLine(path), ToolVersion: e.s.cfg.Version, Progress: r.report,
+		Stage: func(s string) {
+			select {
+			case r.stage <- s:
+			default:
+			}
+		}}
+	go func() {
+		oc, err := job.Run(ctx, req)
+		r.done <- exportDoneMsg{id: r.id, oc: oc, err: err}
+		close(r.ended)
 	}()
-	return j, j.listen()
+	e.run, e.state = r, exportRunning
+	e.h.capture(modeExporting)
+	return r.listen()
+}
+
+// commandLine is the export command that does what the form does, as the
+// provenance record keeps it and the form shows it.
+func (e *exportPane) commandLine(path string) []string {
+	cl := []string{"lvminspect", "export"}
+	if e.asOf {
+		cl = append(cl, "--seqno", fmt.Sprint(e.vg.Meta.Seqno))
+	}
+	for _, o := range exportOptions {
+		if *o.v(&e.opts) {
+			cl = append(cl, o.flag)
+		}
+	}
+	cl = append(cl, "-o", path)
+	cl = append(cl, e.inputs()...)
+	return append(cl, e.vg.Meta.Name+"/"+e.lv.Name)
 }
 
 // report is the engine's progress callback: keep only the newest value.
-func (j *exportJob) report(p export.Progress) {
+func (r *exportRun) report(p export.Progress) {
 	select {
-	case j.prog <- p:
+	case r.prog <- p:
 		return
 	default:
 	}
 	select {
-	case <-j.prog:
+	case <-r.prog:
 	default:
 	}
 	select {
-	case j.prog <- p:
+	case r.prog <- p:
 	default:
 	}
 }
 
-// listen waits for the next progress snapshot or the end.
-func (j *exportJob) listen() tea.Cmd {
+// listen waits for the next progress snapshot, stage or the end.
+func (r *exportRun) listen() tea.Cmd {
 	return func() tea.Msg {
 		select {
-		case p := <-j.prog:
-			return exportProgressMsg{id: j.id, p: p}
-		case d := <-j.done:
+		case s := <-r.stage:
+			return exportProgressMsg{id: r.id, stage: s}
+		case p := <-r.prog:
+			return exportProgressMsg{id: r.id, p: p}
+		case d := <-r.done:
 			return d
 		}
 	}
 }
 
-// view draws the progress bar with rate and ETA, width columns wide.
-func (j *exportJob) view(st *Styles, width int) string {
-	p := j.last
-	pct := 0.0
-	if p.Total > 0 {
-		pct = float64(p.Done) / float64(p.Total)
+// stop cancels the running export; quit ends the program once it stopped.
+func (e *exportPane) stop(quit bool) {
+	if r := e.run; r != nil && e.state == exportRunning {
+		r.stopped, r.quit = true, r.quit || quit
+		r.cancel()
 	}
-	head := fmt.Sprintf("Exporting %s/%s → %s", j.vg, j.lv, j.path)
-	if j.asOf {
-		head += fmt.Sprintf(" (as of seqno %d)", j.seqno)
-	}
-	if j.stopped {
-		head += " · cancelling…"
-	}
-	info := fmt.Sprintf(" %3.0f%% %s/%s", pct*100, sizeText(p.Done), sizeText(p.Total))
-	if p.Rate > 0 {
-		info += fmt.Sprintf(" %s/s", sizeText(int64(p.Rate)))
-	}
-	if p.ETA > 0 {
-		info += " ETA " + durText(p.ETA)
-	}
-	j.bar.Width = max(width-len([]rune(info))-1, 10)
-	return st.Prompt.Label.Render(head) + "\n" + j.bar.ViewAs(pct) + info
 }
 
-// exportDoneText is the status line of a finished export.
-func exportDoneText(j *exportJob, d exportDoneMsg) (string, level) {
-	if d.err == nil {
-		gen := ""
-		if j.asOf {
-			gen = fmt.Sprintf(" as of seqno %d", j.seqno)
-		}
-		s := fmt.Sprintf("✓ exported %s/%s%s to %s (%s) sha256 %s", j.vg, j.lv, gen, d.res.Path, sizeText(d.res.Size), d.res.SHA256)
-		return s, levelGood
+// abandon stops an export when the program ends, and waits for the engine
+// to remove its temporary file.
+func (e *exportPane) abandon() {
+	if r := e.run; r != nil && e.state == exportRunning {
+		r.cancel()
+		<-r.ended
 	}
-	if errors.Is(d.err, context.Canceled) {
-		return fmt.Sprintf("export of %s/%s cancelled; nothing was left at %s", j.vg, j.lv, j.path), levelWarn
+}
+
+func (e *exportPane) quitQuestion() string {
+	return fmt.Sprintf("An export of %s/%s is running. Stop it (nothing is left at %s) and quit?", e.vg.Meta.Name, e.lv.Name, e.run.path)
+}
+
+// finish shows the outcome in the pane and the status line.
+func (e *exportPane) finish(d exportDoneMsg) tea.Cmd {
+	r := e.run
+	e.state, e.outcome, e.err = exportDone, d.oc, d.err
+	e.h.capture(modeBrowse)
+	e.h.setStatus(outcomeText(e.vg, e.lv, r, d))
+	e.h.blur()
+	if r.quit {
+		return tea.Quit
+	}
+	return nil
+}
+
+// outcomeText is the status line of a finished export: job's summary, and
+// every warning and note, so that an image that is not a clean copy never
+// shows as one.
+func outcomeText(vg *scan.VG, lv *model.LV, r *exportRun, d exportDoneMsg) (string, level) {
+	var pe *job.ProvenanceError
+	var ee *export.ExistsError
+	var ne *job.NotExportableError
+	switch {
+	case d.err == nil || errors.As(d.err, &pe):
+		oc := d.oc
+		lines := append([]string{oc.Summary()}, oc.Warnings...)
+		lines = append(lines, oc.Notes...)
+		l := levelGood
+		if len(oc.Warnings) > 0 || len(oc.Notes) > 0 {
+			l = levelWarn
+		}
+		if pe != nil {
+			lines = append(lines, "✗ "+pe.Error())
+			l = levelErr
+		}
+		return strings.Join(lines, " · "), l
+	case errors.Is(d.err, context.Canceled):
+		return fmt.Sprintf("export of %s/%s cancelled; nothing was left at %s", vg.Meta.Name, lv.Name, r.path), levelWarn
+	case errors.As(d.err, &ee):
+		return "✗ " + ee.Path + " appeared while exporting; nothing was overwritten", levelErr
+	case errors.As(d.err, &ne):
+		return "✗ " + ne.Error(), levelErr
 	}
 	return "✗ export failed: " + d.err.Error(), levelErr
 }
 
-// outputExists reports whether path exists on fsys.
-func outputExists(fsys export.FS, path string) (bool, error) {
-	_, err := fsys.Lstat(strings.TrimSpace(path))
-	if err == nil {
-		return true, nil
+// View implements pane.
+func (e *exportPane) View() string {
+	var lines []string
+	switch e.state {
+	case exportForm:
+		lines = e.formView()
+	case exportRunning:
+		lines = e.runView()
+	default:
+		lines = e.doneView()
 	}
-	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
+	for i, l := range lines {
+		lines[i] = ansi.Truncate(l, e.width, "…")
 	}
-	return false, err
+	return strings.Join(lines, "\n")
 }
 
-// inputPaths are the inputs the plan reads from, which an export must
-// never replace.
-func (p *exportPlan) inputPaths() []string {
-	if p.res == nil {
-		return nil
+func (e *exportPane) heading() []string {
+	st := e.s.st
+	verb := "Export"
+	if e.state == exportRunning {
+		verb = "Exporting"
 	}
-	var out []string
-	for _, in := range p.res.Inputs {
-		out = append(out, in.Path)
+	what := fmt.Sprintf("%s %s/%s", verb, e.vg.Meta.Name, e.lv.Name)
+	if e.asOf {
+		what += fmt.Sprintf(" as of seqno %d (a past generation)", e.vg.Meta.Seqno)
+	}
+	return []string{string(paint(st.Pane.Title, what)) + " " + string(paint(st.Muted, format.SizeExact(e.vg.Meta.LVSize(e.lv))))}
+}
+
+func (e *exportPane) formView() []string {
+	st := e.s.st
+	w := max(e.width, 20)
+	out := e.heading()
+	v, ok := e.s.verdictCached(e.vg, e.lv, checkOptions(e.opts))
+	if !ok {
+		out = append(out, e.s.waiting("checking what the export would read…"))
+	} else {
+		for _, l := range v.Lines() {
+			for _, wl := range wrapWords(l, w) {
+				out = append(out, string(verdictLine(st, wl)))
+			}
+		}
+		if e.opts.AllowPartial {
+			for i, m := range v.Missing {
+				if i == 10 {
+					out = append(out, string(paint(st.Check.Warn, fmt.Sprintf("  and %d more ranges", len(v.Missing)-10))))
+					break
+				}
+				out = append(out, string(paint(st.Check.Warn, fmt.Sprintf("  zero-filled: LV bytes [%d, %d) (%s): %s", m.Off, m.Off+m.Len, format.Size(m.Len), m.Reason))))
+			}
+		}
+	}
+	out = append(out, "")
+	cur := func(i int) string {
+		if e.field == i {
+			return st.Tree.Cursor.Render("›") + " "
+		}
+		return "  "
+	}
+	out = append(out, cur(0)+string(paint(st.Bold, "Output")))
+	out = append(out, "  "+e.path.View())
+	p := strings.TrimSpace(e.path.Value())
+	for _, l := range wrapText("→ "+job.AbsOutput(p), w-2) {
+		out = append(out, "  "+string(paint(st.Muted, l)))
+	}
+	if warn := e.same[p]; warn != "" {
+		for _, l := range wrapWords("! "+warn, w-2) {
+			out = append(out, "  "+string(paint(st.Check.Warn, l)))
+		}
+	}
+	out = append(out, "", "  "+string(paint(st.Bold, "Options")))
+	for i, o := range exportOptions {
+		box := "[ ]"
+		if *o.v(&e.opts) {
+			box = "[x]"
+		}
+		out = append(out, cur(i+1)+box+" "+string(paint(st.Help.Key, o.flag))+" "+string(paint(st.Muted, o.what)))
+	}
+	out = append(out, "")
+	for _, l := range wrapWords("same as: "+strings.Join(e.commandLine(p), " "), w) {
+		out = append(out, string(paint(st.Muted, l)))
+	}
+	return out
+}
+
+func (e *exportPane) runView() []string {
+	st := e.s.st
+	r := e.run
+	out := e.heading()
+	for _, l := range wrapText("→ "+r.path, max(e.width, 20)) {
+		out = append(out, string(paint(st.Prompt.Label, l)))
+	}
+	p := r.last
+	pct := 0.0
+	if p.Total > 0 {
+		pct = float64(p.Done) / float64(p.Total)
+	}
+	step := r.step
+	if step == "" {
+		step = "exporting"
+	}
+	if r.stopped {
+		step += " · stopping…"
+	}
+	out = append(out, e.s.waiting(step))
+	info := fmt.Sprintf(" %3.0f%% %s/%s", pct*100, format.Size(p.Done), format.Size(p.Total))
+	if p.Rate > 0 {
+		info += fmt.Sprintf(" %s/s", format.Size(int64(p.Rate)))
+	}
+	if p.ETA > 0 {
+		info += " ETA " + format.Duration(p.ETA)
+	}
+	bar := r.bar // a copy: View changes nothing
+	bar.Width = max(e.width-lipgloss.Width(info)-1, 10)
+	out = append(out, bar.ViewAs(pct)+info)
+	out = append(out, "", string(paint(st.Muted, "esc stops the export; nothing is left behind")))
+	return out
+}
+
+func (e *exportPane) doneView() []string {
+	st := e.s.st
+	out := e.heading()
+	w := max(e.width, 20)
+	text, l := outcomeText(e.vg, e.lv, e.run, exportDoneMsg{oc: e.outcome, err: e.err})
+	style := map[level]lipgloss.Style{levelGood: st.Check.Good, levelWarn: st.Check.Warn, levelErr: st.Check.Bad}[l]
+	for _, part := range strings.Split(text, " · ") {
+		for _, wl := range wrapWords(part, w) {
+			out = append(out, string(paint(style, wl)))
+		}
+	}
+	if oc := e.outcome; oc != nil {
+		out = append(out, "")
+		if oc.ProvenancePath != "" {
+			out = append(out, string(safe("provenance "+oc.ProvenancePath)))
+		}
+		if oc.Result != nil && oc.Result.MD5 != "" {
+			out = append(out, string(safe("md5 "+oc.Result.MD5)))
+		}
 	}
 	return out
 }

@@ -30,6 +30,17 @@ func chocolateSHA(t *testing.T) string {
 	return ""
 }
 
+func mustGetwd(t *testing.T) string {
+	t.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wd
+}
+
+func (m *Model) exportP() *exportPane { return m.panes[paneExport].(*exportPane) }
+
 func fileSHA(t *testing.T, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -50,19 +61,22 @@ func TestExportFromTUI(t *testing.T) {
 		t.Fatalf("search selected %v", m.selected())
 	}
 	press(t, m, "e")
-	if m.mode != modePrompt || m.prompt.Value() != "./banana/chocolate.img" {
-		t.Fatalf("export prompt: mode %d value %q", m.mode, m.prompt.Value())
+	if m.mode != modeForm || m.exportP().path.Value() != "banana/chocolate.img" {
+		t.Fatalf("export form: mode %d value %q", m.mode, m.exportP().path.Value())
+	}
+	if v := plain(m.View()); !strings.Contains(v, "✓ can be exported") || !strings.Contains(strings.ReplaceAll(v, "\n", ""), "→ "+mustGetwd(t)[:10]) {
+		t.Errorf("the form lacks the verdict or the absolute path:\n%s", v)
 	}
 	cmd := press(t, m, "enter")
 	if m.mode != modeExporting {
-		t.Fatalf("mode %d after enter, status %q", m.mode, m.status)
+		t.Fatalf("mode %d after enter, status %q", m.mode, m.status())
 	}
 	var progress, done int
 	drain(t, m, cmd, func(msg tea.Msg) {
 		switch msg.(type) {
 		case exportProgressMsg:
 			progress++
-			if !strings.Contains(m.View(), "Exporting banana/chocolate") {
+			if !strings.Contains(m.View(), "Exporting banana/chocolate") || !strings.Contains(m.View(), "%") {
 				t.Error("no progress bar while exporting")
 			}
 		case exportDoneMsg:
@@ -76,8 +90,8 @@ func TestExportFromTUI(t *testing.T) {
 	if done != 1 || progress == 0 {
 		t.Errorf("%d progress and %d done messages", progress, done)
 	}
-	if m.mode != modeBrowse || !strings.Contains(m.status, want) || !strings.Contains(m.status, "banana/chocolate.img") {
-		t.Errorf("status %q (mode %d)", m.status, m.mode)
+	if m.mode != modeBrowse || !strings.Contains(m.status(), want) || !strings.Contains(m.status(), "banana/chocolate.img") {
+		t.Errorf("status %q (mode %d)", m.status(), m.mode)
 	}
 	view := plain(m.View())
 	if !strings.Contains(strings.ReplaceAll(view, "\n", ""), want) {
@@ -125,21 +139,21 @@ func TestExportCancelLeavesNoFile(t *testing.T) {
 	t.Chdir(dir)
 	g := &gateFS{gate: make(chan struct{}), started: make(chan struct{})}
 	m := demoModel(t, 80, 24)
-	m.cfg.ExportFS = g
+	m.s.cfg.ExportFS = g
 	press(t, m, "/chocolate", "enter", "e")
 	cmd := press(t, m, "enter")
 	if m.mode != modeExporting {
-		t.Fatalf("not exporting: %q", m.status)
+		t.Fatalf("not exporting: %q", m.status())
 	}
 	<-g.started
 	press(t, m, "esc")
 	close(g.gate)
 	drain(t, m, cmd, nil)
-	if m.exp != nil || m.mode != modeBrowse {
+	if m.exportP().running() || m.mode != modeBrowse {
 		t.Fatalf("export still shown after cancel (mode %d)", m.mode)
 	}
-	if !strings.Contains(m.status, "cancelled") {
-		t.Errorf("status %q", m.status)
+	if !strings.Contains(m.status(), "cancelled") {
+		t.Errorf("status %q", m.status())
 	}
 	var left []string
 	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -170,7 +184,10 @@ func TestExportAsksBeforeOverwrite(t *testing.T) {
 	if b, _ := os.ReadFile("banana/chocolate.img"); string(b) != "precious" {
 		t.Fatal("file changed after answering no")
 	}
-	press(t, m, "e", "enter")
+	if m.mode != modeForm {
+		t.Fatalf("no did not return to the form (mode %d)", m.mode)
+	}
+	press(t, m, "enter")
 	cmd := press(t, m, "y")
 	drain(t, m, cmd, nil)
 	if got := fileSHA(t, "banana/chocolate.img"); got != chocolateSHA(t) {
@@ -182,7 +199,7 @@ func TestQuitWhileExportingAsks(t *testing.T) {
 	t.Chdir(t.TempDir())
 	g := &gateFS{gate: make(chan struct{}), started: make(chan struct{})}
 	m := demoModel(t, 80, 24)
-	m.cfg.ExportFS = g
+	m.s.cfg.ExportFS = g
 	press(t, m, "/chocolate", "enter", "e")
 	cmd := press(t, m, "enter")
 	<-g.started
@@ -212,13 +229,19 @@ func TestExportRefusedSaysWhy(t *testing.T) {
 	}
 	// An LV with extents on a PV that no input holds.
 	m = fixtureModelImages(t, "multipv", []string{"pv0", "pv2"}, 80, 24)
-	press(t, m, "/span", "enter", "e")
-	if m.mode != modeBrowse || !strings.Contains(m.status, "cannot export multipv/span") || !strings.Contains(m.status, "no source") {
-		t.Errorf("missing PV: mode %d status %q", m.mode, m.status)
+	press(t, m, "/span", "enter")
+	if d := plain(m.View()); strings.Contains(d, "✓ can be exported") || !strings.Contains(d, "cannot export") {
+		t.Errorf("details of span without pv1:\n%s", d)
 	}
+	press(t, m, "e")
 	if !strings.Contains(plain(m.View()), "cannot export") {
-		t.Errorf("reason not on screen:\n%s", m.View())
+		t.Errorf("reason not in the export form:\n%s", m.View())
 	}
+	press(t, m, "enter")
+	if m.mode != modeForm || !strings.Contains(m.status(), "cannot export") || !strings.Contains(m.status(), "no source") {
+		t.Errorf("missing PV: mode %d status %q", m.mode, m.status())
+	}
+	press(t, m, "esc")
 	// A segment type lvminspect does not know.
 	pv := uuidN('p', 3)
 	ti := testImage{mdaSize: 1 << 20, peStart: 2 << 20, pvUUID: pv}
@@ -226,10 +249,10 @@ func TestExportRefusedSaysWhy(t *testing.T) {
 	text := strings.Replace(vgText("odd", 1, pv, 16, ti.peStart, []string{"weird"}, ""), `type = "striped"`, `type = "frobnicate"`, 1)
 	img := ti.build(t, []string{text})
 	m = New(Config{Result: scan.Scan([]*scan.Input{scan.NewInput("odd.img", bytesReaderAt(img), int64(len(img)))}, scan.Options{})})
-	m.Update(tea.WindowSizeMsg{Width: 80, Height: 24})
-	press(t, m, "g", "/weird", "enter", "e")
-	if m.mode != modeBrowse || !strings.Contains(m.status, "cannot export odd/weird") || !strings.Contains(m.status, "frobnicate") {
-		t.Errorf("unknown segment type: mode %d status %q", m.mode, m.status)
+	start(t, m, 80, 24)
+	press(t, m, "g", "/weird", "enter", "e", "enter")
+	if !strings.Contains(m.status(), "cannot export") || !strings.Contains(m.status(), "frobnicate") {
+		t.Errorf("unknown segment type: mode %d status %q", m.mode, m.status())
 	}
 }
 
@@ -243,14 +266,15 @@ func TestExportNeverReplacesAnInput(t *testing.T) {
 	}
 	m := fixtureModel(t, "banana", false, 80, 24) // its input is named pv0.img
 	press(t, m, "/chocolate", "enter", "e")
-	if m.plan == nil {
-		t.Fatalf("no export prompt:\n%s", m.View())
+	if m.mode != modeForm {
+		t.Fatalf("no export form:\n%s", m.View())
 	}
-	if cmd := m.choosePath("pv0.img"); cmd != nil || m.mode == modeExporting || m.mode == modeConfirm {
+	m.exportP().path.SetValue("pv0.img")
+	if cmd := press(t, m, "enter"); cmd != nil || m.mode == modeExporting || m.mode == modeConfirm {
 		t.Fatalf("export onto the input started or asked to overwrite (mode %v)", m.mode)
 	}
-	if !strings.Contains(m.status, "would replace an input") || m.statusLevel != levelErr {
-		t.Fatalf("no refusal in the status line: %q", m.status)
+	if !strings.Contains(m.status(), "would replace an input") || m.bar.statusLevel != levelErr {
+		t.Fatalf("no refusal in the status line: %q", m.status())
 	}
 	if got, _ := os.ReadFile("pv0.img"); !bytes.Equal(got, b) {
 		t.Fatal("the input changed")

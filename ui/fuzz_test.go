@@ -21,19 +21,22 @@ func FuzzTextView(f *testing.F) {
 		if len(text) > 1<<16 {
 			return
 		}
-		p := &textPane{width: 40, height: 10}
-		p.setText("t", text, false)
+		p := newTextPane(newSession(Config{}), nil, newTextKeys())
+		p.SetSize(40, 10)
+		p.setText("t", text)
 		p.setQuery(q)
 		p.next(1)
 		p.scroll(3)
-		for _, l := range strings.Split(p.view(st), "\n") {
+		for _, l := range strings.Split(p.View(), "\n") {
 			if w := lipgloss.Width(l); w > p.width {
 				t.Fatalf("line %q is %d wide", l, w)
 			}
 		}
-		d := &textPane{width: 40, height: 10}
-		d.setText("d", text, true)
-		_ = d.view(st)
+		for _, l := range strings.Split(text, "\n") {
+			if w := lipgloss.Width(diffLine(st, l)); w != lipgloss.Width(l) {
+				t.Fatalf("diff line %q changed width", l)
+			}
+		}
 	})
 }
 

@@ -21,6 +21,7 @@ func init() {
 	lipgloss.SetColorProfile(termenv.Ascii)
 	lipgloss.SetHasDarkBackground(true)
 	debugPanics = true
+	animate = false // running a key's commands never waits for the spinner's timer
 }
 
 // demoModel is the inspector on the built-in demo disk, scanned, sized.
@@ -31,7 +32,7 @@ func demoModel(t testing.TB, w, h int) *Model {
 		t.Fatal(err)
 	}
 	m := New(Config{Result: scan.Scan(ins, scan.Options{}), Demo: true, Title: demo.Title})
-	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	start(t, m, w, h)
 	return m
 }
 
@@ -52,7 +53,7 @@ func fixtureModelImages(t testing.TB, name string, images []string, w, h int) *M
 		ins = append(ins, scan.NewInput(img+".img", bytesReaderAt(b), int64(len(b))))
 	}
 	m := New(Config{Result: scan.Scan(ins, scan.Options{})})
-	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	start(t, m, w, h)
 	return m
 }
 
@@ -88,6 +89,24 @@ func keyMsgs(keys ...string) []tea.KeyMsg {
 			out = append(out, tea.KeyMsg{Type: tea.KeyCtrlC})
 		case "pgdown":
 			out = append(out, tea.KeyMsg{Type: tea.KeyPgDown})
+		case "pgup":
+			out = append(out, tea.KeyMsg{Type: tea.KeyPgUp})
+		case "home":
+			out = append(out, tea.KeyMsg{Type: tea.KeyHome})
+		case "end":
+			out = append(out, tea.KeyMsg{Type: tea.KeyEnd})
+		case "left":
+			out = append(out, tea.KeyMsg{Type: tea.KeyLeft})
+		case "right":
+			out = append(out, tea.KeyMsg{Type: tea.KeyRight})
+		case "shift+tab":
+			out = append(out, tea.KeyMsg{Type: tea.KeyShiftTab})
+		case "shift+down":
+			out = append(out, tea.KeyMsg{Type: tea.KeyShiftDown})
+		case "shift+up":
+			out = append(out, tea.KeyMsg{Type: tea.KeyShiftUp})
+		case "space":
+			out = append(out, tea.KeyMsg{Type: tea.KeySpace, Runes: []rune{' '}})
 		default:
 			for _, r := range k {
 				out = append(out, tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}})
@@ -97,16 +116,80 @@ func keyMsgs(keys ...string) []tea.KeyMsg {
 	return out
 }
 
-// press sends keys and runs the commands they return (except those that
-// block on an export: see drain), returning the last command.
+// press sends keys, running the commands each returns (the slow work in
+// the background) to their end, so that the model is as the user sees it
+// once the spinner stopped. Once an export runs, its commands are kept
+// and returned for drain.
 func press(t testing.TB, m *Model, keys ...string) tea.Cmd {
 	t.Helper()
-	var last tea.Cmd
+	var held []tea.Cmd
 	for _, k := range keyMsgs(keys...) {
-		_, last = m.Update(k)
+		_, cmd := m.Update(k)
+		if c := settle(t, m, cmd); c != nil {
+			held = append(held, c)
+		}
 	}
-	return last
+	return tea.Batch(held...)
 }
+
+// settle runs cmd and the commands its messages return, feeding every
+// message to Update, until none is left; while an export runs (its
+// commands block on it) or after a quit, the rest is returned.
+func settle(t testing.TB, m *Model, cmd tea.Cmd) tea.Cmd {
+	t.Helper()
+	var held []tea.Cmd
+	queue := []tea.Cmd{cmd}
+	deadline := time.Now().Add(60 * time.Second)
+	for len(queue) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("commands did not finish in time")
+		}
+		c := queue[0]
+		queue = queue[1:]
+		if c == nil {
+			continue
+		}
+		if m.mode == modeExporting {
+			held = append(held, c)
+			continue
+		}
+		msg := c()
+		switch msg := msg.(type) {
+		case nil:
+			continue
+		case tea.BatchMsg:
+			queue = append(queue, msg...)
+			continue
+		case tea.QuitMsg:
+			held = append(held, tea.Quit)
+			continue
+		}
+		_, next := m.Update(msg)
+		queue = append(queue, next)
+	}
+	return tea.Batch(held...)
+}
+
+// start sizes a new model and runs its Init to the end, as the program
+// does before the first key.
+func start(t testing.TB, m *Model, w, h int) {
+	t.Helper()
+	run(t, m, tea.WindowSizeMsg{Width: w, Height: h})
+	settle(t, m, m.Init())
+}
+
+// run settles a model after a message sent by hand.
+func run(t testing.TB, m *Model, msg tea.Msg) {
+	t.Helper()
+	_, cmd := m.Update(msg)
+	settle(t, m, cmd)
+}
+
+func (m *Model) detailsP() *detailsPane { return m.panes[paneDetails].(*detailsPane) }
+func (m *Model) hexP() *hexPane         { return m.panes[paneHex].(*hexPane) }
+func (m *Model) textP() *textPane       { return m.panes[paneText].(*textPane) }
+func (m *Model) histP() *historyPane    { return m.panes[paneHistory].(*historyPane) }
+func (m *Model) status() string         { return m.bar.status }
 
 // drain runs cmd and the commands its messages return until none is left
 // or a quit, with a deadline; it returns the messages seen.

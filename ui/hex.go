@@ -7,9 +7,12 @@ import (
 	"strconv"
 	"strings"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/lvminspect/lvminspect/export"
+	"github.com/lvminspect/lvminspect/internal/format"
+	"github.com/lvminspect/lvminspect/internal/termsafe"
 	"github.com/lvminspect/lvminspect/model"
 )
 
@@ -103,11 +106,20 @@ func fieldAt(fields []model.Field, off int64) int {
 	return -1
 }
 
-// hexPane shows a hexSource with its fields named and checked.
+// hexPane shows a hexSource with its fields named and checked. The bytes
+// in view (and a screen around them) are read by a command; an LV is
+// opened by one too (a thin LV's mapping is walked), so scrolling a slow
+// disk never blocks the keyboard.
 type hexPane struct {
+	s    *session
+	h    host
+	keys *HexKeys
+	acts []action
+
 	src    *hexSource
-	top    int64 // offset of the first row shown
-	field  int   // current field, -1 for none
+	wait   *hexWait // an LV being opened for the view
+	top    int64    // offset of the first row shown
+	field  int      // current field, -1 for none
 	width  int
 	height int
 
@@ -115,14 +127,175 @@ type hexPane struct {
 	miss    []bool
 	bufOff  int64
 	readErr error
+	reading bool  // a read of the window runs
+	readTop int64 // the top it was asked for
 }
 
-// open shows src with the view at off (the field covering it selected).
-func (h *hexPane) open(src *hexSource, off int64) {
-	h.src = src
-	h.buf, h.miss, h.readErr = nil, nil, nil
-	h.field = -1
-	h.jump(off)
+// hexWait is an LV the hex view waits for.
+type hexWait struct {
+	key  lvKey
+	make func(export.Source) *hexSource
+	off  int64
+	name string
+	err  error
+}
+
+// hexReadMsg carries a window of bytes read for the hex view.
+type hexReadMsg struct {
+	src  *hexSource
+	off  int64
+	buf  []byte
+	miss []bool
+	err  error
+}
+
+func newHexPane(s *session, h host, k *HexKeys) *hexPane {
+	x := &hexPane{s: s, h: h, keys: k, field: -1}
+	has := func() bool { return x.src != nil }
+	hasFields := func() bool { return x.src != nil && len(x.src.fields) > 0 }
+	do := func(f func()) func() tea.Cmd { return func() tea.Cmd { f(); return nil } }
+	mv := moveActions(&k.MoveKeys, x.rows, x.scroll, x.home, x.end, nil)
+	for i := range mv {
+		mv[i].on = has
+	}
+	x.acts = append(mv,
+		action{b: &k.NextField, on: hasFields, do: do(func() { x.stepField(1) })},
+		action{b: &k.PrevField, on: hasFields, do: do(func() { x.stepField(-1) })},
+		action{b: &k.NextSector, on: has, do: do(func() { x.scroll(512 / x.bpr()) })},
+		action{b: &k.PrevSector, on: has, do: do(func() { x.scroll(-512 / x.bpr()) })},
+		action{b: &k.Goto, on: has, do: func() tea.Cmd {
+			x.h.prompt(fmt.Sprintf("go to %s offset: ", x.src.unit), "", x.gotoOffset)
+			return nil
+		}},
+		action{b: &k.Back, do: h.back},
+	)
+	return x
+}
+
+func (x *hexPane) Title() string     { return "Hex" }
+func (x *hexPane) Keys() keySet      { return x.keys }
+func (x *hexPane) actions() []action { return x.acts }
+
+func (x *hexPane) SetSize(w, h int) {
+	if w != x.width || h != x.height {
+		x.width, x.height = w, h
+		x.clampTop()
+	}
+}
+
+// show implements rightPane: the bytes of n, at the place n stands for.
+func (x *hexPane) show(n *node, _ bool) (tea.Cmd, error) {
+	if n == nil {
+		return nil, fmt.Errorf("nothing selected")
+	}
+	t, err := targetOf(n)
+	if err != nil {
+		return nil, err
+	}
+	if t.lv == nil {
+		x.open(t.src, t.off)
+		return x.fetch(), nil
+	}
+	src, ready, cmd, err := x.s.openLV(t.vg, t.lv)
+	switch {
+	case ready && err != nil:
+		return nil, err
+	case ready:
+		x.open(t.make(src), t.off)
+		return x.fetch(), nil
+	}
+	x.src, x.wait = nil, &hexWait{key: keyOf(t.vg, t.lv), make: t.make, off: t.off, name: t.name}
+	return cmd, nil
+}
+
+func (x *hexPane) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case tea.KeyMsg:
+		cmd, _ := dispatch(msg, x.acts)
+		return tea.Batch(cmd, x.fetch())
+	case tea.MouseMsg:
+		if x.src != nil {
+			x.scroll(wheel(msg))
+		}
+		return x.fetch()
+	case tea.WindowSizeMsg:
+		return x.fetch()
+	case lvOpenedMsg:
+		if w := x.wait; w != nil && w.key == msg.key {
+			if msg.err != nil {
+				w.err = msg.err
+				return nil
+			}
+			x.open(w.make(msg.src), w.off)
+			return x.fetch()
+		}
+	case hexReadMsg:
+		if msg.src == x.src {
+			x.reading = false
+			x.buf, x.miss, x.bufOff, x.readErr = msg.buf, msg.miss, msg.off, msg.err
+			if x.buf == nil {
+				x.buf, x.bufOff = []byte{}, x.top
+			}
+			if x.top != x.readTop { // moved while reading
+				return x.fetch()
+			}
+		}
+	}
+	return nil
+}
+
+// gotoOffset jumps to an offset typed at the prompt.
+func (x *hexPane) gotoOffset(v string) tea.Cmd {
+	if x.src == nil {
+		return nil
+	}
+	off, err := parseOffset(v)
+	if err != nil {
+		x.h.setStatus("✗ "+err.Error(), levelErr)
+		return nil
+	}
+	if off < x.src.start || off >= x.src.end {
+		x.h.setStatus(fmt.Sprintf("✗ offset %s is outside %s (%#x–%#x)", format.Offset(uint64(off)), x.src.title, x.src.start, x.src.end), levelErr)
+		return nil
+	}
+	x.jump(off)
+	return x.fetch()
+}
+
+// open shows src with the view at off (the field covering it selected);
+// the same source keeps its bytes and only moves.
+func (x *hexPane) open(src *hexSource, off int64) {
+	x.wait = nil
+	if x.src == nil || x.src.title != src.title || x.src.start != src.start || x.src.end != src.end {
+		x.src = src
+		x.buf, x.miss, x.readErr, x.reading = nil, nil, nil, false
+	}
+	x.field = -1
+	x.jump(off)
+}
+
+// fetch returns the command that reads the bytes in view (and a screen
+// around them) when they are not in the window already. Only the window
+// is ever held in memory.
+func (x *hexPane) fetch() tea.Cmd {
+	if x.src == nil || x.reading || x.width <= 0 || x.src.end <= x.src.start {
+		return nil
+	}
+	n := x.rows() * x.bpr()
+	if x.buf != nil && x.top >= x.bufOff && x.top+int64(n) <= x.bufOff+int64(len(x.buf)) {
+		return nil
+	}
+	if x.buf != nil && x.top >= x.bufOff && x.bufOff+int64(len(x.buf)) >= x.src.end {
+		return nil
+	}
+	from := max(x.top-int64(n), x.src.start)
+	size := 3*n + int(x.top-from)
+	src := x.src
+	x.reading, x.readTop = true, x.top
+	return x.s.tasks.run(func() tea.Msg {
+		buf, miss, err := src.read(from, size)
+		return hexReadMsg{src: src, off: from, buf: buf, miss: miss, err: err}
+	})
 }
 
 // layout of the pane: a title line, rows, two info lines.
@@ -226,44 +399,32 @@ func (h *hexPane) stepField(d int) {
 	h.clampTop()
 }
 
-// ensure reads the bytes in view (and a screen around them) if they are
-// not in the window already. Only the window is ever held in memory.
-func (h *hexPane) ensure() {
-	if h.src == nil {
-		return
-	}
-	n := h.rows() * h.bpr()
-	if h.buf != nil && h.top >= h.bufOff && h.top+int64(n) <= h.bufOff+int64(len(h.buf)) {
-		return
-	}
-	if h.buf != nil && h.top+int64(n) > h.src.end && h.top >= h.bufOff && h.bufOff+int64(len(h.buf)) >= h.src.end {
-		return
-	}
-	from := max(h.top-int64(n), h.src.start)
-	h.buf, h.miss, h.readErr = h.src.read(from, 3*n+int(h.top-from))
-	h.bufOff = from
-	if h.buf == nil {
-		h.bufOff = h.top
-	}
-}
-
-func (h *hexPane) byteAt(off int64) (byte, bool, bool) {
+// byteAt is the byte at off: whether off is in the source, whether it
+// could not be read, and whether it is still being read.
+func (h *hexPane) byteAt(off int64) (v byte, in, miss, pending bool) {
 	i := off - h.bufOff
 	if off < h.src.start || off >= h.src.end {
-		return 0, false, false // outside the source
+		return 0, false, false, false // outside the source
 	}
 	if i < 0 || i >= int64(len(h.buf)) {
-		return 0, true, true // not read: shown as missing
+		return 0, true, !h.reading, h.reading // not read: being read, or missing
 	}
-	return h.buf[i], true, h.miss[i]
+	return h.buf[i], true, h.miss[i], false
 }
 
-// view renders the pane: title, rows, the current field.
-func (h *hexPane) view(st *Styles) string {
+// View renders the pane: title, rows, the current field.
+func (h *hexPane) View() string {
+	st := h.s.st
+	if w := h.wait; w != nil {
+		if w.err != nil {
+			return st.Status.Err.Render(termsafe.Text("✗ cannot open " + w.name + ": " + w.err.Error()))
+		}
+		return h.s.waiting("opening " + termsafe.Text(w.name) + " (its mapping is read from the PVs)…")
+	}
 	if h.src == nil {
 		return st.Muted.Render("nothing to show: select a structure, a PV or an LV and press x")
 	}
-	title := st.Pane.Title.Render(h.src.title) + st.Muted.Render(fmt.Sprintf("  %s offsets, %s", h.src.unit, sizeText(h.src.end-h.src.start)))
+	title := st.Pane.Title.Render(termsafe.Text(h.src.title)) + st.Muted.Render(fmt.Sprintf("  %s offsets, %s", h.src.unit, format.Size(h.src.end-h.src.start)))
 	lines := []string{ansi.Truncate(title, h.width, "…")}
 	lines = append(lines, renderHexRows(h, st)...)
 	lines = append(lines, h.infoLines(st)...)

@@ -8,6 +8,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/lvminspect/lvminspect/internal/termsafe"
 	"github.com/lvminspect/lvminspect/model"
 )
 
@@ -48,14 +49,14 @@ func renderHexRows(h *hexPane, st *Styles) []string {
 		}
 		for i := range cells {
 			off := rowOff + int64(i)
-			v, in, miss := h.byteAt(off)
+			v, in, miss, pending := h.byteAt(off)
 			fi := -1
 			if in && !h.src.regions {
 				fi = fieldAt(fs, off)
 			}
 			c := hexCell{cur: fi >= 0 && fi == h.field, style: hsByte}
 			switch {
-			case !in:
+			case !in, pending:
 				c.txt, c.ch, c.style = "  ", " ", hsNone
 			case miss:
 				c.txt, c.ch, c.style = "??", "?", hsMissing
@@ -173,7 +174,7 @@ func fieldNote(st *Styles, f model.Field, i int) string {
 	if f.Check != nil && !f.Check.OK {
 		id = hsBad
 	}
-	s := hexStyle(st, id, false).Render(f.Name) + " = " + f.Value
+	s := hexStyle(st, id, false).Render(termsafe.Text(f.Name)) + " = " + termsafe.Text(f.Value)
 	if f.Check != nil {
 		if f.Check.OK {
 			s += st.Check.Good.Render("✓")
@@ -190,12 +191,12 @@ func (h *hexPane) infoLines(st *Styles) []string {
 	var l1 string
 	if h.field >= 0 && h.field < len(h.src.fields) {
 		f := h.src.fields[h.field]
-		l1 = st.Bold.Render("▶ "+f.Name) + fmt.Sprintf(" @%#x+%d = %s", f.Off, f.Len, f.Value)
+		l1 = st.Bold.Render(termsafe.Text("▶ "+f.Name)) + termsafe.Text(fmt.Sprintf(" @%#x+%d = %s", f.Off, f.Len, f.Value))
 		if c := f.Check; c != nil {
 			if c.OK {
 				l1 += " " + st.Check.Good.Render("✓ checksum ok")
 			} else {
-				l1 += " " + st.Check.Bad.Render("✗ BAD checksum: stored "+c.Stored+", computed "+c.Computed)
+				l1 += " " + st.Check.Bad.Render(termsafe.Text("✗ BAD checksum: stored "+c.Stored+", computed "+c.Computed))
 			}
 		}
 	} else {
@@ -205,8 +206,11 @@ func (h *hexPane) infoLines(st *Styles) []string {
 	if h.field >= 0 {
 		pos += fmt.Sprintf(" · field %d/%d", h.field+1, len(h.src.fields))
 	}
+	if h.reading {
+		pos += " · " + h.s.tasks.spin.View() + " reading…"
+	}
 	if h.readErr != nil {
-		pos += " · " + st.Status.Err.Render("✗ "+h.readErr.Error())
+		pos += " · " + st.Status.Err.Render(termsafe.Text("✗ "+h.readErr.Error()))
 	}
 	return []string{ansi.Truncate(l1, h.width, "…"), ansi.Truncate(st.Muted.Render(pos), h.width, "…")}
 }

@@ -5,49 +5,57 @@ import (
 	"path/filepath"
 	"sort"
 
-	"github.com/lvminspect/lvminspect/export/volume"
+	"github.com/lvminspect/lvminspect/export"
+	"github.com/lvminspect/lvminspect/internal/format"
 	"github.com/lvminspect/lvminspect/model"
 	"github.com/lvminspect/lvminspect/scan"
 )
 
-// hexTarget returns the source and offset the hex view opens for a node,
-// or an error saying why the node has no bytes to show.
-func hexTarget(n *node) (*hexSource, int64, error) {
+// hexTarget is what the hex view opens for a node: a source ready to
+// read (an input, a PV), or an LV to open first (make builds its source
+// once it is open).
+type hexTarget struct {
+	src  *hexSource
+	off  int64
+	vg   *scan.VG
+	lv   *model.LV
+	make func(export.Source) *hexSource
+	name string
+}
+
+// hexTarget returns the hex view's target for a node, or an error saying
+// why the node has no bytes to show.
+func targetOf(n *node) (hexTarget, error) {
+	ready := func(src *hexSource, off int64) (hexTarget, error) { return hexTarget{src: src, off: off}, nil }
 	switch n.kind {
-	case kInput:
-		return inputSource(n.in), 0, nil
-	case kPartTable:
-		return inputSource(n.in), 0, nil
+	case kInput, kPartTable:
+		return ready(inputSource(n.in), 0)
 	case kPartition:
-		return inputSource(n.in), n.part.Start, nil
-	case kPV:
-		return pvSource(n.pv), n.pv.Label.Struct.Off, nil
-	case kLabel:
-		return pvSource(n.pv), n.pv.Label.Struct.Off, nil
+		return ready(inputSource(n.in), n.part.Start)
+	case kPV, kLabel:
+		return ready(pvSource(n.pv), n.pv.Label.Struct.Off)
 	case kPVHeader:
-		return pvSource(n.pv), n.pv.Label.Header.Struct.Off, nil
+		return ready(pvSource(n.pv), n.pv.Label.Header.Struct.Off)
 	case kMDA, kMDAHeader:
-		return pvSource(n.pv), n.mda.AbsOff, nil
+		return ready(pvSource(n.pv), n.mda.AbsOff)
 	case kCopy:
 		if n.cp.TextCopy == nil {
-			return pvSource(n.pv), n.mda.AbsOff, nil
+			return ready(pvSource(n.pv), n.mda.AbsOff)
 		}
-		return pvSource(n.pv), n.cp.Off, nil
+		return ready(pvSource(n.pv), n.cp.Off)
 	case kVGPV:
 		if n.vgpv.PV == nil {
-			return nil, 0, fmt.Errorf("PV %s is missing: no input holds it", n.vgpv.Meta.UUID)
+			return hexTarget{}, fmt.Errorf("PV %s is missing: no input holds it", n.vgpv.Meta.UUID)
 		}
-		return pvSource(n.vgpv.PV), n.vgpv.PV.Offset + int64(n.vgpv.Meta.PEStart)*model.SectorSize, nil
+		return ready(pvSource(n.vgpv.PV), n.vgpv.PV.Offset+int64(n.vgpv.Meta.PEStart)*model.SectorSize)
 	case kLV:
-		src, err := lvSource(n.vg, n.lv)
-		return src, 0, err
+		return lvTarget(n.vg.vg, n.lv, 0), nil
 	case kSegment:
-		src, err := lvSource(n.vg, n.lv)
-		return src, int64(n.segment().StartExtent) * n.vg.vg.Meta.ExtentBytes(), err
+		return lvTarget(n.vg.vg, n.lv, int64(n.segment().StartExtent)*n.vg.vg.Meta.ExtentBytes()), nil
 	case kArea:
-		return areaSource(n)
+		return areaTarget(n)
 	}
-	return nil, 0, fmt.Errorf("%s has no bytes of its own: select a structure, a PV or an LV", n.name)
+	return hexTarget{}, fmt.Errorf("%s has no bytes of its own: select a structure, a PV or an LV", n.name)
 }
 
 func inputSource(in *scan.InputResult) *hexSource {
@@ -117,41 +125,40 @@ func tidyFields(fs []model.Field) []model.Field {
 	return out
 }
 
-// lvSource opens an LV's bytes through the export resolver, so the hex
-// view shows exactly what an export would write.
-func lvSource(v *vgView, lv *model.LV) (*hexSource, error) {
-	src, err := volume.FromScan(v.vg).OpenLV(lv)
-	if err != nil {
-		return nil, err
-	}
-	vg := v.vg.Meta
-	eb := vg.ExtentBytes()
+// lvTarget is an LV's bytes through the export resolver, so the hex view
+// shows exactly what an export would write.
+func lvTarget(vg *scan.VG, lv *model.LV, off int64) hexTarget {
+	m := vg.Meta
+	eb := m.ExtentBytes()
 	var fs []model.Field
 	for i, s := range lv.Segments {
-		fs = append(fs, model.Field{Name: fmt.Sprintf("segment %d", i), Off: int64(s.StartExtent) * eb,
+		fs = append(fs, model.Field{Name: format.Segment(i), Off: int64(s.StartExtent) * eb,
 			Len: int(min(int64(s.ExtentCount)*eb, 1<<40)), Value: segSummary(s)})
 	}
-	return &hexSource{title: "LV " + vg.Name + "/" + lv.Name, unit: "LV", lv: src, start: 0, end: src.Size(), fields: tidyFields(fs), regions: true}, nil
+	fs = tidyFields(fs)
+	title := "LV " + m.Name + "/" + lv.Name
+	return hexTarget{vg: vg, lv: lv, off: off, name: title, make: func(src export.Source) *hexSource {
+		return &hexSource{title: title, unit: "LV", lv: src, start: 0, end: src.Size(), fields: fs, regions: true}
+	}}
 }
 
-func areaSource(n *node) (*hexSource, int64, error) {
+func areaTarget(n *node) (hexTarget, error) {
 	a, ok := n.areaRef()
 	if !ok {
-		return nil, 0, fmt.Errorf("no such area")
+		return hexTarget{}, fmt.Errorf("no such area")
 	}
 	vg := n.vg.vg
 	if !a.IsPV() {
 		sub := vg.Meta.LV(a.LV)
 		if sub == nil {
-			return nil, 0, fmt.Errorf("LV %s is not in the metadata", a.LV)
+			return hexTarget{}, fmt.Errorf("LV %s is not in the metadata", a.LV)
 		}
-		src, err := lvSource(n.vg, sub)
-		return src, int64(a.Start) * vg.Meta.ExtentBytes(), err
+		return lvTarget(vg, sub, int64(a.Start)*vg.Meta.ExtentBytes()), nil
 	}
 	p := vg.PVFor(a.PV)
 	if p == nil || p.PV == nil {
-		return nil, 0, fmt.Errorf("PV %s is missing: no input holds it", a.PV)
+		return hexTarget{}, fmt.Errorf("PV %s is missing: no input holds it", a.PV)
 	}
 	off := p.PV.Offset + int64(p.Meta.PEStart)*model.SectorSize + int64(a.Start)*vg.Meta.ExtentBytes()
-	return pvSource(p.PV), off, nil
+	return hexTarget{src: pvSource(p.PV), off: off}, nil
 }

@@ -4,8 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	tea "github.com/charmbracelet/bubbletea"
-
 	"github.com/lvminspect/lvminspect/scan"
 )
 
@@ -39,7 +37,7 @@ func TestHostileTextIsShownNotObeyed(t *testing.T) {
 	} {
 		in := scan.NewInput("evil.img", bytesReaderAt(img), int64(len(img)))
 		m := New(Config{Result: scan.Scan([]*scan.Input{in}, scan.Options{})})
-		m.Update(tea.WindowSizeMsg{Width: 120, Height: 40})
+		start(t, m, 120, 40)
 		press(t, m, keys...)
 		screen := m.View()
 		if i := strings.IndexAny(screen, "\x1b\x07\r\u009b"); i >= 0 {

@@ -3,14 +3,43 @@ package ui
 import (
 	"github.com/charmbracelet/bubbles/help"
 	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
 )
 
-// keySet is a group of bindings for one context. Every context implements
-// help.KeyMap; its bindings are enabled or disabled by Model.updateKeys so
-// that help never shows a key that does nothing right now.
+// keySet is the bindings of one context (a pane, the prompt, a question).
+// Every context implements help.KeyMap; a binding is enabled exactly when
+// it does something (see action), so neither the help line nor the full
+// help (?) ever shows a dead key.
 type keySet interface {
 	help.KeyMap
 	all() []*key.Binding
+	name() string // what the full help calls the context
+}
+
+// action is what one binding does in a component: the component's key
+// handling is a table of actions, so that what works and what the help
+// lists are the same list.
+type action struct {
+	b  *key.Binding
+	on func() bool    // whether it does something now; nil: always
+	do func() tea.Cmd // what it does
+}
+
+// dispatch runs the first enabled action whose binding matches msg.
+func dispatch(msg tea.KeyMsg, acts []action) (tea.Cmd, bool) {
+	for _, a := range acts {
+		if a.b.Enabled() && key.Matches(msg, *a.b) {
+			return a.do(), true
+		}
+	}
+	return nil, false
+}
+
+// refresh enables the bindings of acts whose action works now.
+func refresh(acts []action) {
+	for _, a := range acts {
+		a.b.SetEnabled(a.on == nil || a.on())
+	}
 }
 
 func kb(keys []string, k, desc string) key.Binding {
@@ -33,8 +62,8 @@ type GlobalKeys struct {
 	Help, Quit, Interrupt, Focus key.Binding
 }
 
-func newGlobalKeys() GlobalKeys {
-	return GlobalKeys{
+func newGlobalKeys() *GlobalKeys {
+	return &GlobalKeys{
 		Help:      kb([]string{"?"}, "?", "help"),
 		Quit:      kb([]string{"q"}, "q", "quit"),
 		Interrupt: kb([]string{"ctrl+c"}, "ctrl+c", "quit"),
@@ -45,6 +74,8 @@ func newGlobalKeys() GlobalKeys {
 func (k *GlobalKeys) all() []*key.Binding {
 	return []*key.Binding{&k.Focus, &k.Help, &k.Quit, &k.Interrupt}
 }
+
+func (k *GlobalKeys) name() string { return "global" }
 
 // ShortHelp implements help.KeyMap.
 func (k *GlobalKeys) ShortHelp() []key.Binding { return enabled(&k.Focus, &k.Help, &k.Quit) }
@@ -72,6 +103,29 @@ func (k *MoveKeys) list() []*key.Binding {
 	return []*key.Binding{&k.Up, &k.Down, &k.PageUp, &k.PageDown, &k.Top, &k.Bottom}
 }
 
+// moveActions are the movement actions of a pane: f moves by rows, page is
+// the page size, top and bottom jump; after (if set) runs after each and
+// returns the command of what follows the move.
+func moveActions(k *MoveKeys, page func() int, f func(d int), top, bottom func(), after func() tea.Cmd) []action {
+	do := func(g func()) func() tea.Cmd {
+		return func() tea.Cmd {
+			g()
+			if after != nil {
+				return after()
+			}
+			return nil
+		}
+	}
+	return []action{
+		{b: &k.Up, do: do(func() { f(-1) })},
+		{b: &k.Down, do: do(func() { f(1) })},
+		{b: &k.PageUp, do: do(func() { f(-max(page()-1, 1)) })},
+		{b: &k.PageDown, do: do(func() { f(max(page()-1, 1)) })},
+		{b: &k.Top, do: do(top)},
+		{b: &k.Bottom, do: do(bottom)},
+	}
+}
+
 // TreeKeys act on the device tree.
 type TreeKeys struct {
 	MoveKeys
@@ -89,7 +143,7 @@ func newTreeKeys() *TreeKeys {
 		History:  kb([]string{"v"}, "v", "history"),
 		Hidden:   kb([]string{"a"}, "a", "show hidden LVs"),
 		Export:   kb([]string{"e"}, "e", "export LV"),
-		Search:   kb([]string{"/"}, "/", "search"),
+		Search:   kb([]string{"/"}, "/", "search names, UUIDs, tags"),
 		Next:     kb([]string{"n"}, "n", "next match"),
 		Present:  kb([]string{"c"}, "c", "back to current metadata"),
 	}
@@ -99,6 +153,8 @@ func (k *TreeKeys) all() []*key.Binding {
 	return append(k.list(), &k.Expand, &k.Collapse, &k.Toggle, &k.Hex, &k.Text, &k.History,
 		&k.Hidden, &k.Export, &k.Search, &k.Next, &k.Present)
 }
+
+func (k *TreeKeys) name() string { return "device tree" }
 
 // ShortHelp implements help.KeyMap.
 func (k *TreeKeys) ShortHelp() []key.Binding {
@@ -111,6 +167,28 @@ func (k *TreeKeys) FullHelp() [][]key.Binding {
 		enabled(append(k.list(), &k.Expand, &k.Collapse, &k.Toggle)...),
 		enabled(&k.Hex, &k.Text, &k.History, &k.Export, &k.Hidden, &k.Search, &k.Next, &k.Present),
 	}
+}
+
+// DetailsKeys act on the details pane.
+type DetailsKeys struct {
+	MoveKeys
+	Back key.Binding
+}
+
+func newDetailsKeys() *DetailsKeys {
+	return &DetailsKeys{MoveKeys: newMoveKeys(), Back: kb([]string{"esc"}, "esc", "back to the tree")}
+}
+
+func (k *DetailsKeys) all() []*key.Binding { return append(k.list(), &k.Back) }
+
+func (k *DetailsKeys) name() string { return "details" }
+
+// ShortHelp implements help.KeyMap.
+func (k *DetailsKeys) ShortHelp() []key.Binding { return enabled(&k.Down, &k.PageDown, &k.Back) }
+
+// FullHelp implements help.KeyMap.
+func (k *DetailsKeys) FullHelp() [][]key.Binding {
+	return [][]key.Binding{enabled(k.list()...), enabled(&k.Back)}
 }
 
 // HexKeys act on the hex view.
@@ -135,6 +213,8 @@ func (k *HexKeys) all() []*key.Binding {
 	return append(k.list(), &k.NextField, &k.PrevField, &k.NextSector, &k.PrevSector, &k.Goto, &k.Back)
 }
 
+func (k *HexKeys) name() string { return "hex view" }
+
 // ShortHelp implements help.KeyMap.
 func (k *HexKeys) ShortHelp() []key.Binding {
 	return enabled(&k.NextField, &k.PrevField, &k.Goto, &k.Back)
@@ -145,7 +225,7 @@ func (k *HexKeys) FullHelp() [][]key.Binding {
 	return [][]key.Binding{enabled(k.list()...), enabled(&k.NextField, &k.PrevField, &k.NextSector, &k.PrevSector, &k.Goto, &k.Back)}
 }
 
-// TextKeys act on the metadata text view and the details pane.
+// TextKeys act on the metadata text view.
 type TextKeys struct {
 	MoveKeys
 	Search, Next, Prev, Back key.Binding
@@ -165,6 +245,8 @@ func (k *TextKeys) all() []*key.Binding {
 	return append(k.list(), &k.Search, &k.Next, &k.Prev, &k.Back)
 }
 
+func (k *TextKeys) name() string { return "metadata text" }
+
 // ShortHelp implements help.KeyMap.
 func (k *TextKeys) ShortHelp() []key.Binding { return enabled(&k.Search, &k.Next, &k.Prev, &k.Back) }
 
@@ -176,37 +258,73 @@ func (k *TextKeys) FullHelp() [][]key.Binding {
 // HistoryKeys act on the history view of a VG.
 type HistoryKeys struct {
 	MoveKeys
-	Base, Travel, Present, Text, DiffDown, DiffUp, Back key.Binding
+	Base, Travel, Present, Text, DiffDown, DiffUp, Search, Next, Back key.Binding
 }
 
 func newHistoryKeys() *HistoryKeys {
 	return &HistoryKeys{
 		MoveKeys: newMoveKeys(),
-		Base:     kb([]string{"b"}, "b", "diff base (again: previous)"),
+		Base:     kb([]string{"b"}, "b", "compare with this (A); again: previous"),
 		Travel:   kb([]string{"t"}, "t", "tree as of this generation"),
 		Present:  kb([]string{"c"}, "c", "back to current metadata"),
 		Text:     kb([]string{"m"}, "m", "metadata text"),
 		DiffDown: kb([]string{"J", "shift+down"}, "J", "scroll diff down"),
 		DiffUp:   kb([]string{"K", "shift+up"}, "K", "scroll diff up"),
+		Search:   kb([]string{"/"}, "/", "search names, UUIDs, tags"),
+		Next:     kb([]string{"n"}, "n", "next match"),
 		Back:     kb([]string{"esc"}, "esc", "back"),
 	}
 }
 
 func (k *HistoryKeys) all() []*key.Binding {
-	return append(k.list(), &k.Base, &k.Travel, &k.Present, &k.Text, &k.DiffDown, &k.DiffUp, &k.Back)
+	return append(k.list(), &k.Base, &k.Travel, &k.Present, &k.Text, &k.DiffDown, &k.DiffUp, &k.Search, &k.Next, &k.Back)
 }
+
+func (k *HistoryKeys) name() string { return "history" }
 
 // ShortHelp implements help.KeyMap.
 func (k *HistoryKeys) ShortHelp() []key.Binding {
-	return enabled(&k.Travel, &k.Present, &k.Base, &k.Text, &k.DiffDown, &k.Back)
+	return enabled(&k.Travel, &k.Present, &k.Base, &k.Text, &k.DiffDown, &k.DiffUp, &k.Back)
 }
 
 // FullHelp implements help.KeyMap.
 func (k *HistoryKeys) FullHelp() [][]key.Binding {
-	return [][]key.Binding{enabled(k.list()...), enabled(&k.Travel, &k.Present, &k.Base, &k.Text, &k.DiffDown, &k.DiffUp, &k.Back)}
+	return [][]key.Binding{enabled(k.list()...), enabled(&k.Travel, &k.Present, &k.Base, &k.Text, &k.DiffDown, &k.DiffUp, &k.Search, &k.Next, &k.Back)}
 }
 
-// PromptKeys act while a text field (search, path, offset) has the keyboard.
+// ExportKeys act on the export pane: the form that asks how to export,
+// and the export while it runs.
+type ExportKeys struct {
+	NextField, PrevField, Toggle, Start, Cancel, Stop, Close key.Binding
+}
+
+func newExportKeys() *ExportKeys {
+	return &ExportKeys{
+		NextField: kb([]string{"tab", "down"}, "tab/↓", "next"),
+		PrevField: kb([]string{"shift+tab", "up"}, "shift+tab/↑", "previous"),
+		Toggle:    kb([]string{" ", "x"}, "space", "toggle"),
+		Start:     kb([]string{"enter"}, "enter", "export"),
+		Cancel:    kb([]string{"esc"}, "esc", "cancel"),
+		Stop:      kb([]string{"esc"}, "esc", "stop the export"),
+		Close:     kb([]string{"esc"}, "esc", "close"),
+	}
+}
+
+func (k *ExportKeys) all() []*key.Binding {
+	return []*key.Binding{&k.NextField, &k.PrevField, &k.Toggle, &k.Start, &k.Cancel, &k.Stop, &k.Close}
+}
+
+func (k *ExportKeys) name() string { return "export" }
+
+// ShortHelp implements help.KeyMap.
+func (k *ExportKeys) ShortHelp() []key.Binding {
+	return enabled(&k.Start, &k.Cancel, &k.Stop, &k.Close, &k.Toggle, &k.NextField, &k.PrevField)
+}
+
+// FullHelp implements help.KeyMap.
+func (k *ExportKeys) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
+
+// PromptKeys act while a text field (search, offset) has the keyboard.
 type PromptKeys struct {
 	Confirm, Cancel key.Binding
 }
@@ -219,6 +337,8 @@ func newPromptKeys() *PromptKeys {
 }
 
 func (k *PromptKeys) all() []*key.Binding { return []*key.Binding{&k.Confirm, &k.Cancel} }
+
+func (k *PromptKeys) name() string { return "prompt" }
 
 // ShortHelp implements help.KeyMap.
 func (k *PromptKeys) ShortHelp() []key.Binding { return enabled(k.all()...) }
@@ -240,28 +360,13 @@ func newConfirmKeys() *ConfirmKeys {
 
 func (k *ConfirmKeys) all() []*key.Binding { return []*key.Binding{&k.Yes, &k.No} }
 
+func (k *ConfirmKeys) name() string { return "question" }
+
 // ShortHelp implements help.KeyMap.
 func (k *ConfirmKeys) ShortHelp() []key.Binding { return enabled(k.all()...) }
 
 // FullHelp implements help.KeyMap.
 func (k *ConfirmKeys) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
-
-// ExportKeys act while an export runs.
-type ExportKeys struct {
-	Cancel key.Binding
-}
-
-func newExportKeys() *ExportKeys {
-	return &ExportKeys{Cancel: kb([]string{"esc"}, "esc", "cancel export")}
-}
-
-func (k *ExportKeys) all() []*key.Binding { return []*key.Binding{&k.Cancel} }
-
-// ShortHelp implements help.KeyMap.
-func (k *ExportKeys) ShortHelp() []key.Binding { return enabled(&k.Cancel) }
-
-// FullHelp implements help.KeyMap.
-func (k *ExportKeys) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
 
 // HelpKeys act while the full help is shown.
 type HelpKeys struct {
@@ -269,10 +374,12 @@ type HelpKeys struct {
 }
 
 func newHelpKeys() *HelpKeys {
-	return &HelpKeys{Close: kb([]string{"esc"}, "esc/?", "close help")}
+	return &HelpKeys{Close: kb([]string{"esc", "?"}, "esc/?", "close help")}
 }
 
 func (k *HelpKeys) all() []*key.Binding { return []*key.Binding{&k.Close} }
+
+func (k *HelpKeys) name() string { return "help" }
 
 // ShortHelp implements help.KeyMap.
 func (k *HelpKeys) ShortHelp() []key.Binding { return enabled(&k.Close) }
@@ -282,27 +389,28 @@ func (k *HelpKeys) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHe
 
 // KeyMaps holds the bindings of every context.
 type KeyMaps struct {
-	Global  GlobalKeys
+	Global  *GlobalKeys
 	Tree    *TreeKeys
+	Details *DetailsKeys
 	Hex     *HexKeys
 	Text    *TextKeys
 	History *HistoryKeys
+	Export  *ExportKeys
 	Prompt  *PromptKeys
 	Confirm *ConfirmKeys
-	Export  *ExportKeys
 	HelpKey *HelpKeys
 }
 
 // DefaultKeyMaps returns the inspector's key bindings.
 func DefaultKeyMaps() *KeyMaps {
 	return &KeyMaps{
-		Global: newGlobalKeys(), Tree: newTreeKeys(), Hex: newHexKeys(), Text: newTextKeys(),
-		History: newHistoryKeys(), Prompt: newPromptKeys(), Confirm: newConfirmKeys(),
-		Export: newExportKeys(), HelpKey: newHelpKeys(),
+		Global: newGlobalKeys(), Tree: newTreeKeys(), Details: newDetailsKeys(), Hex: newHexKeys(), Text: newTextKeys(),
+		History: newHistoryKeys(), Export: newExportKeys(), Prompt: newPromptKeys(), Confirm: newConfirmKeys(),
+		HelpKey: newHelpKeys(),
 	}
 }
 
-// sets lists every context (for tests and enabling).
+// sets lists every context (for tests).
 func (k *KeyMaps) sets() []keySet {
-	return []keySet{&k.Global, k.Tree, k.Hex, k.Text, k.History, k.Prompt, k.Confirm, k.Export, k.HelpKey}
+	return []keySet{k.Global, k.Tree, k.Details, k.Hex, k.Text, k.History, k.Export, k.Prompt, k.Confirm, k.HelpKey}
 }

@@ -1,30 +1,31 @@
 // Package ui is lvminspect's interactive inspector: a device tree (inputs,
 // partitions, PVs with their label, PV header and metadata areas, VGs,
 // LVs, segments, areas) beside a pane that shows the selection's details,
-// its bytes in an annotated hex view, its metadata text, or the history
-// of its VG; LVs export with one key.
+// its bytes in an annotated hex view, its metadata text, the history of
+// its VG, or the export of an LV.
 //
 // The root Model is small: a mode (what the keyboard is doing: browsing,
-// typing into a prompt, answering a question, watching an export, reading
-// the help) and a focus (tree or right pane) decide where each key goes.
-// The panes are plain structs with their own view functions. Everything
-// the inspector shows comes from scan, model and export; it never writes
-// to an input.
+// typing into a prompt, answering a question, filling the export form,
+// watching an export, reading the help) and a focus (tree or right pane)
+// decide where each key goes. Each pane is a component (pane.go) with its
+// own keys, update, view and size; they share a session (session.go) that
+// holds the scan result and the results of slow work, which always runs
+// in commands. Everything the inspector shows comes from scan, model,
+// export, export/job and internal/format, as the commands use them; it
+// never writes to an input.
 package ui
 
 import (
 	"fmt"
-	"path/filepath"
-	"strings"
+	"runtime/debug"
 
-	"github.com/charmbracelet/bubbles/help"
-	"github.com/charmbracelet/bubbles/textinput"
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
 
 	"github.com/lvminspect/lvminspect/export"
-	"github.com/lvminspect/lvminspect/internal/termsafe"
 	"github.com/lvminspect/lvminspect/scan"
-	"github.com/lvminspect/lvminspect/scan/history"
 )
 
 // Config says what the inspector opens.
@@ -53,15 +54,16 @@ type Config struct {
 type mode int
 
 const (
-	modeLoading mode = iota
-	modeBrowse
-	modePrompt
-	modeConfirm
-	modeExporting
+	modeLoading   mode = iota
+	modeBrowse         // keys go to the global bindings, then the focused pane
+	modePrompt         // a one-line text field
+	modeConfirm        // a yes/no question
+	modeForm           // the export form has every key
+	modeExporting      // an export runs: its pane has the keys, q asks
 	modeHelp
 )
 
-// focus says which pane gets the keys while browsing.
+// focus says which side gets the keys while browsing.
 type focus int
 
 const (
@@ -69,88 +71,21 @@ const (
 	focusRight
 )
 
-// rightView is what the right pane shows.
-type rightView int
-
-const (
-	viewDetails rightView = iota
-	viewHex
-	viewText
-	viewHistory
-)
-
-// promptKind says what a prompt's text is for.
-type promptKind int
-
-const (
-	promptSearch promptKind = iota
-	promptTextSearch
-	promptExportPath
-	promptGoto
-)
-
-// confirmKind says what a yes/no question is about.
-type confirmKind int
-
-const (
-	confirmOverwrite confirmKind = iota
-	confirmQuit
-)
-
-// level ranks a status message.
-type level int
-
-const (
-	levelInfo level = iota
-	levelGood
-	levelWarn
-	levelErr
-)
-
 // Model is the inspector's root model.
 type Model struct {
-	cfg    Config
-	st     *Styles
-	keys   *KeyMaps
-	help   help.Model
-	width  int
-	height int
-
+	s        *session
+	keys     *KeyMaps
+	width    int
+	height   int
 	mode     mode
 	helpFrom mode
 	focus    focus
-	right    rightView
-
-	res      *scan.Result
-	views    []*vgView
-	history  *history.History // scanned when the history is first opened
-	hist     *historyPane
-	histText bool // the text pane was opened from the history view
-	show     struct{ hidden bool }
-	// shownLVs and hiddenLVs count the LVs of the views (computed by
-	// rebuild: model.VG.Shown is quadratic in the number of LVs).
-	shownLVs, hiddenLVs int
-
-	tree    treePane
-	details scrollPane
-	hex     hexPane
-	text    textPane
-
-	prompt     textinput.Model
-	promptKind promptKind
-	lastSearch string
-
-	confirm     confirmKind
-	question    string
-	plan        *exportPlan
-	exportPath  string
-	exp         *exportJob
-	nextJob     int
-	quitAfter   bool
-	status      string
-	statusLevel level
-	fatal       error        // the inputs could not be opened
-	pending     []tea.KeyMsg // typed while scanning, replayed after
+	tree     *treePane
+	panes    [nPanes]rightPane
+	right    paneKind // the pane shown on the right
+	bar      bottomBar
+	pending  []tea.KeyMsg // typed while scanning, replayed after
+	fatal    error        // the inputs could not be opened
 }
 
 // New builds the inspector for cfg.
@@ -158,20 +93,21 @@ func New(cfg Config) *Model {
 	if cfg.ExportFS == nil {
 		cfg.ExportFS = export.OSFS{}
 	}
-	m := &Model{cfg: cfg, st: DefaultStyles(), keys: DefaultKeyMaps(), help: help.New(), mode: modeLoading}
-	hs := &m.help.Styles
-	hs.ShortKey, hs.FullKey = m.st.Help.Key, m.st.Help.Key
-	hs.ShortDesc, hs.FullDesc = m.st.Help.Desc, m.st.Help.Desc
-	hs.ShortSeparator, hs.FullSeparator, hs.Ellipsis = m.st.Help.Sep, m.st.Help.Sep, m.st.Help.Sep
-	m.prompt = textinput.New()
-	m.prompt.CharLimit = 4096
-	m.hex.field = -1
-	m.width, m.height = 80, 24
-	if cfg.Result != nil {
-		m.setResult(cfg.Result)
+	s := newSession(cfg)
+	m := &Model{s: s, keys: DefaultKeyMaps(), mode: modeLoading, width: 80, height: 24}
+	m.bar = newBottomBar(s.st, m.keys)
+	m.tree = newTreePane(s, m, m.keys.Tree)
+	m.panes = [nPanes]rightPane{
+		paneDetails: newDetailsPane(s, m, m.keys.Details),
+		paneHex:     newHexPane(s, m, m.keys.Hex),
+		paneText:    newTextPane(s, m, m.keys.Text),
+		paneHistory: newHistoryPane(s, m, m.keys.History),
+		paneExport:  newExportPane(s, m, m.keys.Export),
 	}
-	m.layout()
-	m.updateKeys()
+	if cfg.Result != nil {
+		m.setResult(cfg.Result) // its commands are issued by Init
+	}
+	m.after()
 	return m
 }
 
@@ -181,12 +117,13 @@ type scanDoneMsg struct {
 	err error
 }
 
-// Init implements tea.Model: it scans the inputs unless a result was given.
+// Init implements tea.Model: it scans the inputs unless a result was
+// given; then it starts the slow work the first screen needs.
 func (m *Model) Init() tea.Cmd {
-	if m.res != nil {
-		return nil
+	if m.s.res != nil {
+		return m.started()
 	}
-	ins, opt, open := m.cfg.Inputs, m.cfg.ScanOptions, m.cfg.Open
+	ins, opt, open := m.s.cfg.Inputs, m.s.cfg.ScanOptions, m.s.cfg.Open
 	return func() tea.Msg {
 		if ins == nil && open != nil {
 			var err error
@@ -194,76 +131,226 @@ func (m *Model) Init() tea.Cmd {
 				return scanDoneMsg{err: err}
 			}
 		}
-		res := safeScan(ins, opt)
-		return scanDoneMsg{res: res}
+		return scanDoneMsg{res: safeScan(ins, opt)}
 	}
 }
 
-// safeScan runs scan.Scan, turning a panic into a problem, so that a
-// damaged input never takes the inspector down.
-func safeScan(ins []*scan.Input, opt scan.Options) (res *scan.Result) {
+// setResult shows a scan result, starting on the first LV.
+func (m *Model) setResult(res *scan.Result) {
+	m.s.setResult(res)
+	m.mode = modeBrowse
+	m.tree.setRoots(buildTree(m.s.res, m.s.views, m.s.showHidden))
+	m.s.countLVs()
+	m.setStatus(startupStatus(res, m.s.cfg.ScanOptions))
+	m.tree.selectFirstLV()
+}
+
+// started is the slow work of the first screen: the details of the
+// selection, and the facts of every LV the tree shows.
+func (m *Model) started() tea.Cmd { return tea.Batch(m.moved(), m.s.prefetch()) }
+
+// Update implements tea.Model. A panic in any handler is caught and shown
+// in the status line: the inspector must not die on a damaged disk.
+func (m *Model) Update(msg tea.Msg) (_ tea.Model, cmd tea.Cmd) {
 	defer func() {
 		if r := recover(); r != nil {
-			res = &scan.Result{Problems: []scan.Problem{{Severity: scan.SevError, Msg: fmt.Sprintf("internal error while scanning: %v", r)}}}
+			s := fmt.Sprintf("✗ internal error (please report): %v", r)
+			if debugPanics {
+				s += "\n" + string(debug.Stack())
+			}
+			m.setStatus(s, levelErr)
+			m.mode, cmd = modeBrowse, nil
 		}
+		m.after()
 	}()
-	return scan.Scan(ins, opt)
+	return m, m.route(msg)
 }
 
-// setResult shows a scan result.
-func (m *Model) setResult(res *scan.Result) {
-	m.res = res
-	m.history, m.hist = nil, nil
-	m.views = nil
-	for _, vg := range res.VGs {
-		m.views = append(m.views, &vgView{vg: vg, current: vg})
-	}
-	m.mode = modeBrowse
-	m.rebuild()
-	if len(res.PVs) == 0 {
-		msg := "no LVM2 physical volume found in the inputs"
-		for _, in := range res.Inputs {
-			if c := in.Content; c != nil {
-				msg = fmt.Sprintf("no LVM2 PV found; %s is %s: see its details", filepath.Base(in.Path), c.Name)
-				break
-			}
+// debugPanics adds stack traces to internal errors (tests set it).
+var debugPanics = false
+
+// maxPending bounds the keys kept while the inputs are scanned.
+const maxPending = 256
+
+func (m *Model) route(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		return nil
+	case scanDoneMsg:
+		if msg.err != nil {
+			m.fatal = msg.err
+			return nil
 		}
-		if !m.cfg.ScanOptions.Carve && len(res.Inputs) > 0 && !strings.Contains(msg, ";") {
-			msg = "no LVM2 PV found; lvminspect --carve searches every sector"
+		m.setResult(msg.res)
+		cmds := []tea.Cmd{m.started()} // keys typed while scanning are not lost
+		for _, k := range m.pending {
+			m.after()
+			cmds = append(cmds, m.key(k))
 		}
-		m.setStatus(msg, levelWarn)
-	} else if n := countSerious(res.AllProblems()); n == 1 {
-		m.setStatus("! 1 problem found: the item marked ! lists it in its details", levelWarn)
-	} else if n > 1 {
-		m.setStatus(fmt.Sprintf("! %d problems found: items marked ! list them in their details", n), levelWarn)
+		m.pending = nil
+		return tea.Batch(cmds...)
+	case taskDoneMsg:
+		m.s.tasks.done()
+		return m.route(msg.msg)
+	case panicMsg:
+		m.setStatus("✗ internal error (please report): "+msg.what, levelErr)
+		return nil
+	case spinner.TickMsg:
+		return m.s.tasks.tick(msg)
+	case tea.KeyMsg:
+		return m.key(msg)
+	case tea.MouseMsg:
+		return m.mouse(msg)
 	}
-	// Start on the first LV if there is one: that is what people look for.
-	for i, r := range m.tree.rows {
-		if r.kind == kLV {
-			m.tree.moveTo(i)
-			break
-		}
+	// Results of slow work: kept in the session, then shown by the panes
+	// that asked for them.
+	m.s.store(msg)
+	cmds := []tea.Cmd{m.tree.Update(msg)}
+	for _, p := range m.panes {
+		cmds = append(cmds, p.Update(msg))
 	}
-	m.syncRight()
+	return tea.Batch(cmds...)
 }
 
-// rebuild remakes the tree from the views (after toggling hidden LVs or
-// choosing a generation), keeping the selection.
-func (m *Model) rebuild() {
-	m.tree.setRoots(buildTree(m.res, m.views, m.show.hidden))
-	m.shownLVs, m.hiddenLVs = 0, 0
-	for _, v := range m.views {
-		for _, n := range v.shown() {
-			if n {
-				m.shownLVs++
-			} else {
-				m.hiddenLVs++
-			}
+// key routes a key by mode, then by focus.
+func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
+	if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste && m.mode != modePrompt && m.mode != modeForm {
+		// Fast typing (or a terminal multiplexer) delivers several runes
+		// in one message: "/cream" is "/" then "cream" into the prompt.
+		var cmds []tea.Cmd
+		for _, r := range msg.Runes {
+			m.after()
+			cmds = append(cmds, m.key(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: msg.Alt}))
 		}
+		return tea.Batch(cmds...)
 	}
+	g := m.keys.Global
+	if m.mode == modeLoading {
+		if key.Matches(msg, g.Interrupt) || m.fatal != nil {
+			return tea.Quit
+		}
+		if len(m.pending) < maxPending {
+			m.pending = append(m.pending, msg)
+		}
+		return nil
+	}
+	m.bar.clear() // a status message lasts until the next key
+	switch m.mode {
+	case modeHelp:
+		if key.Matches(msg, m.keys.HelpKey.Close) {
+			m.mode = m.helpFrom
+		} else if key.Matches(msg, g.Quit, g.Interrupt) {
+			return m.quit()
+		}
+		return nil
+	case modePrompt, modeConfirm:
+		if key.Matches(msg, g.Interrupt) {
+			m.bar.dismiss()
+			m.mode = m.bar.returnTo
+			return m.quit()
+		}
+		then, done := m.bar.key(msg)
+		if done {
+			m.mode = m.bar.returnTo
+		}
+		if then != nil {
+			return then()
+		}
+		return nil
+	case modeForm, modeExporting:
+		if key.Matches(msg, g.Interrupt) || (m.mode == modeExporting && key.Matches(msg, g.Quit)) {
+			return m.quit()
+		}
+		if m.mode == modeExporting && key.Matches(msg, g.Help) {
+			m.openHelp()
+			return nil
+		}
+		return m.panes[paneExport].Update(msg)
+	}
+	switch {
+	case key.Matches(msg, g.Quit, g.Interrupt):
+		return m.quit()
+	case key.Matches(msg, g.Help):
+		m.openHelp()
+		return nil
+	case key.Matches(msg, g.Focus):
+		m.focus = 1 - m.focus
+		return nil
+	}
+	return m.focused().Update(msg)
 }
 
-func (m *Model) setStatus(s string, l level) { m.status, m.statusLevel = termsafe.Text(s), l }
+// focused is the pane that gets the keys.
+func (m *Model) focused() pane {
+	if m.focus == focusTree {
+		return m.tree
+	}
+	return m.panes[m.right]
+}
 
-// selected is the tree's selection.
-func (m *Model) selected() *node { return m.tree.selected() }
+func (m *Model) openHelp() { m.helpFrom, m.mode = m.mode, modeHelp }
+
+// quit quits, asking first while an export runs.
+func (m *Model) quit() tea.Cmd {
+	if e := m.exportPane(); e.running() {
+		m.ask(e.quitQuestion(), func() tea.Cmd { e.stop(true); return nil })
+		return nil
+	}
+	return tea.Quit
+}
+
+func (m *Model) exportPane() *exportPane { return m.panes[paneExport].(*exportPane) }
+
+// after runs after every message: the bindings follow the new state, and
+// the panes get their sizes (the bottom bar may have grown).
+func (m *Model) after() {
+	refresh(m.tree.actions())
+	for _, p := range m.panes {
+		refresh(p.actions())
+	}
+	m.refreshGlobal()
+	m.layout()
+}
+
+// refreshGlobal enables the global bindings that work in the mode.
+func (m *Model) refreshGlobal() {
+	g := m.keys.Global
+	browse := m.mode == modeBrowse
+	g.Focus.SetEnabled(browse)
+	g.Help.SetEnabled(browse || m.mode == modeExporting)
+	g.Quit.SetEnabled(browse || m.mode == modeExporting || m.mode == modeLoading || m.mode == modeHelp)
+	g.Interrupt.SetEnabled(true)
+	refresh(m.bar.actions())
+	k := m.keys.HelpKey
+	k.Close.SetEnabled(m.mode == modeHelp)
+}
+
+// View implements tea.Model. It only draws: every state it shows was
+// settled in Update.
+func (m *Model) View() (out string) {
+	defer func() {
+		if r := recover(); r != nil {
+			out = fmt.Sprintf("internal error while drawing (please report): %v\npress q to quit", r)
+		}
+		out = safeFrame(out)
+	}()
+	if m.tooSmall() {
+		return fmt.Sprintf("lvminspect needs a terminal of at least %d×%d; this one is %d×%d.\nEnlarge it, or press q to quit.",
+			MinWidth, MinHeight, m.width, m.height)
+	}
+	if m.mode == modeLoading {
+		return m.loadingView()
+	}
+	l := m.layoutInfo()
+	var body string
+	if m.mode == modeHelp {
+		body = m.fullHelp(m.width, l.bodyH)
+	} else {
+		tree := borderize(m.s.st, m.tree.View(), l.treeW, l.bodyH, m.tree.Title(), m.focus == focusTree)
+		p := m.panes[m.right]
+		right := borderize(m.s.st, p.View(), l.rightW, l.bodyH, p.Title(), m.focus == focusRight)
+		body = lipgloss.JoinHorizontal(lipgloss.Top, tree, right)
+	}
+	return m.header() + "\n" + body + "\n" + m.bar.view(m.width) + "\n" + m.helpLine()
+}

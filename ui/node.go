@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/lvminspect/lvminspect/export/volume"
+	"github.com/lvminspect/lvminspect/internal/format"
 	"github.com/lvminspect/lvminspect/model"
 	"github.com/lvminspect/lvminspect/scan"
 	"github.com/lvminspect/lvminspect/scan/partition"
@@ -57,9 +59,7 @@ type node struct {
 	removed bool // an LV of a past generation that the current one no longer has
 	damaged bool // a structure with a failed check or a problem
 
-	// exportNotes is what the details say about exporting an LV, worked
-	// out once (opening an LV reads its superblocks and pool metadata).
-	exportNotes []string
+	cheap *lvFacts // an LV's facts from its metadata alone (its row)
 }
 
 // vgView is a VG as the tree shows it: the current metadata, or a past
@@ -229,17 +229,18 @@ func vgNode(v *vgView, showHidden bool) *node {
 	}
 	n.children = append(n.children, pvs)
 	shown := v.shown()
+	r := volume.FromScan(v.vg)
 	for i, lv := range meta.LVs {
 		hidden := !shown[i]
 		if hidden && !showHidden {
 			continue
 		}
-		ln := &node{kind: kLV, name: lv.Name, vg: v, lv: lv, hidden: hidden}
+		ln := &node{kind: kLV, name: lv.Name, vg: v, lv: lv, hidden: hidden, cheap: cheapFacts(r, lv)}
 		if v.asOf != nil && v.asOf.Removed[lv.Name] {
 			ln.removed = true
 		}
 		for i, s := range lv.Segments {
-			sn := &node{kind: kSegment, name: fmt.Sprintf("seg %d", i), vg: v, lv: lv, seg: i}
+			sn := &node{kind: kSegment, name: format.Segment(i), vg: v, lv: lv, seg: i}
 			for j := range s.Areas {
 				sn.children = append(sn.children, &node{kind: kArea, name: areaName(s, j), vg: v, lv: lv, seg: i, area: j})
 			}
@@ -331,4 +332,33 @@ func (n *node) areaRef() (model.Area, bool) {
 		return s.MetaAreas[j], true
 	}
 	return model.Area{}, false
+}
+
+// searchText is what / matches in the tree: the item's name, and its
+// UUID and tags where it has them.
+func (n *node) searchText() []string {
+	out := []string{n.name}
+	switch n.kind {
+	case kInput:
+		out = append(out, n.in.Path)
+	case kPartition:
+		out = append(out, n.part.Name, n.part.UUID, n.part.TypeName)
+	case kPV:
+		out = append(out, n.pv.UUID())
+	case kVG:
+		m := n.vg.vg.Meta
+		out = append(out, m.UUID)
+		out = append(out, m.Tags...)
+	case kVGPV:
+		out = append(out, n.vgpv.Meta.UUID, n.vgpv.Meta.Device)
+		out = append(out, n.vgpv.Meta.Tags...)
+	case kLV:
+		out = append(out, n.lv.UUID)
+		out = append(out, n.lv.Tags...)
+	case kSegment:
+		if s := n.segment(); s != nil {
+			out = append(out, s.Tags...)
+		}
+	}
+	return out
 }

@@ -25,7 +25,7 @@ func allModels(t *testing.T, w, h int) map[string]*Model {
 	for _, v := range f.Manifest.Variants {
 		b := f.Image(t, v.File)
 		m := New(Config{Result: scan.Scan([]*scan.Input{scan.NewInput(v.File, bytesReaderAt(b), int64(len(b)))}, scan.Options{})})
-		m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+		start(t, m, w, h)
 		out["corrupt/"+v.File] = m
 	}
 	return out
@@ -65,8 +65,8 @@ func TestRandomKeysNeverCrash(t *testing.T) {
 				m.Update(tea.MouseMsg{X: r.Intn(80), Y: r.Intn(24), Button: tea.MouseButtonLeft, Action: tea.MouseActionPress})
 			}
 			v := m.View()
-			if strings.Contains(m.status, "internal error") || strings.Contains(v, "internal error") {
-				t.Fatalf("%s: after %d keys: %s", name, i, m.status)
+			if strings.Contains(m.status(), "internal error") || strings.Contains(v, "internal error") {
+				t.Fatalf("%s: after %d keys: %s", name, i, m.status())
 			}
 		}
 	}
@@ -94,10 +94,10 @@ func TestDamagedStructuresShownInPlace(t *testing.T) {
 		}
 		m.tree.refresh()
 		m.tree.height = len(m.tree.rows)
-		if v := plain(m.tree.view(m.st)); !strings.Contains(v, mark) {
+		if v := plain(m.tree.View()); !strings.Contains(v, mark) {
 			t.Errorf("%s: tree does not show %q:\n%s", name, mark, v)
 		}
-		if m.status == "" {
+		if m.status() == "" {
 			t.Errorf("%s: no warning in the status line", name)
 		}
 	}

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
-
 	"github.com/lvminspect/lvminspect/scan"
 )
 
@@ -40,7 +38,7 @@ func TestScaleThousandLVsAndGenerations(t *testing.T) {
 	}
 	t0 = time.Now()
 	m := New(Config{Result: res})
-	m.Update(tea.WindowSizeMsg{Width: 160, Height: 50})
+	start(t, m, 160, 50)
 	newDur := time.Since(t0)
 	if n := len(res.VGs[0].Meta.LVs); n != 1000 {
 		t.Fatalf("VG big has %d LVs", n)
@@ -59,16 +57,16 @@ func TestScaleThousandLVsAndGenerations(t *testing.T) {
 	report("Update g (top)", 20, key("g"))
 	report("search /lv0999 enter", 10, func() { press(t, m, "g", "/lv0999", "enter") })
 	if n := m.selected(); n == nil || n.kind != kLV || n.lv.Name != "lv0999" {
-		t.Fatalf("search did not find lv0999: %v", m.status)
+		t.Fatalf("search did not find lv0999: %v", m.status())
 	}
 	report("m (metadata text of 1,000 LVs)", 5, func() { press(t, m, "esc", "m") })
-	if len(m.text.lines) < 20000 {
-		t.Errorf("text has %d lines", len(m.text.lines))
+	if len(m.textP().lines) < 20000 {
+		t.Errorf("text has %d lines", len(m.textP().lines))
 	}
 	report("View (metadata text)", 20, view)
 	report("text search /lv0998 enter", 1, func() { press(t, m, "/", "lv0998", "enter") })
 	report("text search n (next match)", 50, key("n"))
-	if len(m.text.matches) == 0 {
+	if len(m.textP().matches) == 0 {
 		t.Error("text search found nothing")
 	}
 	report("a (toggle hidden, rebuild)", 10, func() { press(t, m, "esc", "a") })
@@ -78,12 +76,9 @@ func TestScaleThousandLVsAndGenerations(t *testing.T) {
 	t0 = time.Now()
 	press(t, m, "v")
 	t.Logf("%-40s %v (history scan of both areas, first time)", "v (open history)", time.Since(t0))
-	if m.hist == nil || len(m.hist.gens) != 1000 {
-		n := -1
-		if m.hist != nil {
-			n = len(m.hist.gens)
-		}
-		t.Fatalf("history of many has %d generations, want 1000 (%s)", n, m.status)
+	if len(m.histP().gens) != 1000 {
+		n := len(m.histP().gens)
+		t.Fatalf("history of many has %d generations, want 1000 (%s)", n, m.status())
 	}
 	report("View (history, 1,000 generations)", 20, view)
 	report("Update k (previous generation + diff)", 200, key("k"))
@@ -92,20 +87,24 @@ func TestScaleThousandLVsAndGenerations(t *testing.T) {
 	report("t (time travel) then c", 10, func() { press(t, m, "k", "t", "c") })
 	press(t, m, "esc")
 	press(t, m, "/VG big", "enter", "v")
-	if len(m.hist.gens) != 2 {
-		t.Fatalf("big has %d generations", len(m.hist.gens))
+	if len(m.histP().gens) != 2 {
+		t.Fatalf("big has %d generations", len(m.histP().gens))
 	}
-	report("history of big: k, j (Update; diff in background)", 5, func() { press(t, m, "k", "j") })
-	m.hist.cache = nil // compute it again, and time it
+	report("history of big: k, j (Update; diff in background)", 5, func() {
+		for _, k := range keyMsgs("k", "j") {
+			m.Update(k)
+		}
+	})
+	m.histP().cache = nil // compute it again, and time it
 	press(t, m, "k")
-	cmd := press(t, m, "j")
-	if !strings.Contains(strings.Join(m.hist.diff, "\n"), "comparing") {
-		t.Errorf("no placeholder while the diff of big is computed: %q", m.hist.diff)
+	_, cmd := m.Update(keyMsgs("j")[0])
+	if !strings.Contains(strings.Join(m.histP().diff, "\n"), "comparing") {
+		t.Errorf("no placeholder while the diff of big is computed: %q", m.histP().diff)
 	}
 	t0 = time.Now()
 	drain(t, m, cmd, nil)
 	t.Logf("%-40s %v (history.Diff of two 1,000-LV generations, off the UI loop)", "background diff", time.Since(t0))
-	if !strings.Contains(strings.Join(m.hist.diff, "\n"), "+ LV lv0999") {
-		t.Errorf("diff of big 1 → 2:\n%s", strings.Join(m.hist.diff, "\n"))
+	if !strings.Contains(strings.Join(m.histP().diff, "\n"), "+ LV lv0999") {
+		t.Errorf("diff of big 1 → 2:\n%s", strings.Join(m.histP().diff, "\n"))
 	}
 }

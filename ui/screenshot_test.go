@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
 
@@ -30,10 +29,10 @@ func TestScreenshots(t *testing.T) {
 	}
 	write := func(name string, m *Model) {
 		t.Helper()
-		if m.exp == nil {
+		if !m.exportP().running() {
 			m.setStatus("", levelInfo) // a search's "found …" is noise in a picture
-			m.layout()
 		}
+		m.after()
 		if err := os.WriteFile(filepath.Join(out, name+".ans"), []byte(m.View()+"\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -64,7 +63,7 @@ func TestScreenshots(t *testing.T) {
 	}
 	copy(disk[1<<20:], luks)
 	m = New(Config{Result: scan.Scan([]*scan.Input{scan.NewInput("disk.img", bytesReaderAt(disk), int64(len(disk)))}, scan.Options{})})
-	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	start(t, m, w, h)
 	press(t, m, "/partition 1", "enter")
 	write("not-a-pv", m)
 
@@ -72,11 +71,11 @@ func TestScreenshots(t *testing.T) {
 	t.Chdir(t.TempDir())
 	g := &gateFS{gate: make(chan struct{}), started: make(chan struct{})}
 	m = demoModel(t, w, h)
-	m.cfg.ExportFS = g
+	m.s.cfg.ExportFS = g
 	press(t, m, "/chocolate", "enter", "e")
 	cmd := press(t, m, "enter")
 	<-g.started
-	m.Update(exportProgressMsg{id: m.exp.id, p: export.Progress{Done: 1835008, Total: 4194304, Rate: 96 << 20, ETA: 1800 * time.Millisecond}})
+	m.Update(exportProgressMsg{id: m.exportP().run.id, p: export.Progress{Done: 1835008, Total: 4194304, Rate: 96 << 20, ETA: 1800 * time.Millisecond}})
 	write("export", m)
 	press(t, m, "esc")
 	close(g.gate)

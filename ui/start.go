@@ -19,11 +19,10 @@ func Run(cfg Config, opts ...tea.ProgramOption) error {
 	if err != nil {
 		return fmt.Errorf("inspector: %w", err)
 	}
-	if fm, ok := final.(*Model); ok && fm.exp != nil {
+	if fm, ok := final.(*Model); ok {
 		// Quit while exporting (the program was killed): stop it and wait
 		// for the engine to remove its temporary file.
-		fm.exp.cancel()
-		<-fm.exp.ended
+		fm.exportPane().abandon()
 	}
 	return nil
 }

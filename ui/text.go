@@ -2,40 +2,117 @@ package ui
 
 import (
 	"fmt"
-	"github.com/lvminspect/lvminspect/internal/termsafe"
+	"path/filepath"
+	"strconv"
 	"strings"
 
-	"github.com/charmbracelet/lipgloss"
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
+
+	"github.com/lvminspect/lvminspect/internal/termsafe"
 )
 
-// textPane shows metadata text (highlighted) or a diff, scrollable and
-// searchable. Lines are styled only when drawn, so a text of any length
-// costs the same per frame.
+// textPane shows metadata text (highlighted), searchable: the text of the
+// selection's VG or metadata copy, or of a generation opened from the
+// history (esc returns there). Lines are styled only when drawn, so a text
+// of any length costs the same per frame.
 type textPane struct {
-	title  string
-	lines  []string
-	diff   bool // lines are a unified diff
-	top    int
-	width  int
-	height int
+	s    *session
+	h    host
+	keys *TextKeys
+	acts []action
+
+	title       string
+	lines       []string
+	fromHistory bool // a generation's text, opened from the history
+	top         int
+	width       int
+	height      int
 
 	query   string
 	matches []int // line numbers holding the query
 	cur     int   // index into matches
 }
 
-func (t *textPane) setText(title, text string, diff bool) {
-	t.title, t.diff = title, diff
+func newTextPane(s *session, h host, k *TextKeys) *textPane {
+	t := &textPane{s: s, h: h, keys: k}
+	has := func() bool { return len(t.matches) > 0 }
+	do := func(f func()) func() tea.Cmd { return func() tea.Cmd { f(); return nil } }
+	t.acts = append(moveActions(&k.MoveKeys, t.rows, t.scroll, func() { t.top = 0 }, func() { t.scroll(len(t.lines)) }, nil),
+		action{b: &k.Search, do: func() tea.Cmd {
+			t.h.prompt("search text: ", t.query, func(q string) tea.Cmd {
+				t.setQuery(q)
+				if q != "" && len(t.matches) == 0 {
+					t.h.setStatus(fmt.Sprintf("%q is not in the text", q), levelWarn)
+				}
+				return nil
+			})
+			return nil
+		}},
+		action{b: &k.Next, on: has, do: do(func() { t.next(1) })},
+		action{b: &k.Prev, on: has, do: do(func() { t.next(-1) })},
+		action{b: &k.Back, do: func() tea.Cmd {
+			if t.fromHistory {
+				t.h.reveal(paneHistory)
+				return nil
+			}
+			return t.h.back()
+		}},
+	)
+	return t
+}
+
+func (t *textPane) Title() string     { return "Metadata text" }
+func (t *textPane) Keys() keySet      { return t.keys }
+func (t *textPane) actions() []action { return t.acts }
+
+func (t *textPane) SetSize(w, h int) {
+	t.width, t.height = w, h
+	t.clamp()
+}
+
+// show implements rightPane: the metadata text of the selection.
+func (t *textPane) show(n *node, explicit bool) (tea.Cmd, error) {
+	title, text, ok := textOf(n)
+	if !ok {
+		return nil, fmt.Errorf("no metadata text here: select a VG, an LV or a metadata copy")
+	}
+	if !explicit && t.fromHistory {
+		return nil, fmt.Errorf("the text of a generation does not follow the tree")
+	}
+	if title != t.title || t.fromHistory || explicit {
+		t.setText(title, text)
+	}
+	t.fromHistory = false
+	return nil, nil
+}
+
+// showGeneration shows the text of a history generation.
+func (t *textPane) showGeneration(title, text string) {
+	t.setText(title, text)
+	t.fromHistory = true
+}
+
+func (t *textPane) Update(msg tea.Msg) tea.Cmd {
+	switch msg := msg.(type) {
+	case tea.KeyMsg:
+		cmd, _ := dispatch(msg, t.acts)
+		return cmd
+	case tea.MouseMsg:
+		t.scroll(wheel(msg))
+	}
+	return nil
+}
+
+func (t *textPane) setText(title, text string) {
+	t.title = title
 	t.lines = strings.Split(strings.TrimRight(text, "\n"), "\n")
 	for i, l := range t.lines {
 		// The text comes from the disk: tabs become spaces (a tab has no
 		// width in a pane) and control characters visible escapes.
 		t.lines[i] = termsafe.Text(strings.ReplaceAll(l, "\t", "    "))
 	}
-	if !diff {
-		t.lines = indentMeta(t.lines)
-	}
+	t.lines = indentMeta(t.lines)
 	t.top = 0
 	t.setQuery(t.query)
 }
@@ -73,7 +150,7 @@ func (t *textPane) setQuery(q string) {
 			break
 		}
 	}
-	t.show()
+	t.showMatch()
 }
 
 // next moves to the next (d=1) or previous (d=-1) match, wrapping.
@@ -82,10 +159,10 @@ func (t *textPane) next(d int) {
 		return
 	}
 	t.cur = (t.cur + d + len(t.matches)) % len(t.matches)
-	t.show()
+	t.showMatch()
 }
 
-func (t *textPane) show() {
+func (t *textPane) showMatch() {
 	if len(t.matches) == 0 {
 		return
 	}
@@ -96,9 +173,11 @@ func (t *textPane) show() {
 	t.clamp()
 }
 
-func (t *textPane) view(st *Styles) string {
+// View implements pane.
+func (t *textPane) View() string {
+	st := t.s.st
 	numW := len(fmt.Sprint(len(t.lines)))
-	out := []string{ansi.Truncate(st.Pane.Title.Render(t.title)+st.Muted.Render(fmt.Sprintf("  %d lines", len(t.lines))), t.width, "…")}
+	out := []string{ansi.Truncate(st.Pane.Title.Render(termsafe.Text(t.title))+st.Muted.Render(fmt.Sprintf("  %d lines", len(t.lines))), t.width, "…")}
 	curLine := -1
 	if len(t.matches) > 0 {
 		curLine = t.matches[t.cur]
@@ -128,8 +207,6 @@ func (t *textPane) view(st *Styles) string {
 		switch {
 		case isMatch[i]:
 			body = markMatches(st, t.lines[i], t.query)
-		case t.diff:
-			body = diffLine(st, t.lines[i])
 		default:
 			body = highlightMeta(st, t.lines[i])
 		}
@@ -138,9 +215,9 @@ func (t *textPane) view(st *Styles) string {
 	status := fmt.Sprintf("line %d–%d of %d", t.top+1, min(t.top+t.rows(), len(t.lines)), len(t.lines))
 	if t.query != "" {
 		if len(t.matches) == 0 {
-			status += fmt.Sprintf(" · %q: no match", t.query)
+			status += fmt.Sprintf(" · %s: no match", termsafe.Text(strconv.Quote(t.query)))
 		} else {
-			status += fmt.Sprintf(" · %q: match %d/%d (› marks it)", t.query, t.cur+1, len(t.matches))
+			status += fmt.Sprintf(" · %s: match %d/%d (› marks it)", termsafe.Text(strconv.Quote(t.query)), t.cur+1, len(t.matches))
 		}
 	}
 	out = append(out, ansi.Truncate(st.Muted.Render(status), t.width, "…"))
@@ -170,18 +247,6 @@ func indentMeta(lines []string) []string {
 		out[i] = strings.Repeat("  ", max(min(d, 32), 0)) + l
 	}
 	return out
-}
-
-func diffLine(st *Styles, l string) string {
-	switch {
-	case strings.HasPrefix(l, "@@"):
-		return st.Diff.Hunk.Render(l)
-	case strings.HasPrefix(l, "+"):
-		return st.Diff.Add.Render(l)
-	case strings.HasPrefix(l, "-"):
-		return st.Diff.Del.Render(l)
-	}
-	return l
 }
 
 // markMatches shows every occurrence of q in l reversed.
@@ -262,34 +327,27 @@ func isIdent(c byte) bool {
 	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '+' || c == '-'
 }
 
-// scrollPane is the details pane: plain lines that scroll.
-type scrollPane struct {
-	lines  []string
-	top    int
-	width  int
-	height int
-}
-
-func (s *scrollPane) set(lines []string) {
-	s.lines = lines
-	s.top = 0
-}
-
-func (s *scrollPane) scroll(d int) {
-	s.top = max(min(s.top+d, len(s.lines)-s.height), 0)
-}
-
-func (s *scrollPane) view() string {
-	end := min(s.top+s.height, len(s.lines))
-	var out []string
-	for _, l := range s.lines[s.top:end] {
-		out = append(out, ansi.Truncate(l, s.width, "…"))
+// textOf finds the metadata text an item shows with m: a copy's own
+// text, or the text of the generation its VG is viewed at.
+func textOf(n *node) (string, string, bool) {
+	if n == nil {
+		return "", "", false
 	}
-	if s.top > 0 || end < len(s.lines) {
-		more := fmt.Sprintf("lines %d–%d of %d", s.top+1, end, len(s.lines))
-		if len(out) > 0 && len(out) >= s.height {
-			out[len(out)-1] = lipgloss.NewStyle().Faint(true).Render(more)
+	if n.kind == kCopy && n.cp.TextCopy != nil {
+		c := n.cp
+		title := fmt.Sprintf("%s mda%d raw_locn[%d] @%#x", filepath.Base(c.PV.Path), c.MDA.Index, c.Slot, c.Off)
+		if c.VG != nil {
+			title = fmt.Sprintf("%s seqno %d · ", c.VG.Name, c.VG.Seqno) + title
 		}
+		return title, string(c.Text), true
 	}
-	return strings.Join(out, "\n")
+	if n.vg != nil && n.vg.vg.Source != nil && n.vg.vg.Source.TextCopy != nil {
+		v := n.vg.vg
+		title := fmt.Sprintf("%s seqno %d", v.Meta.Name, v.Meta.Seqno)
+		if n.vg.travelling() {
+			title = "⏪ " + title + " (a past generation)"
+		}
+		return title + fmt.Sprintf(" · %s @%#x", filepath.Base(v.Source.PV.Path), v.Source.Off), string(v.Source.Text), true
+	}
+	return "", "", false
 }

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"strings"
 
+	tea "github.com/charmbracelet/bubbletea"
+
+	"github.com/lvminspect/lvminspect/internal/format"
 	"github.com/lvminspect/lvminspect/model"
 	"github.com/lvminspect/lvminspect/scan/history"
 )
@@ -11,19 +14,18 @@ import (
 // travel makes generation g the tree's view of its VG: the VG as it was,
 // marked as such, with the LVs the current metadata no longer has marked
 // and the extents later generations gave to other LVs listed.
-func (m *Model) travel(g *history.Generation) {
-	v := m.viewOf(m.hist.vgUUID)
-	if g == nil || v == nil {
-		return
+func travel(s *session, h host, vgUUID string, gens []*history.Generation, g *history.Generation) tea.Cmd {
+	v := s.viewOf(vgUUID)
+	if g == nil || v == nil || s.hist == nil {
+		return nil
 	}
 	if g.Current {
-		m.present(v)
-		return
+		return present(s, h, v)
 	}
-	vg, err := m.loadHistory().Open(m.res, m.hist.vgUUID, g.Seqno)
+	vg, err := s.hist.Open(s.res, vgUUID, g.Seqno)
 	if err != nil {
-		m.setStatus("✗ "+err.Error(), levelErr)
-		return
+		h.setStatus("✗ "+err.Error(), levelErr)
+		return nil
 	}
 	info := &genInfo{Seqno: g.Seqno, Created: g.CreationTime, Desc: g.Description, Removed: map[string]bool{}, Reused: map[string]string{}}
 	now := map[string]bool{}
@@ -36,7 +38,7 @@ func (m *Model) travel(g *history.Generation) {
 		}
 		info.Removed[lv.Name] = true
 		var parts []string
-		for _, r := range history.ReusedExtents(m.hist.gens, m.hist.vgUUID, g.Seqno, lv.Name) {
+		for _, r := range history.ReusedExtents(gens, vgUUID, g.Seqno, lv.Name) {
 			parts = append(parts, fmt.Sprintf("LE %d–%d to %s at seqno %d", r.StartExtent, r.StartExtent+r.ExtentCount-1, r.ByLV, r.Seqno))
 		}
 		if len(parts) > 0 {
@@ -46,47 +48,40 @@ func (m *Model) travel(g *history.Generation) {
 		}
 	}
 	v.vg, v.asOf = vg, info
-	m.rebuild()
-	msg := fmt.Sprintf("⏪ the tree now shows VG %s as of seqno %d (%s)", v.current.Meta.Name, g.Seqno, timeText(g.CreationTime))
+	cmd := tea.Batch(h.rebuild(), s.prefetch())
+	msg := fmt.Sprintf("⏪ the tree now shows VG %s as of seqno %d (%s)", v.current.Meta.Name, g.Seqno, format.Time(g.CreationTime))
 	if n := len(info.Removed); n > 0 {
-		msg += fmt.Sprintf("; %d LV(s) no longer exist: marked REMOVED", n)
+		msg += fmt.Sprintf("; %s no longer exist: marked REMOVED", format.Count(n, "LV", "LVs"))
 	}
-	m.setStatus(msg+" · exports use this generation · c: back", levelWarn)
+	h.setStatus(msg+" · exports use this generation · c: back", levelWarn)
+	return cmd
 }
 
 // present returns a VG's view to the current metadata.
-func (m *Model) present(v *vgView) {
-	if !v.travelling() {
-		return
+func present(s *session, h host, v *vgView) tea.Cmd {
+	if v == nil || !v.travelling() {
+		return nil
 	}
 	v.vg, v.asOf = v.current, nil
-	m.rebuild()
-	m.setStatus("back to the current metadata of VG "+v.current.Meta.Name, levelInfo)
+	cmd := h.rebuild()
+	h.setStatus("back to the current metadata of VG "+v.current.Meta.Name, levelInfo)
+	return cmd
 }
 
-// backToPresent is c in the tree.
-func (m *Model) backToPresent(n *node) {
-	if n != nil && n.vg != nil {
-		m.present(n.vg)
-	}
-}
-
-// generationText shows the text of a generation; esc returns here.
-func (m *Model) generationText(g *history.Generation) {
-	if g == nil {
+// generationText shows the text of a generation; esc returns to the
+// history.
+func generationText(s *session, h host, vgUUID string, g *history.Generation) {
+	if g == nil || s.hist == nil {
 		return
 	}
-	vg, err := m.loadHistory().Open(m.res, m.hist.vgUUID, g.Seqno)
+	vg, err := s.hist.Open(s.res, vgUUID, g.Seqno)
 	if err != nil {
-		m.setStatus("✗ "+err.Error(), levelErr)
+		h.setStatus("✗ "+err.Error(), levelErr)
 		return
 	}
 	if vg.Source == nil || vg.Source.TextCopy == nil || len(vg.Source.Text) == 0 {
-		m.setStatus(fmt.Sprintf("✗ the text of seqno %d was not kept in memory (history text budget); its locations: %s", g.Seqno, whereText(g.Copies)), levelErr)
+		h.setStatus(fmt.Sprintf("✗ the text of seqno %d was not kept in memory (history text budget); its locations: %s", g.Seqno, whereText(g.Copies)), levelErr)
 		return
 	}
-	m.text.setText(fmt.Sprintf("%s seqno %d (%s) · %s", g.VGName, g.Seqno, genState(g), whereText(g.Copies)), string(vg.Source.Text), false)
-	m.histText = true
-	m.right = viewText
-	m.focus = focusRight
+	h.showText(fmt.Sprintf("%s seqno %d (%s) · %s", g.VGName, g.Seqno, genState(g), whereText(g.Copies)), string(vg.Source.Text))
 }

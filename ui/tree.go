@@ -4,21 +4,159 @@ import (
 	"fmt"
 	"strings"
 
+	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/lvminspect/lvminspect/internal/format"
 	"github.com/lvminspect/lvminspect/internal/termsafe"
 	"github.com/lvminspect/lvminspect/model"
 )
 
 // treePane is the device tree on the left.
 type treePane struct {
+	s    *session
+	h    host
+	keys *TreeKeys
+	acts []action
+
 	roots  []*node
 	rows   []*node // visible rows
 	cursor int
 	offset int
 	width  int
 	height int
+
+	lastSearch string
+}
+
+func newTreePane(s *session, h host, k *TreeKeys) *treePane {
+	t := &treePane{s: s, h: h, keys: k}
+	sel := func(f func(n *node) bool) func() bool {
+		return func() bool { n := t.selected(); return n != nil && f(n) }
+	}
+	t.acts = moveActions(&k.MoveKeys, func() int { return t.height }, t.move,
+		func() { t.moveTo(0) }, func() { t.moveTo(len(t.rows) - 1) }, func() tea.Cmd { return t.h.moved() })
+	t.acts = append(t.acts,
+		action{b: &k.Expand, on: sel(func(n *node) bool { return len(n.children) > 0 }), do: func() tea.Cmd { t.expand(); return t.h.moved() }},
+		action{b: &k.Collapse, on: sel(func(n *node) bool { return len(n.children) > 0 || n.parent != nil }), do: func() tea.Cmd { t.collapse(); return t.h.moved() }},
+		action{b: &k.Toggle, on: sel(func(*node) bool { return true }), do: t.enter},
+		action{b: &k.Hex, on: sel(canHex), do: func() tea.Cmd { return t.h.open(paneHex, t.selected()) }},
+		action{b: &k.Text, on: sel(func(n *node) bool { _, _, ok := textOf(n); return ok }), do: func() tea.Cmd { return t.h.open(paneText, t.selected()) }},
+		action{b: &k.History, on: sel(func(n *node) bool { return n.vg != nil }), do: func() tea.Cmd { return t.h.open(paneHistory, t.selected()) }},
+		action{b: &k.Hidden, on: func() bool { return t.s.hiddenLVs > 0 }, do: t.toggleHidden},
+		action{b: &k.Export, on: sel(func(n *node) bool { return n.kind == kLV }), do: func() tea.Cmd { return t.h.open(paneExport, t.selected()) }},
+		action{b: &k.Search, do: func() tea.Cmd {
+			t.h.prompt("search tree (names, UUIDs, tags): ", "", func(q string) tea.Cmd { return t.search(q) })
+			return nil
+		}},
+		action{b: &k.Next, on: func() bool { return t.lastSearch != "" }, do: func() tea.Cmd { return t.search(t.lastSearch) }},
+		action{b: &k.Present, on: sel(func(n *node) bool { return n.vg != nil && n.vg.travelling() }), do: func() tea.Cmd {
+			return present(t.s, t.h, t.selected().vg)
+		}},
+	)
+	return t
+}
+
+// Update implements pane: keys only (the tree has no slow work).
+func (t *treePane) Update(msg tea.Msg) tea.Cmd {
+	k, ok := msg.(tea.KeyMsg)
+	if !ok {
+		return nil
+	}
+	cmd, _ := dispatch(k, t.acts)
+	return cmd
+}
+
+func (t *treePane) Keys() keySet { return t.keys }
+
+func (t *treePane) actions() []action {
+	n := t.selected()
+	if n != nil && t.s.hiddenLVs > 0 && t.s.showHidden {
+		t.keys.Hidden.SetHelp("a", "hide hidden LVs")
+	} else {
+		t.keys.Hidden.SetHelp("a", "show hidden LVs")
+	}
+	return t.acts
+}
+
+func (t *treePane) Title() string { return "Devices" }
+
+// SetSize implements pane.
+func (t *treePane) SetSize(w, h int) {
+	if w != t.width || h != t.height {
+		t.width, t.height = w, h
+		t.clamp()
+	}
+}
+
+// enter opens or closes an item; on a leaf it opens what the leaf is for:
+// a metadata copy's text, or the bytes of anything else.
+func (t *treePane) enter() tea.Cmd {
+	n := t.selected()
+	if len(n.children) > 0 {
+		t.toggle()
+		return t.h.moved()
+	}
+	if n.kind == kCopy {
+		return t.h.open(paneText, n)
+	}
+	if canHex(n) {
+		return t.h.open(paneHex, n)
+	}
+	return nil
+}
+
+func (t *treePane) toggleHidden() tea.Cmd {
+	t.s.showHidden = !t.s.showHidden
+	cmd := t.h.rebuild()
+	if t.s.showHidden {
+		t.h.setStatus("showing hidden sub-LVs (in [brackets])", levelInfo)
+	} else {
+		t.h.setStatus("hidden sub-LVs are not shown", levelInfo)
+	}
+	return cmd
+}
+
+// search selects the next tree item whose name, UUID or tags contain q.
+func (t *treePane) search(q string) tea.Cmd {
+	t.lastSearch = q
+	if q == "" {
+		return nil
+	}
+	n := t.find(q)
+	if n == nil {
+		t.h.setStatus(fmt.Sprintf("no item has %q in its name, UUID or tags", q), levelWarn)
+		return nil
+	}
+	what := "found"
+	if !strings.Contains(strings.ToLower(n.name), strings.ToLower(strings.TrimSpace(q))) {
+		what = "found in the UUID or tags of"
+	}
+	t.h.setStatus(fmt.Sprintf("%s %q: %s · n: next match", what, q, n.name), levelInfo)
+	return t.h.moved()
+}
+
+// selectFirstLV starts on the first LV if there is one: that is what
+// people look for.
+func (t *treePane) selectFirstLV() {
+	for i, r := range t.rows {
+		if r.kind == kLV {
+			t.moveTo(i)
+			return
+		}
+	}
+}
+
+// canHex says whether x does something on n, without opening anything.
+func canHex(n *node) bool {
+	switch n.kind {
+	case kVG, kVGPVs:
+		return false
+	case kVGPV:
+		return n.vgpv.PV != nil
+	}
+	return true
 }
 
 // setRoots replaces the tree, keeping the selection on the item with the
@@ -159,12 +297,13 @@ func (t *treePane) toggle() {
 	t.refresh()
 }
 
-// find selects the next node after the cursor (wrapping) whose name
-// contains q, case-insensitively, looking into collapsed items too.
-func (t *treePane) find(q string) bool {
+// find selects the next node after the cursor (wrapping) whose name,
+// UUID or tags contain q, case-insensitively, looking into collapsed
+// items too.
+func (t *treePane) find(q string) *node {
 	q = strings.ToLower(strings.TrimSpace(q))
 	if q == "" {
-		return false
+		return nil
 	}
 	all := walkAll(t.roots)
 	start := 0
@@ -177,16 +316,27 @@ func (t *treePane) find(q string) bool {
 	}
 	for k := 0; k < len(all); k++ {
 		n := all[(start+k)%len(all)]
-		if strings.Contains(strings.ToLower(n.name), q) {
+		if matches(q, n.searchText()...) {
 			t.reveal(n)
+			return n
+		}
+	}
+	return nil
+}
+
+// matches reports whether any of texts contains q (lower case).
+func matches(q string, texts ...string) bool {
+	for _, s := range texts {
+		if strings.Contains(strings.ToLower(s), q) {
 			return true
 		}
 	}
 	return false
 }
 
-// view renders the visible rows, width columns each.
-func (t *treePane) view(st *Styles) string {
+// View renders the visible rows, width columns each.
+func (t *treePane) View() string {
+	st := t.s.st
 	var b strings.Builder
 	end := min(t.offset+t.height, len(t.rows))
 	for i := t.offset; i < end; i++ {
@@ -263,15 +413,15 @@ func rowText(n *node) (string, string) {
 	}
 	switch n.kind {
 	case kInput:
-		return n.name, sizeText(n.in.Size) + damagedWord(n)
+		return n.name, format.Size(n.in.Size) + damagedWord(n)
 	case kPartTable:
 		return n.name, damagedWord(n)
 	case kPartition:
 		p := n.part
 		if c, ok := n.in.PartitionContent[p.Index]; ok {
-			return n.name, joinNonEmpty(" ", sizeText(p.Size), c.Format+" ·", p.TypeName)
+			return n.name, joinNonEmpty(" ", format.Size(p.Size), c.Format+" ·", p.TypeName)
 		}
-		return n.name, joinNonEmpty(" ", sizeText(p.Size), p.TypeName)
+		return n.name, joinNonEmpty(" ", format.Size(p.Size), p.TypeName)
 	case kPV:
 		return "PV " + shortUUID(n.pv.UUID()), damagedWord(n)
 	case kLabel:
@@ -282,9 +432,9 @@ func rowText(n *node) (string, string) {
 		}
 		return n.name, s
 	case kPVHeader:
-		return n.name, sizeText(int64(n.pv.Label.Header.DeviceSize))
+		return n.name, format.Size(int64(n.pv.Label.Header.DeviceSize))
 	case kMDA:
-		s := sizeText(int64(n.mda.Locn.Size))
+		s := format.Size(int64(n.mda.Locn.Size))
 		if n.mda.Header == nil {
 			s += " ✗ unreadable"
 		} else if n.damaged {
@@ -333,14 +483,23 @@ func rowText(n *node) (string, string) {
 		if n.hidden {
 			name = "[" + name + "]"
 		}
-		s := sizeText(n.vg.vg.Meta.LVSize(lv)) + " " + lvTypes(lv)
+		s := format.Size(n.vg.vg.Meta.LVSize(lv)) + " " + lvTypes(lv)
+		if f := n.cheap; f != nil {
+			s = format.Size(f.Size) + " " + f.Type
+			if f.Origin != "" && f.Snapshot != nil {
+				s += " of " + f.Origin
+			}
+			if f.Partial {
+				s += " PARTIAL"
+			}
+		}
 		if n.removed {
 			s = "REMOVED · " + s
 		}
 		return name, s
 	case kSegment:
 		s := n.segment()
-		return fmt.Sprintf("seg %d", n.seg), fmt.Sprintf("%s LE %d+%d", segType(s), s.StartExtent, s.ExtentCount)
+		return n.name, fmt.Sprintf("%s LE %d+%d", format.SegType(s), s.StartExtent, s.ExtentCount)
 	case kArea:
 		return n.name, ""
 	}
@@ -367,7 +526,7 @@ func lvTypes(lv *model.LV) string {
 	var out []string
 	seen := map[string]bool{}
 	for _, s := range lv.Segments {
-		if t := segType(s); !seen[t] {
+		if t := format.SegType(s); !seen[t] {
 			seen[t] = true
 			out = append(out, t)
 		}
@@ -376,13 +535,4 @@ func lvTypes(lv *model.LV) string {
 		return "no segments"
 	}
 	return strings.Join(out, "+")
-}
-
-// segType names a segment's type as lvs does: LVM writes a linear segment
-// as "striped" with one stripe.
-func segType(s *model.Segment) string {
-	if s.Type == "striped" && s.StripeCount == 1 {
-		return "linear"
-	}
-	return s.Type
 }

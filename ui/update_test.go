@@ -88,8 +88,8 @@ func TestTreeNavigation(t *testing.T) {
 		t.Errorf("selection not marked by a cursor glyph:\n%s", m.View())
 	}
 	press(t, m, "/nothing-like-this", "enter")
-	if !strings.Contains(m.status, "no item") {
-		t.Errorf("failed search: %q", m.status)
+	if !strings.Contains(m.status(), "no item") {
+		t.Errorf("failed search: %q", m.status())
 	}
 }
 
@@ -141,7 +141,7 @@ func TestHexReadsOnDemand(t *testing.T) {
 	f.ReadAt(img, 0)
 	cr := &countingReaderAt{r: img}
 	m := New(Config{Result: scan.Scan([]*scan.Input{scan.NewInput("pv.img", cr, int64(len(img)))}, scan.Options{})})
-	m.Update(tea.WindowSizeMsg{Width: 160, Height: 50})
+	start(t, m, 160, 50)
 	press(t, m, "g", "j", "x") // the PV
 	before := cr.n.Load()
 	press(t, m, "G")
@@ -159,36 +159,36 @@ func TestHexReadsOnDemand(t *testing.T) {
 	t.Logf("read %d bytes for 53 screens", read)
 	// Go to an offset, then step fields.
 	press(t, m, "o", "0x1000", "enter")
-	if m.hex.field < 0 || m.hex.src.fields[m.hex.field].Name != "checksum" {
-		t.Errorf("o 0x1000 selected field %d", m.hex.field)
+	if m.hexP().field < 0 || m.hexP().src.fields[m.hexP().field].Name != "checksum" {
+		t.Errorf("o 0x1000 selected field %d", m.hexP().field)
 	}
 	press(t, m, "]")
-	if f := m.hex.src.fields[m.hex.field]; f.Name != "magic" {
+	if f := m.hexP().src.fields[m.hexP().field]; f.Name != "magic" {
 		t.Errorf("] went to %q", f.Name)
 	}
 	press(t, m, "[", "[")
-	if f := m.hex.src.fields[m.hex.field]; f.Off >= 0x1000 {
+	if f := m.hexP().src.fields[m.hexP().field]; f.Off >= 0x1000 {
 		t.Errorf("[ [ went to %q at %#x", f.Name, f.Off)
 	}
 	press(t, m, "o", "zzz", "enter")
-	if !strings.Contains(m.status, "not an offset") {
-		t.Errorf("bad offset: %q", m.status)
+	if !strings.Contains(m.status(), "not an offset") {
+		t.Errorf("bad offset: %q", m.status())
 	}
 }
 
 func TestTextSearch(t *testing.T) {
 	m := demoModel(t, 80, 24)
 	press(t, m, "m", "/", "segment", "enter")
-	if len(m.text.matches) < 4 {
-		t.Fatalf("matches of segment: %v", m.text.matches)
+	if len(m.textP().matches) < 4 {
+		t.Fatalf("matches of segment: %v", m.textP().matches)
 	}
-	first := m.text.cur
+	first := m.textP().cur
 	press(t, m, "n")
-	if m.text.cur != first+1 {
+	if m.textP().cur != first+1 {
 		t.Error("n did not go to the next match")
 	}
 	press(t, m, "N", "N")
-	if m.text.cur != len(m.text.matches)-1 {
+	if m.textP().cur != len(m.textP().matches)-1 {
 		t.Error("N did not wrap to the last match")
 	}
 	if !strings.Contains(plain(m.View()), "›") {
