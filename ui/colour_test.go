@@ -42,14 +42,19 @@ func TestNoEscapeShownAsText(t *testing.T) {
 			}
 			m.tree.refresh()
 			for i := range m.tree.rows {
-				for _, keys := range [][]string{nil, {"x"}, {"m"}, {"v"}} {
+				for _, keys := range [][]string{nil, {"x"}, {"m"}, {"v"}, {"e"}, {"?"}} {
 					m.tree.moveTo(i)
 					settle(t, m, m.moved())
+					m.after()
+					if len(keys) > 0 && !enabledKey(m, keys[0]) {
+						continue
+					}
 					press(t, m, keys...)
 					if s, bad := visibleEscape(m.View()); bad {
 						t.Errorf("%s (profile %d): %q on %q shows an escape as text: %q", name, prof, keys, m.selected().name, s)
 					}
 					press(t, m, "esc", "esc")
+					m.focus = focusTree
 				}
 			}
 		}

@@ -413,8 +413,14 @@ func outcomeText(vg *scan.VG, lv *model.LV, r *exportRun, d exportDoneMsg) (stri
 	switch {
 	case d.err == nil || errors.As(d.err, &pe):
 		oc := d.oc
-		lines := append([]string{oc.Summary()}, oc.Warnings...)
-		lines = append(lines, oc.Notes...)
+		var lines []string
+		for _, l := range append(append([]string{oc.Summary()}, oc.Warnings...), oc.Notes...) {
+			if strings.HasPrefix(l, "  ") && len(lines) > 0 {
+				lines[len(lines)-1] += " " + strings.TrimSpace(l) // a detail of the line before
+				continue
+			}
+			lines = append(lines, l)
+		}
 		l := levelGood
 		if len(oc.Warnings) > 0 || len(oc.Notes) > 0 {
 			l = levelWarn

@@ -39,9 +39,14 @@ func pct(p *float64) string {
 func factsSummary(d *detailsBuilder, vg *model.VG, lv *model.LV, f *lvFacts) {
 	d.kv("attr", f.Attr)
 	d.kv("type", f.Type)
-	d.kv("size", fmt.Sprintf("%s, %s", format.SizeExact(f.Size), format.Count(int(lv.ExtentCount()), "extent", "extents")))
+	extents := format.Count(int(lv.ExtentCount()), "extent", "extents")
 	if f.LVSize != f.Size {
-		d.kv("own extents", format.SizeExact(f.LVSize)+" (lvs LSize)")
+		// An old-style snapshot presents its origin's size; its own
+		// extents are its COW store (what lvs shows as LSize).
+		d.kv("size", format.SizeExact(f.Size)+" (as it presents itself)")
+		d.kv("own extents", fmt.Sprintf("%s, %s (lvs LSize)", format.SizeExact(f.LVSize), extents))
+	} else {
+		d.kv("size", fmt.Sprintf("%s, %s", format.SizeExact(f.Size), extents))
 	}
 	if f.Role != "" && f.Role != "none" {
 		d.kv("role", joinNonEmpty(" of ", f.Role, f.UsedBy))

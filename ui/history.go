@@ -484,7 +484,10 @@ func (p *historyPane) View() string {
 	sep := "diff"
 	if r := p.selected(); r.gen != nil && b >= 0 {
 		sep = fmt.Sprintf("diff A seqno %d → B seqno %d", p.rows[b].gen.Seqno, r.gen.Seqno)
-		if p.base >= 0 {
+		switch {
+		case b == p.cursor:
+			sep = fmt.Sprintf("A = seqno %d (chosen with b)", r.gen.Seqno)
+		case p.base >= 0:
 			sep += " (A chosen with b)"
 		}
 	}

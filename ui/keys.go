@@ -264,8 +264,8 @@ type HistoryKeys struct {
 func newHistoryKeys() *HistoryKeys {
 	return &HistoryKeys{
 		MoveKeys: newMoveKeys(),
-		Base:     kb([]string{"b"}, "b", "compare with this (A); again: previous"),
-		Travel:   kb([]string{"t"}, "t", "tree as of this generation"),
+		Base:     kb([]string{"b"}, "b", "compare with (A)"),
+		Travel:   kb([]string{"t"}, "t", "tree as of this"),
 		Present:  kb([]string{"c"}, "c", "back to current metadata"),
 		Text:     kb([]string{"m"}, "m", "metadata text"),
 		DiffDown: kb([]string{"J", "shift+down"}, "J", "scroll diff down"),

@@ -50,8 +50,11 @@ func travel(s *session, h host, vgUUID string, gens []*history.Generation, g *hi
 	v.vg, v.asOf = vg, info
 	cmd := tea.Batch(h.rebuild(), s.prefetch())
 	msg := fmt.Sprintf("⏪ the tree now shows VG %s as of seqno %d (%s)", v.current.Meta.Name, g.Seqno, format.Time(g.CreationTime))
-	if n := len(info.Removed); n > 0 {
-		msg += fmt.Sprintf("; %s no longer exist: marked REMOVED", format.Count(n, "LV", "LVs"))
+	switch n := len(info.Removed); {
+	case n == 1:
+		msg += "; 1 LV no longer exists: marked REMOVED"
+	case n > 1:
+		msg += fmt.Sprintf("; %d LVs no longer exist: marked REMOVED", n)
 	}
 	h.setStatus(msg+" · exports use this generation · c: back", levelWarn)
 	return cmd
