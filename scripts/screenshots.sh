@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Regenerates screenshots/*.png, the pictures of the inspector's main
 # screens (device tree with details, hex view of a PV header, history with
-# a diff, an export in progress).
+# a diff, what a partition holds instead of a PV, an old-style snapshot,
+# the export form, an export in progress).
 #
 # The frames come from the inspector itself on real fixtures (the built-in
-# demo disk "banana" and the "history" fixture), driven by the same key
-# sequences as the golden tests in ui/ (TestScreenshots writes them as
+# demo disk "banana" and the "history", "snapshot", "multipv" and
+# "gpt-disk" fixtures), driven by key sequences like those of the golden
+# tests in ui/ (TestScreenshots writes them as
 # ANSI text, screenshots/*.ans, in true colour on a dark background); the
 # export is held mid-way by a file system whose writes wait, so that its
 # progress bar can be pictured. freeze (a pinned go tool, see go.mod) turns

@@ -413,8 +413,15 @@ func outcomeText(vg *scan.VG, lv *model.LV, r *exportRun, d exportDoneMsg) (stri
 	switch {
 	case d.err == nil || errors.As(d.err, &pe):
 		oc := d.oc
+		summary := oc.Summary()
+		clean := len(oc.Warnings) == 0 && (oc.Verdict == nil || oc.Verdict.Clean())
+		if !clean && strings.HasPrefix(summary, "✓ exported ") {
+			// Exact, but not every byte was read from its primary place:
+			// no ✓ for a copy that is not clean.
+			summary = "! exported (exact, some ranges not read from their primary place) " + strings.TrimPrefix(summary, "✓ exported ")
+		}
 		var lines []string
-		for _, l := range append(append([]string{oc.Summary()}, oc.Warnings...), oc.Notes...) {
+		for _, l := range append(append([]string{summary}, oc.Warnings...), oc.Notes...) {
 			if strings.HasPrefix(l, "  ") && len(lines) > 0 {
 				lines[len(lines)-1] += " " + strings.TrimSpace(l) // a detail of the line before
 				continue
@@ -422,7 +429,7 @@ func outcomeText(vg *scan.VG, lv *model.LV, r *exportRun, d exportDoneMsg) (stri
 			lines = append(lines, l)
 		}
 		l := levelGood
-		if len(oc.Warnings) > 0 || len(oc.Notes) > 0 {
+		if !clean {
 			l = levelWarn
 		}
 		if pe != nil {
@@ -489,7 +496,13 @@ func (e *exportPane) formView() []string {
 					out = append(out, string(paint(st.Check.Warn, fmt.Sprintf("  and %d more ranges", len(v.Missing)-10))))
 					break
 				}
-				out = append(out, string(paint(st.Check.Warn, fmt.Sprintf("  zero-filled: LV bytes [%d, %d) (%s): %s", m.Off, m.Off+m.Len, format.Size(m.Len), m.Reason))))
+				for j, l := range wrapWords(fmt.Sprintf("zero-filled: LV bytes [%d, %d) (%s): %s", m.Off, m.Off+m.Len, format.Size(m.Len), m.Reason), w-4) {
+					ind := "  "
+					if j > 0 {
+						ind = "    "
+					}
+					out = append(out, ind+string(paint(st.Check.Warn, l)))
+				}
 			}
 		}
 	}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"os"
+	"strings"
 	"path/filepath"
 	"testing"
 	"time"
@@ -67,8 +68,29 @@ func TestScreenshots(t *testing.T) {
 	press(t, m, "/partition 1", "enter")
 	write("not-a-pv", m)
 
+	// An old-style snapshot as lvs shows it: origin, size, COW use.
+	m = fixtureModel(t, "snapshot", false, w, h)
+	press(t, m, "/base_snap", "enter")
+	write("snapshot", m)
+
+	// The export form: an LV with a PV missing, --allow-partial chosen,
+	// the zero-filled range listed, the output on an input's file system.
+	dir := filepath.Join(os.TempDir(), "lvminspect-screens")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(dir)
+	m = fixtureModelImages(t, "multipv", []string{"pv0", "pv2"}, w, h)
+	for _, in := range m.s.res.Inputs {
+		in.Path = filepath.Join(dir, in.Path)
+		if err := os.WriteFile(in.Path, fixture.Load(t, "multipv").Image(t, strings.TrimSuffix(filepath.Base(in.Path), ".img")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	press(t, m, "/span", "enter", "e", "tab", "space")
+	write("export-form", m)
+
 	// An export in progress: the demo's chocolate, held mid-way.
-	t.Chdir(t.TempDir())
 	g := &gateFS{gate: make(chan struct{}), started: make(chan struct{})}
 	m = demoModel(t, w, h)
 	m.s.cfg.ExportFS = g
