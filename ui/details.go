@@ -176,10 +176,18 @@ func (d *detailsBuilder) line(v any) {
 	d.lines = append(d.lines, wrapText(s, d.width)...)
 }
 
+// para adds text from anywhere (escaped) in style st, wrapped, each line
+// styled on its own so that the colour holds on every line.
+func (d *detailsBuilder) para(st lipgloss.Style, s string) {
+	for _, l := range wrapText(termsafe.Text(s), d.width) {
+		d.lines = append(d.lines, st.Render(l))
+	}
+}
+
 // hint adds a muted line saying which keys open more.
 func (d *detailsBuilder) hint(s string) {
 	d.line("")
-	d.line(paint(d.st.Muted, s))
+	d.para(d.st.Muted, s)
 }
 
 // mark is a check's verdict, ✓ or ✗ with words.
@@ -239,7 +247,7 @@ func detailsLines(s *session, n *node, width int) []string {
 		if len(t.Problems) > 0 {
 			d.section(fmt.Sprintf("Problems (%d)", len(t.Problems)))
 			for _, p := range t.Problems {
-				d.line(paint(d.st.Status.Warn, "! "+p))
+				d.para(d.st.Status.Warn, "! "+p)
 			}
 		}
 	case kPartition:
@@ -250,7 +258,7 @@ func detailsLines(s *session, n *node, width int) []string {
 		lb := n.pv.Label
 		d.section(fmt.Sprintf("Label in sector %d", lb.Sector))
 		if lb.Weak {
-			d.line(paint(d.st.Status.Warn, "! weak label: no LABELONE, accepted by its type alone"))
+			d.para(d.st.Status.Warn, "! weak label: no LABELONE, accepted by its type alone")
 		}
 		fieldsDetails(d, lb.Struct)
 		d.hint("x: hex view with every field named")
@@ -405,7 +413,7 @@ func mdaDetails(d *detailsBuilder, m *scan.MDA) {
 			d.kv(fmt.Sprintf("raw_locn[%d]", i), v)
 		}
 	} else {
-		d.line(paint(d.st.Check.Bad, "✗ the header could not be decoded"))
+		d.para(d.st.Check.Bad, "✗ the header could not be decoded")
 	}
 	d.hint("x: hex view of the header; select a copy and m for its text")
 	d.problems(m.Problems)
@@ -418,7 +426,7 @@ func copyDetails(d *detailsBuilder, c *scan.Copy) {
 	}
 	d.section(what + " metadata (raw_locn[" + fmt.Sprint(c.Slot) + "])")
 	if c.TextCopy == nil {
-		d.line(paint(d.st.Check.Bad, "✗ the text could not be read"))
+		d.para(d.st.Check.Bad, "✗ the text could not be read")
 		return
 	}
 	d.kv("at", format.Offset(uint64(c.Off)))
@@ -438,7 +446,7 @@ func copyDetails(d *detailsBuilder, c *scan.Copy) {
 		d.kv("description", c.VG.Description)
 	}
 	if c.ParseErr != nil {
-		d.line(paint(d.st.Check.Bad, "✗ does not parse: "+c.ParseErr.Error()))
+		d.para(d.st.Check.Bad, "✗ does not parse: "+c.ParseErr.Error())
 	}
 	d.hint("m: metadata text · x: hex view of the text")
 }

@@ -2,6 +2,8 @@ package ui
 
 import (
 	"fmt"
+
+	"github.com/charmbracelet/lipgloss"
 	"sort"
 	"strings"
 
@@ -19,9 +21,9 @@ func vgDetails(d *detailsBuilder, v *vgView) {
 	vg := v.vg
 	m := vg.Meta
 	if v.travelling() {
-		d.line(paint(d.st.App.Travel, fmt.Sprintf("⏪ AS IT WAS at seqno %d (%s); the current metadata is seqno %d",
-			v.asOf.Seqno, format.Time(v.asOf.Created), v.current.Meta.Seqno)))
-		d.line(paint(d.st.App.Travel, "   c: back to the current metadata"))
+		d.para(d.st.App.Travel, fmt.Sprintf("⏪ AS IT WAS at seqno %d (%s); the current metadata is seqno %d",
+			v.asOf.Seqno, format.Time(v.asOf.Created), v.current.Meta.Seqno))
+		d.para(d.st.App.Travel, "   c: back to the current metadata")
 	}
 	d.section("Volume group " + m.Name)
 	d.kv("uuid", m.UUID)
@@ -66,7 +68,7 @@ func vgDetails(d *detailsBuilder, v *vgView) {
 		d.kv("from", fmt.Sprintf("%s at %s", vg.Source.PV.Path, format.Offset(uint64(vg.Source.Off))))
 	}
 	if vg.Fallback != "" {
-		d.line(paint(d.st.Status.Warn, "! "+vg.Fallback))
+		d.para(d.st.Status.Warn, "! "+vg.Fallback)
 	}
 	if len(m.Anomalies) > 0 {
 		d.section("Anomalies")
@@ -182,9 +184,9 @@ func lvDetails(d *detailsBuilder, n *node) {
 	v, lv := n.vg, n.lv
 	vg := v.vg.Meta
 	if n.removed {
-		d.line(paint(d.st.App.Travel, "⏪ this LV no longer exists in the current metadata"))
+		d.para(d.st.App.Travel, "⏪ this LV no longer exists in the current metadata")
 		if r := v.asOf.Reused[lv.Name]; r != "" {
-			d.line(paint(d.st.App.Travel, "   reused extents: "+r))
+			d.para(d.st.App.Travel, "   reused extents: "+r)
 		}
 	}
 	title := "Logical volume " + vg.Name + "/" + lv.Name
@@ -205,7 +207,7 @@ func lvDetails(d *detailsBuilder, n *node) {
 	d.section("Export")
 	if vd, _ := d.s.verdictCached(v.vg, lv, defaultOptions); vd != nil {
 		for _, l := range vd.Lines() {
-			d.line(verdictLine(d.st, l))
+			d.para(verdictStyle(d.st, l), l)
 		}
 	} else {
 		d.line(d.s.waiting("checking what an export would read…"))
@@ -228,17 +230,18 @@ func lvDetails(d *detailsBuilder, n *node) {
 	d.hint("e: export · x: hex view of the LV's bytes")
 }
 
-// verdictLine colours one line of job.Verdict.Lines by its first glyph.
-func verdictLine(st *Styles, l string) styled {
+// verdictStyle is the style of one line of job.Verdict.Lines, by its first
+// glyph.
+func verdictStyle(st *Styles, l string) lipgloss.Style {
 	switch {
 	case strings.HasPrefix(l, "✓"):
-		return paint(st.Check.Good, l)
+		return st.Check.Good
 	case strings.HasPrefix(l, "✗"):
-		return paint(st.Check.Bad, l)
+		return st.Check.Bad
 	case strings.HasPrefix(l, "!"):
-		return paint(st.Check.Warn, l)
+		return st.Check.Warn
 	}
-	return safe(l)
+	return lipgloss.NewStyle()
 }
 
 // segSummary is a segment in one line: its type, stripes and areas.

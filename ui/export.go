@@ -328,6 +328,12 @@ func (e *exportPane) commandLine(path string) []string {
 	if e.asOf {
 		cl = append(cl, "--seqno", fmt.Sprint(e.vg.Meta.Seqno))
 	}
+	if e.s.cfg.ScanOptions.Carve {
+		cl = append(cl, "--carve")
+	}
+	if e.s.cfg.ScanOptions.NoPartitions {
+		cl = append(cl, "--no-partitions")
+	}
 	for _, o := range exportOptions {
 		if *o.v(&e.opts) {
 			cl = append(cl, o.flag)
@@ -487,7 +493,7 @@ func (e *exportPane) formView() []string {
 	} else {
 		for _, l := range v.Lines() {
 			for _, wl := range wrapWords(l, w) {
-				out = append(out, string(verdictLine(st, wl)))
+				out = append(out, string(paint(verdictStyle(st, l), wl)))
 			}
 		}
 		if e.opts.AllowPartial {

@@ -98,7 +98,7 @@ func factsSections(d *detailsBuilder, f *lvFacts) {
 		cacheDetails(d, c)
 	}
 	for _, p := range f.Problems {
-		d.line(paint(d.st.Status.Warn, "! "+p))
+		d.para(d.st.Status.Warn, "! "+p)
 	}
 }
 

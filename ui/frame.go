@@ -267,7 +267,12 @@ func colWidth(col []string) int {
 
 // wrapText wraps plain text to width, breaking long words (paths, hashes).
 func wrapText(s string, width int) []string {
-	return strings.Split(ansi.Wrap(s, max(width, 10), " /"), "\n")
+	width = max(width, 10)
+	lines := strings.Split(ansi.Wrap(s, width, " /"), "\n")
+	for i, l := range lines {
+		lines[i] = ansi.Truncate(l, width, "") // ansi.Wrap may leave a space past the width
+	}
+	return lines
 }
 
 // cutWidth is how many bytes of s fit in width columns, at least one

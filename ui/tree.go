@@ -40,7 +40,7 @@ func newTreePane(s *session, h host, k *TreeKeys) *treePane {
 	t.acts = append(t.acts,
 		action{b: &k.Expand, on: sel(func(n *node) bool { return len(n.children) > 0 }), do: func() tea.Cmd { t.expand(); return t.h.moved() }},
 		action{b: &k.Collapse, on: sel(func(n *node) bool { return len(n.children) > 0 || n.parent != nil }), do: func() tea.Cmd { t.collapse(); return t.h.moved() }},
-		action{b: &k.Toggle, on: sel(func(*node) bool { return true }), do: t.enter},
+		action{b: &k.Toggle, on: sel(func(n *node) bool { return len(n.children) > 0 || n.kind == kCopy || canHex(n) }), do: t.enter},
 		action{b: &k.Hex, on: sel(canHex), do: func() tea.Cmd { return t.h.open(paneHex, t.selected()) }},
 		action{b: &k.Text, on: sel(func(n *node) bool { _, _, ok := textOf(n); return ok }), do: func() tea.Cmd { return t.h.open(paneText, t.selected()) }},
 		action{b: &k.History, on: sel(func(n *node) bool { return n.vg != nil }), do: func() tea.Cmd { return t.h.open(paneHistory, t.selected()) }},
@@ -71,8 +71,7 @@ func (t *treePane) Update(msg tea.Msg) tea.Cmd {
 func (t *treePane) Keys() keySet { return t.keys }
 
 func (t *treePane) actions() []action {
-	n := t.selected()
-	if n != nil && t.s.hiddenLVs > 0 && t.s.showHidden {
+	if t.s.hiddenLVs > 0 && t.s.showHidden {
 		t.keys.Hidden.SetHelp("a", "hide hidden LVs")
 	} else {
 		t.keys.Hidden.SetHelp("a", "show hidden LVs")
