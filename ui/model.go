@@ -176,7 +176,12 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 	switch msg := msg.(type) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
-		return nil
+		m.layout()
+		var cmds []tea.Cmd // the hex view reads what the larger view shows
+		for _, p := range m.panes {
+			cmds = append(cmds, p.Update(msg))
+		}
+		return tea.Batch(cmds...)
 	case scanDoneMsg:
 		if msg.err != nil {
 			m.fatal = msg.err
