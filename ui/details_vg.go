@@ -204,6 +204,9 @@ func lvDetails(d *detailsBuilder, n *node) {
 		}
 	}
 	factsSummary(d, vg, lv, f)
+	if v.travelling() && (f.Snapshot != nil || f.ThinPool != nil || f.Thin != nil || f.Cache != nil) {
+		d.para(d.st.Muted, "(a past generation: how full it was is not shown, the disks hold today's data)")
+	}
 	d.section("Export")
 	if vd, _ := d.s.verdictCached(v.vg, lv, defaultOptions); vd != nil {
 		for _, l := range vd.Lines() {

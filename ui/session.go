@@ -185,9 +185,10 @@ func (s *session) facts(vg *scan.VG, lv *model.LV) *lvFacts {
 // a pool's usage is in its metadata LV).
 func (s *session) prefetch() tea.Cmd {
 	type job1 struct {
-		k  lvKey
-		r  *volume.Resolver
-		lv *model.LV
+		k    lvKey
+		r    *volume.Resolver
+		lv   *model.LV
+		past bool
 	}
 	var todo []job1
 	for _, v := range s.views {
@@ -195,7 +196,7 @@ func (s *session) prefetch() tea.Cmd {
 			k := keyOf(v.vg, lv)
 			if e := s.entry(k); e.facts == nil && !e.factsBusy {
 				e.factsBusy = true
-				todo = append(todo, job1{k, s.resolver(v.vg), lv})
+				todo = append(todo, job1{k, s.resolver(v.vg), lv, v.travelling()})
 			}
 		}
 	}
@@ -205,7 +206,7 @@ func (s *session) prefetch() tea.Cmd {
 	return s.tasks.run(func() tea.Msg {
 		out := map[lvKey]*lvFacts{}
 		for _, j := range todo {
-			out[j.k] = safeFacts(j.r, j.lv)
+			out[j.k] = safeFacts(j.r, j.lv, j.past)
 		}
 		return factsMsg{facts: out}
 	})

@@ -24,12 +24,17 @@ func safeCheck(res *scan.Result, vg *scan.VG, lv *model.LV, h *history.History, 
 }
 
 // safeFacts is what lvs would show of an LV (export/lvfacts), with a
-// panic turned into a problem.
-func safeFacts(r *volume.Resolver, lv *model.LV) (f *lvFacts) {
+// panic turned into a problem. For a past generation it is only what its
+// metadata says, as `scan --seqno` shows it: how full a pool or a snapshot
+// is would be read from today's data.
+func safeFacts(r *volume.Resolver, lv *model.LV, past bool) (f *lvFacts) {
 	defer func() {
 		if p := recover(); p != nil {
 			f = &lvFacts{Attr: "----------", Type: lvTypes(lv), Size: r.VG.LVSize(lv), Problems: []string{fmt.Sprintf("internal error: %v", p)}}
 		}
 	}()
+	if past {
+		return cheapFacts(r, lv)
+	}
 	return factsOf(r, lv)
 }
