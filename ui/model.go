@@ -299,7 +299,13 @@ func (m *Model) openHelp() { m.helpFrom, m.mode = m.mode, modeHelp }
 // quit quits, asking first while an export runs.
 func (m *Model) quit() tea.Cmd {
 	if e := m.exportPane(); e.running() {
-		m.ask(e.quitQuestion(), func() tea.Cmd { e.stop(true); return nil })
+		m.ask(e.quitQuestion(), func() tea.Cmd {
+			if !e.running() {
+				return tea.Quit // it ended while the question was open
+			}
+			e.stop(true)
+			return nil
+		})
 		return nil
 	}
 	return tea.Quit
