@@ -7,15 +7,16 @@ import (
 )
 
 // Limits of the parser. Each bounds the memory and time a text can cost,
-// whatever it holds: a document costs 32 bytes per key or section and
-// nothing per array element or comment, so parsing needs at most the
-// text plus 32 bytes per item (under 140 MiB for the largest text), and
-// its time is linear in the size of the text.
+// whatever it holds: a document costs 24 bytes per key or section (96 MiB
+// for MaxItems), plus 8 to 16 bytes per child of a section with more than
+// a few, and nothing per array element or comment; its time is linear in
+// the size of the text. docs/limits.md lists every limit of the readers.
 const (
 	// MaxTextSize is the longest text accepted (up to its first NUL), as
 	// much as a metadata area copy may hold (scan.MaxTextSize). A longer
-	// text is refused with a *SyntaxError.
-	MaxTextSize = 64 << 20
+	// text is refused with a *SyntaxError. (A document's offsets into the
+	// text have offBits bits.)
+	MaxTextSize = 1 << offBits
 
 	// MaxItems is the most keys plus sections a text may hold; the text is
 	// refused with a *SyntaxError at the first item beyond it. LVM writes
@@ -153,6 +154,9 @@ func (p *parser) newNode(name token, decoded []byte, from, to int) (uint32, *rec
 		return i, r, nil
 	}
 	r.name = uint32(base + from)
+	if n := to - from; n < 1<<(32-offBits) {
+		r.name |= uint32(n) << offBits
+	}
 	return i, r, nil
 }
 

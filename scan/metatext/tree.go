@@ -176,7 +176,7 @@ func brief(v Value) string {
 // text, whatever the node holds. Names and values are read again from
 // the text when asked for.
 type rec struct {
-	name   uint32 // offset of the name (past a quote) in the text; with fNameStr an index into Document.strs
+	name   uint32 // offset of the name (past a quote) in the text (offBits) and its length if short; with fNameStr an index into Document.strs
 	meta   uint32 // line of the name (lineBits) and flags
 	parent uint32
 	next   uint32 // next sibling; 0 for none (0 is the root)
@@ -185,6 +185,11 @@ type rec struct {
 
 // lineBits holds the line of a MaxTextSize text.
 const lineBits = 27
+
+// offBits holds an offset into a MaxTextSize text; the bits above hold
+// the length of a name shorter than 64 bytes (0: longer, found by
+// scanning the text).
+const offBits = 26
 
 const (
 	fSection = 1 << (lineBits + iota)
@@ -259,7 +264,11 @@ func (d *Document) nameBytes(r *rec) []byte {
 	if r.is(fNameStr) {
 		return []byte(d.strs[r.name])
 	}
-	src := d.src[r.name:]
+	off := r.name & (1<<offBits - 1)
+	if n := r.name >> offBits; n != 0 {
+		return d.src[off : off+n]
+	}
+	src := d.src[off:]
 	switch {
 	case r.is(fQuoted):
 		return src[:indexEither(src, '"', '/')]
@@ -289,7 +298,7 @@ func (d *Document) nameOff(r *rec) int {
 	if r.is(fNameStr) {
 		return int(d.strOff[r.name])
 	}
-	return int(r.name)
+	return int(r.name & (1<<offBits - 1))
 }
 
 func (n *Node) r() *rec { return n.d.rec(n.i) }
