@@ -91,11 +91,12 @@ func FuzzRingWalk(f *testing.F) {
 		size := (S + 511) / 512 * 512
 		text := ringBytes(area, uint64(slotOff)%S, uint64(slotSize)%S)
 		pv := newSynthPV(size, uint64(slotOff), text, func(p []byte, off int64) {
-			for i := range p {
-				p[i] = 0
-				if o := off + int64(i) - 4096; o >= 512 && o < int64(S) {
-					p[i] = area[o]
-				}
+			// The area's bytes from relative 512 on, zero elsewhere; copied
+			// rather than set byte by byte, which made every exec slow.
+			clear(p)
+			lo, hi := max(off, 4096+512), min(off+int64(len(p)), 4096+int64(S))
+			if lo < hi {
+				copy(p[lo-off:hi-off], area[lo-4096:hi-4096])
 			}
 		})
 		delete(pv.plants, 4096+int64(slotOff))
@@ -104,8 +105,10 @@ func FuzzRingWalk(f *testing.F) {
 		var buf bytes.Buffer
 		h.WriteText(&buf, "")
 		_ = h.Report("")
-		for _, g := range h.Generations {
-			if g.VG == nil {
+		for i, g := range h.Generations {
+			// Opening and comparing every generation of the seeds' 73 cost
+			// milliseconds an exec: the first two and the last two.
+			if g.VG == nil || i >= 2 && i < len(h.Generations)-2 {
 				continue
 			}
 			for _, lv := range g.VG.LVs {
