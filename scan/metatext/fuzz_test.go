@@ -52,6 +52,8 @@ func FuzzParse(f *testing.F) {
 			if se.Line < 1 || se.Col < 1 || se.Offset < 0 || se.Offset > len(text) {
 				t.Fatalf("error position out of range: %+v (input %d bytes)", se, len(text))
 			}
+		} else {
+			checkTree(t, doc.Root, 0)
 		}
 		vg, err2 := Parse(text)
 		var ie *InvalidError
@@ -79,4 +81,50 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("unexpected error type %T: %v", err2, err2)
 		}
 	})
+}
+
+// checkTree reads every node of a document through its accessors, which
+// read the text again: names, values (arrays element by element),
+// comments, positions and lookups must agree with the first parse.
+func checkTree(t *testing.T, n *Node, depth int) {
+	visited := 0
+	var walk func(n *Node, depth int)
+	walk = func(n *Node, depth int) {
+		for c := range n.Children() {
+			if visited++; visited > 10000 {
+				return
+			}
+			if c.Parent() == nil || !c.Parent().Same(n) || c.Line() < 1 || c.Col() < 1 {
+				t.Fatalf("node %q: parent %v line %d col %d", c.Name(), c.Parent(), c.Line(), c.Col())
+			}
+			if g := n.Get(c.Name()); g == nil || g.Name() != c.Name() || g.Line() > c.Line() {
+				t.Fatalf("lookup of %q in %q gives %v", c.Name(), n.Path(), g)
+			}
+			_ = c.Comment()
+			_ = c.Path()
+			if c.Section() {
+				if c.Kind() != 0 {
+					t.Fatalf("section %q has a value kind", c.Name())
+				}
+				walk(c, depth+1)
+				continue
+			}
+			v := c.Value()
+			if v.Kind != c.Kind() || v.Line < c.Line() {
+				t.Fatalf("key %q: value %+v, Kind() %v", c.Name(), v, c.Kind())
+			}
+			k := 0
+			for i, it := range v.All() {
+				if i != k || it.Kind == 0 || it.Kind == Array || it.Line < v.Line {
+					t.Fatalf("key %q element %d: %+v", c.Name(), i, it)
+				}
+				k++
+			}
+			if k != v.Len() {
+				t.Fatalf("key %q: %d elements read, Len %d", c.Name(), k, v.Len())
+			}
+			_ = brief(v)
+		}
+	}
+	walk(n, depth)
 }
