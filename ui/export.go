@@ -286,7 +286,11 @@ func (e *exportPane) start() tea.Cmd {
 		}
 	}
 	if len(exists) > 0 {
-		e.h.ask(fmt.Sprintf("%s exists. Overwrite it with %s/%s?", strings.Join(exists, " and "), e.vg.Meta.Name, e.lv.Name),
+		q := fmt.Sprintf("%s exists. Overwrite it with %s/%s?", exists[0], e.vg.Meta.Name, e.lv.Name)
+		if len(exists) > 1 {
+			q = fmt.Sprintf("%s exist. Overwrite them with %s/%s and its record?", strings.Join(exists, " and "), e.vg.Meta.Name, e.lv.Name)
+		}
+		e.h.ask(q,
 			func() tea.Cmd { return e.launch(path, true) })
 		return nil
 	}
