@@ -114,6 +114,16 @@ func TestSnapshotShownAsSnapshot(t *testing.T) {
 	wantAll(t, "details of base_snap", m.details(), "type           snapshot", "origin         base", "size           8.00 MiB",
 		"attr           swi", "COW store      base_snap, 3.00 MiB", "COW used       ", "chunks copied", "Data%")
 	wantAll(t, "tree", plain(m.tree.View()), "base_snap 8.00 MiB snapshot")
+	// LVM's internal snapshotN LV is not what the user knows the
+	// snapshot by: the origin names base_snap, as lvs and scan do.
+	for _, lv := range []string{"base", "base_snap"} {
+		findLV(t, m, lv)
+		if d := m.details(); strings.Contains(d, "snapshot0") {
+			t.Errorf("details of %s name the internal snapshot0:\n%s", lv, d)
+		}
+	}
+	findLV(t, m, "base")
+	wantAll(t, "details of base", m.details(), "snapshots      base_snap")
 }
 
 func TestThinPoolAndCacheFacts(t *testing.T) {

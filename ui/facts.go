@@ -48,7 +48,11 @@ func factsSummary(d *detailsBuilder, vg *model.VG, lv *model.LV, f *lvFacts) {
 	} else {
 		d.kv("size", fmt.Sprintf("%s, %s", format.SizeExact(f.Size), extents))
 	}
-	if f.Role != "" && f.Role != "none" {
+	switch {
+	case f.Role == "snapshot origin" || f.Role == "snapshot COW store":
+		// The user recorded for these roles is LVM's internal snapshotN
+		// LV; the rows below name the snapshot as lvs and scan do.
+	case f.Role != "" && f.Role != "none":
 		d.kv("role", joinNonEmpty(" of ", f.Role, f.UsedBy))
 	}
 	if f.Origin != "" {
