@@ -48,6 +48,7 @@ func Scan(res *scan.Result, opt Options) *History {
 	if s.budget <= 0 {
 		s.budget = DefaultTextBudget
 	}
+	s.parsed = parsedCopies(res)
 	owners := ownerMap(res)
 	for _, pv := range res.PVs {
 		for _, m := range pv.MDAs {
@@ -71,6 +72,7 @@ type scanner struct {
 	budget int
 	walked map[areaKey]bool // areas walked
 	seed   maphash.Seed     // of the suffix hashes
+	parsed map[genKey]parse // the texts the scan parsed already
 }
 
 // areaKey identifies an area: input path and absolute offset.
@@ -83,6 +85,30 @@ type genKey struct {
 	uuid  string // bare
 	seqno uint64
 	crc   uint32
+}
+
+// parse is what metatext.Parse returned for a text.
+type parse struct {
+	vg  *model.VG
+	err error
+}
+
+// parsedCopies indexes the copies the scan read through a slot and
+// parsed, by VG UUID, seqno and checksum, so that the history does not
+// parse the same text again (the model is shared: neither changes it).
+func parsedCopies(res *scan.Result) map[genKey]parse {
+	out := map[genKey]parse{}
+	for _, pv := range res.PVs {
+		for _, m := range pv.MDAs {
+			for _, c := range []*scan.Copy{m.Committed, m.Precommitted} {
+				if c == nil || c.TextCopy == nil || !c.CRCOK || c.VG == nil || uint64(len(c.Text))+1 != c.Size {
+					continue
+				}
+				out[genKey{uuid: model.BareUUID(c.VG.UUID), seqno: c.VG.Seqno, crc: c.Computed}] = parse{c.VG, c.ParseErr}
+			}
+		}
+	}
+	return out
 }
 
 // ownerMap maps each PV to the bare UUID of the VG it belongs to now.
@@ -174,7 +200,11 @@ func (s *scanner) attach(c *Copy, text []byte) {
 	g := s.gens[k]
 	if g == nil {
 		g = &Generation{VGName: c.VGName, VGUUID: c.VGUUID, Seqno: c.Seqno, CRC: c.ComputedCRC, Size: c.Size}
-		vg, err := metatext.Parse(text)
+		p, ok := s.parsed[k]
+		if !ok {
+			p.vg, p.err = metatext.Parse(text)
+		}
+		vg, err := p.vg, p.err
 		g.VG, g.ParseErr = vg, err
 		if vg != nil {
 			g.Description, g.CreationHost, g.CreationTime = vg.Description, vg.CreationHost, vg.CreationTime
