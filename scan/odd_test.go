@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -93,5 +94,62 @@ func TestDamagedSlotField(t *testing.T) {
 				t.Errorf("problems:\n%s", got)
 			}
 		})
+	}
+}
+
+// TestFallbackParsesNewestOnly breaks the committed copy (its slot's
+// checksum) of a PV whose 64 MiB area holds 32,767 generations: the
+// newest intact one is used, found by parsing newest first, not every
+// generation of the ring (which allocated some 800 MiB).
+func TestFallbackParsesNewestOnly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("64 MiB area")
+	}
+	const area, areaSize, n = 4096, 64 << 20, 32767
+	pv := bytes.Clone(fixture.Load(t, "banana").Image(t, "pv0"))
+	text := pv[area+8704 : area+8704+1759] // seqno 6, without its NUL
+	img := make([]byte, area+areaSize+1<<20)
+	copy(img, pv[:area+512])
+	le := binary.LittleEndian
+	le.PutUint64(img[512+32+32:], uint64(len(img)))                      // device_size
+	le.PutUint64(img[512+32+40:], area+areaSize)                         // data area
+	le.PutUint64(img[512+32+80:], areaSize)                              // metadata area size
+	le.PutUint32(img[512+16:], scan.CRC(scan.InitialCRC, img[532:1024])) // label crc
+	h := img[area : area+512]
+	le.PutUint64(h[32:], areaSize)
+	var lastRel uint64
+	var lastLen int
+	for i := 0; i < n; i++ {
+		g := bytes.Replace(text, []byte("seqno = 6\n"), []byte(fmt.Sprintf("seqno = %d\n", i+1)), 1)
+		g = append(g, 0)
+		rel := uint64(512 + i*2048)
+		copy(img[area+rel:], g)
+		lastRel, lastLen = rel, len(g)
+	}
+	le.PutUint64(h[40:], lastRel)
+	le.PutUint64(h[48:], uint64(lastLen))
+	le.PutUint32(h[56:], 0xbadc0ffe) // the committed copy's checksum is wrong
+	le.PutUint32(h[0:], scan.CRC(scan.InitialCRC, h[4:]))
+
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	res := scan.Scan([]*scan.Input{scan.NewInput("pv", bytes.NewReader(img), int64(len(img)))}, scan.Options{})
+	runtime.ReadMemStats(&after)
+	vg := findVG(res, "banana")
+	if vg == nil || vg.Meta.Seqno != n-1 || !strings.Contains(vg.Fallback, "fails its checksum") {
+		var mp []string
+		for _, p := range res.PVs {
+			for _, m := range p.MDAs {
+				for _, pr := range m.Problems {
+					mp = append(mp, pr.String())
+				}
+			}
+		}
+		t.Fatalf("VG %+v (%d PVs)\n%s%s", vg, len(res.PVs), problemsText(res), strings.Join(mp, "\n"))
+	}
+	alloc := after.TotalAlloc - before.TotalAlloc
+	t.Logf("%d MiB allocated", alloc>>20)
+	if alloc > 256<<20 {
+		t.Errorf("%d MiB allocated", alloc>>20)
 	}
 }

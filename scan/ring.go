@@ -726,47 +726,55 @@ func fallbackVGs(res *Result) []*VG {
 // and returns the newest copy of that copy's VG that parses without error,
 // or nil.
 func newestIntact(pv *PV, m *MDA) (*Copy, error) {
-	type found struct {
-		vg   *model.VG
-		copy RingCopy
-		text []byte
-	}
-	newest := map[string]*found{}
-	failed := map[uint32]bool{} // checksums of texts that do not parse
+	// The walk only notes the candidates: the texts are read again and
+	// parsed newest first, so that a ring of thousands of generations
+	// costs one parse, not one per generation.
+	var cands []RingCopy
 	slotOff := m.Header.Slots[0].Offset
 	w := RingWalker{OnCopy: func(rc *RingCopy, text []byte) {
-		if rc.RelOff == slotOff {
-			return // the broken committed copy itself
+		// Not the broken committed copy itself; LVM ends every copy with
+		// a blank line.
+		if rc.RelOff != slotOff && bytes.HasSuffix(text, []byte("\n\n")) {
+			cands = append(cands, *rc)
 		}
-		u := model.BareUUID(rc.VGUUID)
-		if f, ok := newest[u]; ok && f.vg.Seqno >= rc.Seqno {
-			return
-		}
-		// LVM ends every copy with a blank line; identical texts are
-		// parsed once.
-		if !bytes.HasSuffix(text, []byte("\n\n")) || failed[rc.CRC] {
-			return
-		}
-		vg, err := metatext.Parse(text)
-		if err != nil || vg == nil || model.BareUUID(vg.UUID) != u || vg.Seqno != rc.Seqno {
-			failed[rc.CRC] = true
-			return
-		}
-		newest[u] = &found{vg: vg, copy: *rc, text: bytes.Clone(text)}
 	}}
 	rs, err := w.Walk(pv.R, pv.Size, pv.Offset, m.Locn.Offset, m.Header.Size)
 	if rs == nil {
 		return nil, err
 	}
 	u := brokenCopyVG(rs, slotOff)
-	f := newest[u]
-	if u == "" || f == nil {
+	if u == "" {
 		return nil, err
 	}
-	rc := f.copy
-	tc := &TextCopy{Off: rc.Off, RelOff: rc.RelOff, Size: rc.Size, Wrapped: rc.Wrapped, WrapSize: rc.WrapSize,
-		Stored: rc.CRC, Computed: rc.CRC, CRCOK: true, Text: f.text}
-	return &Copy{TextCopy: tc, Slot: -1, VG: f.vg, PV: pv, MDA: m}, err
+	mine := cands[:0]
+	for _, c := range cands {
+		if model.BareUUID(c.VGUUID) == u {
+			mine = append(mine, c)
+		}
+	}
+	// Newest first; of one seqno, the first in the area.
+	sort.SliceStable(mine, func(i, j int) bool { return mine[i].Seqno > mine[j].Seqno })
+	ar := &areaReader{r: pv.R, areaOff: m.Locn.Offset, S: rs.Walked}
+	failed := map[uint32]bool{} // checksums of texts that do not parse
+	for _, rc := range mine {
+		if failed[rc.CRC] {
+			continue
+		}
+		buf := make([]byte, rc.Size)
+		if rerr := ar.readRing(buf, rc.RelOff); rerr != nil || CRC(InitialCRC, buf) != rc.CRC {
+			continue
+		}
+		text := buf[:rc.Size-1]
+		vg, perr := metatext.Parse(text)
+		if perr != nil || vg == nil || model.BareUUID(vg.UUID) != u || vg.Seqno != rc.Seqno {
+			failed[rc.CRC] = true
+			continue
+		}
+		tc := &TextCopy{Off: rc.Off, RelOff: rc.RelOff, Size: rc.Size, Wrapped: rc.Wrapped, WrapSize: rc.WrapSize,
+			Stored: rc.CRC, Computed: rc.CRC, CRCOK: true, Text: text}
+		return &Copy{TextCopy: tc, Slot: -1, VG: vg, PV: pv, MDA: m}, err
+	}
+	return nil, err
 }
 
 // brokenCopyVG names (bare UUID) the VG of the text at relative offset
