@@ -361,3 +361,17 @@ func TestExportWarnsSameFilesystem(t *testing.T) {
 		t.Errorf("no same-file-system warning:\n%s", v)
 	}
 }
+
+// The form's "same as" line is the export command as job.CommandFor
+// writes it (the LV before the inputs, as the command takes them), so it
+// can be pasted into a shell.
+func TestExportFormCommandLine(t *testing.T) {
+	m := fixtureModel(t, "banana", false, 200, 40)
+	m.s.res.Inputs[0].Path = "/evidence/case 7/pv0.img"
+	press(t, m, "/chocolate", "enter", "e")
+	v := strings.Join(strings.Fields(plain(m.View())), " ")
+	want := "same as: lvminspect export -o banana/chocolate.img banana/chocolate '/evidence/case 7/pv0.img'"
+	if !strings.Contains(v, want) {
+		t.Errorf("want %q in:\n%s", want, v)
+	}
+}

@@ -308,7 +308,7 @@ func (e *exportPane) launch(path string, force bool) tea.Cmd {
 	opts := e.opts
 	opts.Force = force
 	req := &job.Request{Result: e.s.res, History: e.s.hist, VG: e.vg, LV: e.lv, Options: opts, Output: path,
-		FS: e.s.cfg.ExportFS, CommandLine: e.commandLine(path), ToolVersion: e.s.cfg.Version, Progress: r.report,
+		FS: e.s.cfg.ExportFS, Scan: e.s.cfg.ScanOptions, CommandLine: e.commandLine(path, opts), ToolVersion: e.s.cfg.Version, Progress: r.report,
 		Stage: func(s string) {
 			select {
 			case r.stage <- s:
@@ -326,26 +326,10 @@ func (e *exportPane) launch(path string, force bool) tea.Cmd {
 }
 
 // commandLine is the export command that does what the form does, as the
-// provenance record keeps it and the form shows it.
-func (e *exportPane) commandLine(path string) []string {
-	cl := []string{"lvminspect", "export"}
-	if e.asOf {
-		cl = append(cl, "--seqno", fmt.Sprint(e.vg.Meta.Seqno))
-	}
-	if e.s.cfg.ScanOptions.Carve {
-		cl = append(cl, "--carve")
-	}
-	if e.s.cfg.ScanOptions.NoPartitions {
-		cl = append(cl, "--no-partitions")
-	}
-	for _, o := range exportOptions {
-		if *o.v(&e.opts) {
-			cl = append(cl, o.flag)
-		}
-	}
-	cl = append(cl, "-o", path)
-	cl = append(cl, e.inputs()...)
-	return append(cl, e.vg.Meta.Name+"/"+e.lv.Name)
+// provenance record keeps it and the form shows it: job.CommandFor, the
+// same words the export command itself would be given.
+func (e *exportPane) commandLine(path string, opts job.Options) []string {
+	return job.CommandFor(&job.Request{Result: e.s.res, VG: e.vg, LV: e.lv, Options: opts, Output: path, Scan: e.s.cfg.ScanOptions})
 }
 
 // report is the engine's progress callback: keep only the newest value.
@@ -543,7 +527,7 @@ func (e *exportPane) formView() []string {
 		out = append(out, cur(i+1)+box+" "+string(paint(st.Help.Key, o.flag))+" "+string(paint(st.Muted, o.what)))
 	}
 	out = append(out, "")
-	for _, l := range wrapWords("same as: "+strings.Join(e.commandLine(p), " "), w) {
+	for _, l := range wrapWords("same as: "+job.ShellJoin(e.commandLine(p, e.opts)), w) {
 		out = append(out, string(paint(st.Muted, l)))
 	}
 	return out

@@ -49,6 +49,8 @@ type Request struct {
 	// Protect lists paths never written, even with Force: the inputs of
 	// Result always are; add any other evidence here.
 	Protect []string
+	// Scan says how Result was scanned; CommandFor repeats it.
+	Scan scan.Options
 	// CommandLine is recorded in the provenance (see Redact).
 	CommandLine []string
 	ToolVersion string

@@ -75,13 +75,17 @@ func CommandFor(req *Request) []string {
 			args = append(args, f.flag)
 		}
 	}
+	carve := req.Scan.Carve
 	if req.Result != nil {
 		for _, pv := range req.Result.PVs {
-			if pv.Carved {
-				args = append(args, "--carve")
-				break
-			}
+			carve = carve || pv.Carved
 		}
+	}
+	if carve {
+		args = append(args, "--carve")
+	}
+	if req.Scan.NoPartitions {
+		args = append(args, "--no-partitions")
 	}
 	if req.VG != nil && record.NeedsHistory(req.VG) {
 		args = append(args, "--seqno", strconv.FormatUint(req.VG.Meta.Seqno, 10))
@@ -100,4 +104,27 @@ func CommandFor(req *Request) []string {
 		}
 	}
 	return args
+}
+
+// ShellJoin joins a command line for a POSIX shell, quoting every
+// argument that holds anything but letters, digits and _@%+=:,./-, so
+// that what is shown can be pasted as it is.
+func ShellJoin(args []string) string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		out[i] = shellQuote(a)
+	}
+	return strings.Join(out, " ")
+}
+
+func shellQuote(a string) string {
+	if a == "" {
+		return "''"
+	}
+	for _, r := range a {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_@%+=:,./-", r)) {
+			return "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+	}
+	return a
 }
