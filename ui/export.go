@@ -409,11 +409,6 @@ func outcomeText(vg *scan.VG, lv *model.LV, r *exportRun, d exportDoneMsg) (stri
 		oc := d.oc
 		summary := oc.Summary()
 		clean := len(oc.Warnings) == 0 && (oc.Verdict == nil || oc.Verdict.Clean())
-		if !clean && strings.HasPrefix(summary, "✓ exported ") {
-			// Exact, but not every byte was read from its primary place:
-			// no ✓ for a copy that is not clean.
-			summary = "! exported (exact, some ranges not read from their primary place) " + strings.TrimPrefix(summary, "✓ exported ")
-		}
 		var lines []string
 		for _, l := range append(append([]string{summary}, oc.Warnings...), oc.Notes...) {
 			if strings.HasPrefix(l, "  ") && len(lines) > 0 {

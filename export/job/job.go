@@ -351,8 +351,13 @@ func (o *Outcome) Summary() string {
 		name = v.VG + "/" + v.LV + gen + " "
 	}
 	mark := "✓ exported "
-	if !o.Complete {
+	switch {
+	case !o.Complete:
 		mark = "! exported, not an exact copy: "
+	case v != nil && !v.Clean():
+		// Exact, but not every byte was read from its primary place: no
+		// ✓ for a copy that is not clean.
+		mark = "! exported (exact, some ranges not read from their primary place) "
 	}
 	return fmt.Sprintf("%s%sto %s (%s) sha256 %s", mark, name, o.Path, format.Size(o.Result.Size), o.Result.SHA256)
 }
