@@ -3,6 +3,7 @@ package export
 import (
 	"context"
 	"io"
+	"math"
 	"sync"
 )
 
@@ -109,30 +110,63 @@ func scanMissing(ctx context.Context, src Source) error {
 // checks before writing anything when AllowPartial is not set (those
 // ranges are then a *MissingError), so a caller that wants to say in
 // advance whether an export will succeed asks the same question. Runs
-// that do not cover the LV exactly are an error, as in Export.
+// that do not cover the LV exactly are an error, as in Export. The work
+// grows with the number of runs, not with the size the LV claims (see
+// EachRun).
 func MissingRanges(ctx context.Context, src Source) ([]Range, error) {
-	const window = 1 << 30
-	size := src.Size()
 	var miss []Range
-	for off := int64(0); off < size; off += window {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+	err := EachRun(ctx, src, func(r Run) {
+		if r.Kind == RunMissing {
+			miss = addRange(miss, Range{Off: r.Off, Len: r.Len, Source: r.Source, Reason: r.Reason})
 		}
-		n := min(int64(window), size-off)
-		runs, err := src.Runs(off, n)
-		if err != nil {
-			return nil, err
-		}
-		if err := checkRuns(runs, off, n); err != nil {
-			return nil, err
-		}
-		for _, r := range runs {
-			if r.Kind == RunMissing {
-				miss = addRange(miss, Range{Off: r.Off, Len: r.Len, Source: r.Source, Reason: r.Reason})
-			}
-		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	return miss, nil
+}
+
+// Windows of EachRun: the first is firstWindow bytes; a window that held
+// at most fewRuns runs doubles, one that held more than manyRuns halves
+// (never below firstWindow).
+const (
+	firstWindow = 1 << 30
+	fewRuns     = 1024
+	manyRuns    = 8192
+)
+
+// EachRun calls fn with every run of src, in order, asking src for its
+// runs a window at a time: a window doubles while it holds few runs, so an
+// LV of 2^63 bytes in a handful of runs takes some thirty calls, and the
+// work grows with the number of runs rather than with the LV's size.
+// Runs that do not cover a window exactly are an error.
+func EachRun(ctx context.Context, src Source, fn func(Run)) error {
+	size := src.Size()
+	w := int64(firstWindow)
+	for off := int64(0); off < size; {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n := min(w, size-off)
+		runs, err := src.Runs(off, n)
+		if err != nil {
+			return err
+		}
+		if err := checkRuns(runs, off, n); err != nil {
+			return err
+		}
+		for _, r := range runs {
+			fn(r)
+		}
+		off += n
+		switch {
+		case len(runs) <= fewRuns && w <= math.MaxInt64/2:
+			w *= 2
+		case len(runs) > manyRuns && w > firstWindow:
+			w /= 2
+		}
+	}
+	return nil
 }
 
 // count adds n bytes read from source.

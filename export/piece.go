@@ -28,6 +28,30 @@ type PVReader struct {
 	FileOffset int64
 }
 
+// pvFile is what a PieceSource keeps about a PV input file it reads.
+type pvFile struct {
+	uuid   string
+	extent *extentCache
+	ahead  *readahead
+}
+
+// file returns the state of PV uuid's file, nil when it has none.
+func (s *PieceSource) file(uuid string) *pvFile {
+	for i := range s.files {
+		if s.files[i].uuid == uuid {
+			return &s.files[i]
+		}
+	}
+	return nil
+}
+
+// readahead is what PieceSource asked the kernel to read ahead of one PV
+// input file.
+type readahead struct {
+	sequential sync.Once    // the file was advised to be read sequentially
+	end        atomic.Int64 // end of the last readahead asked for
+}
+
 // prefetchSize is how far ahead of a read PieceSource asks the kernel to
 // read a PV input file.
 const prefetchSize = 16 << 20
@@ -39,9 +63,8 @@ type PieceSource struct {
 	pieces []model.Piece
 	pvs    map[string]PVReader
 
-	mu     sync.Mutex
-	extent map[string]*extentCache  // by PV UUID, for PVs with a File
-	ahead  map[string]*atomic.Int64 // by PV UUID: end of the last readahead asked for
+	mu    sync.Mutex
+	files []pvFile // the PVs with a File the pieces use
 }
 
 // NewPieceSource returns a Source for an LV of size bytes made of pieces.
@@ -70,13 +93,15 @@ func NewPieceSource(size int64, pieces []model.Piece, pvs map[string]PVReader) *
 		clean = append(clean, p)
 		end = p.LVOffset + p.Length
 	}
-	s := &PieceSource{size: size, pieces: clean, pvs: pvs, extent: map[string]*extentCache{}, ahead: map[string]*atomic.Int64{}}
-	for uuid, pv := range pvs {
-		if pv.File != nil {
-			s.extent[uuid] = &extentCache{f: pv.File}
-			s.ahead[uuid] = new(atomic.Int64)
-			adviseSequential(pv.File, pv.FileOffset, pv.Size)
+	s := &PieceSource{size: size, pieces: clean, pvs: pvs}
+	// Only the PVs the pieces use: an LV of a VG of many PVs (opened
+	// once per LV for a verdict) costs its own pieces, not the VG's PVs.
+	for _, p := range clean {
+		pv, ok := pvs[p.PVUUID]
+		if !ok || pv.File == nil || s.file(p.PVUUID) != nil {
+			continue
 		}
+		s.files = append(s.files, pvFile{uuid: p.PVUUID, extent: &extentCache{f: pv.File}, ahead: &readahead{}})
 	}
 	return s
 }
@@ -136,7 +161,10 @@ func (s *PieceSource) pieceRuns(out []Run, p model.Piece, lv, pvOff, l int64) []
 			Reason: "PV " + p.PVRef() + " is missing: no input holds it"})
 	}
 	avail := min(l, max(0, pv.Size-pvOff))
-	c := s.extent[p.PVUUID]
+	var c *extentCache
+	if f := s.file(p.PVUUID); f != nil {
+		c = f.extent
+	}
 	for q := int64(0); q < avail; {
 		kind, n := RunData, avail-q
 		if c != nil {
@@ -205,6 +233,12 @@ func (s *PieceSource) ReadAt(p []byte, off int64) (int, error) {
 			return done, fmt.Errorf("export: LV byte %d: PV %s is missing: no input holds it", pos, pc.PVRef())
 		}
 		pvOff := pc.PVOffset + (pos - pc.LVOffset)
+		f := s.file(pc.PVUUID)
+		if f != nil {
+			// Asked when reading starts, not when the LV is opened: a
+			// verdict opens every LV and reads none.
+			f.ahead.sequential.Do(func() { adviseSequential(pv.File, pv.FileOffset, pv.Size) })
+		}
 		m, err := pv.R.ReadAt(p[done:done+n], pvOff)
 		if next := pvOff + int64(m); pv.File != nil && m == n && next < pv.Size {
 			// Sequential reads: have the kernel fetch what follows
@@ -212,10 +246,11 @@ func (s *PieceSource) ReadAt(p []byte, off int64) (int, error) {
 			// one synchronous read at a time. Asked again only once
 			// half of the last request has been consumed (or after a
 			// jump), so small reads do not repeat the request.
-			if a := s.ahead[pc.PVUUID]; a != nil {
-				if hw := a.Load(); next+prefetchSize/2 > hw || next < hw-2*prefetchSize {
+			if f != nil {
+				a := f.ahead
+				if hw := a.end.Load(); next+prefetchSize/2 > hw || next < hw-2*prefetchSize {
 					end := min(next+prefetchSize, pv.Size)
-					a.Store(end)
+					a.end.Store(end)
 					if end = dataEnd(&pv, next, end); end > next {
 						adviseWillNeed(pv.File, pv.FileOffset+next, end-next)
 					}

@@ -1,6 +1,7 @@
 package export
 
 import (
+	"context"
 	"fmt"
 	"sort"
 )
@@ -125,25 +126,20 @@ func mergeRanges(list []Range) []Range {
 
 // MissingBytes adds up the RunMissing bytes of src, looking at its runs
 // only (no data is read), and returns the first missing run's reason.
+// Like MissingRanges, its work grows with the number of runs, not with
+// the LV's size.
 func MissingBytes(src Source) (n int64, why string, err error) {
-	const step = 1 << 30
-	for off := int64(0); off < src.Size(); off += step {
-		runs, err := src.Runs(off, min(step, src.Size()-off))
-		if err != nil {
-			return n, why, err
+	err = EachRun(context.Background(), src, func(r Run) {
+		if r.Kind != RunMissing {
+			return
 		}
-		for _, r := range runs {
-			if r.Kind != RunMissing {
-				continue
-			}
-			n += r.Len
+		n += r.Len
+		if why == "" {
+			why = r.Reason
 			if why == "" {
-				why = r.Reason
-				if why == "" {
-					why = "no source for " + r.Source
-				}
+				why = "no source for " + r.Source
 			}
 		}
-	}
-	return n, why, nil
+	})
+	return n, why, err
 }

@@ -83,13 +83,34 @@ func (vg *VG) SegmentAt(lv *LV, off int64) int {
 	return -1
 }
 
+// disjoint reports whether segs are sorted by start extent and none
+// overlaps the next.
+func disjoint(segs []*Segment) bool {
+	var end uint64
+	for k, s := range segs {
+		if k > 0 && s.StartExtent < end {
+			return false
+		}
+		end = s.StartExtent + s.ExtentCount
+	}
+	return true
+}
+
 func (vg *VG) mapInto(lv *LV, off, length, outOff int64, depth int, out *[]Piece) error {
 	if depth > maxMapDepth {
 		return fmt.Errorf("lv %s: LV references nest deeper than %d (a cycle?): %w", lv.Name, maxMapDepth, ErrMapping)
 	}
 	eb := vg.ExtentBytes()
+	i, ordered := -1, disjoint(lv.Segments)
 	for length > 0 {
-		i := vg.SegmentAt(lv, off)
+		// In sorted segments that do not overlap, the one after the last
+		// holds the next byte when any does: no search per segment of a
+		// long LV.
+		if j := i + 1; ordered && i >= 0 && j < len(lv.Segments) && lv.Segments[j].ExtentCount > 0 && int64(lv.Segments[j].StartExtent)*eb == off {
+			i = j
+		} else {
+			i = vg.SegmentAt(lv, off)
+		}
 		if i < 0 {
 			return fmt.Errorf("lv %s: no segment covers byte %d: %w", lv.Name, off, ErrMapping)
 		}

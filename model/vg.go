@@ -56,46 +56,17 @@ type VG struct {
 func (vg *VG) ExtentBytes() int64 { return int64(vg.ExtentSize) * SectorSize }
 
 // PVByLabel finds a PV by the local label (pv0, pv1...) used in area lists.
-func (vg *VG) PVByLabel(label string) *PV {
-	for _, pv := range vg.PVs {
-		if pv.Label == label {
-			return pv
-		}
-	}
-	return nil
-}
+func (vg *VG) PVByLabel(label string) *PV { return vg.index().pvByLabel[label] }
 
 // PVByUUID finds a PV by UUID (either form).
-func (vg *VG) PVByUUID(uuid string) *PV {
-	u := BareUUID(uuid)
-	for _, pv := range vg.PVs {
-		if BareUUID(pv.UUID) == u {
-			return pv
-		}
-	}
-	return nil
-}
+func (vg *VG) PVByUUID(uuid string) *PV { return vg.index().pvByUUID[BareUUID(uuid)] }
 
-// LV finds a logical volume by name (hidden ones included).
-func (vg *VG) LV(name string) *LV {
-	for _, lv := range vg.LVs {
-		if lv.Name == name {
-			return lv
-		}
-	}
-	return nil
-}
+// LV finds a logical volume by name (hidden ones included); the first of
+// that name, in LV order.
+func (vg *VG) LV(name string) *LV { return vg.index().lvByName[name] }
 
 // LVByUUID finds a logical volume by UUID (either form).
-func (vg *VG) LVByUUID(uuid string) *LV {
-	u := BareUUID(uuid)
-	for _, lv := range vg.LVs {
-		if BareUUID(lv.UUID) == u {
-			return lv
-		}
-	}
-	return nil
-}
+func (vg *VG) LVByUUID(uuid string) *LV { return vg.index().lvByUUID[BareUUID(uuid)] }
 
 // PV is a physical volume entry of the VG metadata.
 type PV struct {
@@ -237,12 +208,8 @@ func (vg *VG) Shown(lv *LV) bool {
 			return false
 		}
 	}
-	for _, o := range vg.LVs {
-		for _, s := range o.Segments {
-			if p := s.Snapshot; p != nil && (p.CowStore == lv.Name || p.MergingStore == lv.Name) {
-				return true
-			}
-		}
+	if vg.index().cowName[lv.Name] {
+		return true
 	}
 	return lv.Visible()
 }

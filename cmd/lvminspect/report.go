@@ -1002,8 +1002,9 @@ func runReport(w, errw io.Writer, k reportKind, paths []string, o reportOpts) er
 	if o.json {
 		return writeReportJSON(w, key, fields, cells)
 	}
-	writeReportText(termsafe.Writer{W: w}, fields, rows, cells, o)
-	return nil
+	lw := newLineWriter(w)
+	writeReportText(lw, fields, rows, cells, o)
+	return lw.Flush()
 }
 
 func pvRows(res *scan.Result, fields []repField) [][]repVal {
@@ -1069,7 +1070,7 @@ func lvRows(res *scan.Result, fields []repField, all, readDisks bool) ([][]repVa
 	sort.SliceStable(vgs, func(i, j int) bool { return vgs[i].Meta.Name < vgs[j].Meta.Name })
 	var out [][]repVal
 	for _, vg := range vgs {
-		r := volume.FromScan(vg)
+		r := volume.ForScan(vg)
 		names := pvNames(vg)
 		lvs := append([]*model.LV(nil), vg.Meta.LVs...)
 		sort.SliceStable(lvs, func(i, j int) bool { return lvs[i].Name < lvs[j].Name })

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,7 +13,6 @@ import (
 	"github.com/lvminspect/lvminspect/export/record"
 	"github.com/lvminspect/lvminspect/export/volume"
 	"github.com/lvminspect/lvminspect/internal/format"
-	"github.com/lvminspect/lvminspect/internal/termsafe"
 	"github.com/lvminspect/lvminspect/model"
 	"github.com/lvminspect/lvminspect/scan"
 	"github.com/lvminspect/lvminspect/scan/history"
@@ -59,13 +57,20 @@ Exit status:
 			check := lvChecker(res, h)
 			w := cmd.OutOrStdout()
 			if asJSON {
-				enc := json.NewEncoder(w)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(buildScanJSON(res, check, h != nil)); err != nil {
+				doc := buildScanJSON(res, check, h != nil)
+				var streams []*lvStream
+				for _, vg := range doc.VGs {
+					streams = append(streams, vg.LVs)
+				}
+				if err := writeJSONStream(w, doc, streams); err != nil {
 					return err
 				}
 			} else {
-				printScanTree(termsafe.Writer{W: w}, res, check, h != nil)
+				lw := newLineWriter(w)
+				printScanTree(lw, res, check, h != nil)
+				if err := lw.Flush(); err != nil {
+					return err
+				}
 			}
 			if len(res.PVs) == 0 {
 				return &exitError{code: exitFailed, err: errors.New(nothingFound(res, args, opt))}
@@ -86,27 +91,16 @@ Exit status:
 type lvCheck func(vg *scan.VG, lv *model.LV) *job.Verdict
 
 // lvChecker returns the lvCheck of a scan (h: its history, when scanned),
-// computing each verdict once for the text and the JSON alike, with the
-// export command's default options.
+// with the export command's default options. Verdicts are not kept: the
+// text and the JSON ask once per LV.
 func lvChecker(res *scan.Result, h *history.History) lvCheck {
-	type key struct {
-		vg *scan.VG
-		lv *model.LV
-	}
-	done := map[key]*job.Verdict{}
 	return func(vg *scan.VG, lv *model.LV) *job.Verdict {
-		k := key{vg, lv}
-		if v, ok := done[k]; ok {
-			return v
-		}
 		if h == nil && record.NeedsHistory(vg) {
 			// A fallback from a damaged newest copy: later generations
 			// may have reused its extents. Scanned once, if ever.
 			h = history.Scan(res, history.Options{})
 		}
-		v := job.Check(res, vg, lv, h, job.Options{})
-		done[k] = v
-		return v
+		return job.Check(res, vg, lv, h, job.Options{})
 	}
 }
 
@@ -282,7 +276,7 @@ func printVG(w io.Writer, vg *scan.VG, check lvCheck, past bool) {
 		fmt.Fprintf(w, "│   attr %s  size %s  used %s  free %s\n", lvfacts.PVAttr(m, p.Meta, p.Missing),
 			format.Size(int64(p.Meta.PECount)*eb), format.Size(int64(p.Meta.PECount-pf)*eb), format.Size(int64(pf)*eb))
 	}
-	r := volume.FromScan(vg)
+	r := volume.ForScan(vg)
 	for _, lv := range m.LVs {
 		f := lvFacts(r, lv, past)
 		vis := ""

@@ -138,7 +138,7 @@ type jsonVG struct {
 	Size         int64                 `json:"size"` // extents of every PV × extent size
 	Free         int64                 `json:"free"` // extents no LV uses × extent size
 	PVs          []jsonVGPV            `json:"pvs"`
-	LVs          []jsonLV              `json:"lvs"`
+	LVs          *lvStream             `json:"lvs"`
 	Historical   []*model.HistoricalLV `json:"historical_lvs"`
 	Anomalies    []string              `json:"anomalies"`
 	Problems     []scan.Problem        `json:"problems"`
@@ -353,7 +353,7 @@ func vgJSON(vg *scan.VG, check lvCheck, past bool) jsonVG {
 	m := vg.Meta
 	j := jsonVG{Name: m.Name, UUID: m.UUID, Seqno: m.Seqno, ExtentSize: m.ExtentBytes(), Status: nonNil(m.Status),
 		Flags: nonNil(m.Flags), Tags: nonNil(m.Tags), SystemID: m.SystemID, Description: m.Description,
-		CreationHost: m.CreationHost, CreationTime: m.CreationTime, Fallback: vg.Fallback, PVs: []jsonVGPV{}, LVs: []jsonLV{},
+		CreationHost: m.CreationHost, CreationTime: m.CreationTime, Fallback: vg.Fallback, PVs: []jsonVGPV{},
 		Historical: m.HistoricalLVs, Anomalies: nonNil(m.Anomalies), Problems: nonNilProblems(vg.Problems)}
 	if j.Historical == nil {
 		j.Historical = []*model.HistoricalLV{}
@@ -384,8 +384,9 @@ func vgJSON(vg *scan.VG, check lvCheck, past bool) jsonVG {
 	}
 	total := vgExtents(m)
 	j.Size, j.Free = int64(total)*m.ExtentBytes(), int64(total-min(used, total))*m.ExtentBytes()
-	r := volume.FromScan(vg)
-	for _, lv := range m.LVs {
+	r := volume.ForScan(vg)
+	j.LVs = &lvStream{n: len(m.LVs), each: func(i int) jsonLV {
+		lv := m.LVs[i]
 		jl := lvJSON(m, lv)
 		factsJSON(&jl, r, lv, past)
 		v := check(vg, lv)
@@ -393,8 +394,8 @@ func vgJSON(vg *scan.VG, check lvCheck, past bool) jsonVG {
 		if !v.Exportable {
 			jl.NotExportable = v.Reason
 		}
-		j.LVs = append(j.LVs, jl)
-	}
+		return jl
+	}}
 	return j
 }
 

@@ -1,6 +1,7 @@
 package cache
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"sort"
@@ -259,20 +260,17 @@ func extents(md *Metadata, originSize int64, data export.Source, mode string) ([
 	return out, notes, nil
 }
 
-// missingRuns lists the RunMissing runs of src.
+// missingRuns lists the RunMissing runs of src (work that grows with its
+// runs, not its size: export.EachRun).
 func missingRuns(src export.Source) ([]export.Run, error) {
-	const window = 1 << 30
 	var out []export.Run
-	for off := int64(0); off < src.Size(); off += window {
-		runs, err := src.Runs(off, min(window, src.Size()-off))
-		if err != nil {
-			return nil, err
+	err := export.EachRun(context.Background(), src, func(r export.Run) {
+		if r.Kind == export.RunMissing {
+			out = append(out, r)
 		}
-		for _, r := range runs {
-			if r.Kind == export.RunMissing {
-				out = append(out, r)
-			}
-		}
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/lvminspect/lvminspect/export"
 	"github.com/lvminspect/lvminspect/export/volume"
@@ -125,23 +126,51 @@ func openSegment(r *volume.Resolver, lv *model.LV, idx int) (export.Source, erro
 // being merged into it. It returns nil when there is none.
 func SnapshotFor(vg *model.VG, lv *model.LV) (*model.LV, error) {
 	var found *model.LV
-	for _, s := range vg.LVs {
-		for _, seg := range s.Segments {
-			p := seg.Snapshot
-			if p == nil || s == lv {
-				continue
-			}
-			if p.CowStore != lv.Name && p.MergingStore != lv.Name && (p.MergingStore == "" || p.Origin != lv.Name) {
-				continue
-			}
-			if found != nil && found != s {
-				return nil, &SnapshotError{LV: lv.Name, Segment: -1, Field: "cow_store",
-					Reason: fmt.Sprintf("both %s and %s use it as COW store or merge into it", found.Name, s.Name), Err: ErrMetadata}
-			}
-			found = s
+	for _, s := range model.Derived(vg, presentedKey{}, presentedBy)[lv.Name] {
+		if s == lv {
+			continue
 		}
+		if found != nil {
+			return nil, &SnapshotError{LV: lv.Name, Segment: -1, Field: "cow_store",
+				Reason: fmt.Sprintf("both %s and %s use it as COW store or merge into it", found.Name, s.Name), Err: ErrMetadata}
+		}
+		found = s
 	}
 	return found, nil
+}
+
+// presentedKey is the model.Derived key of presentedBy.
+type presentedKey struct{}
+
+// presentedBy lists, for each LV name, the first three LVs (in LV order)
+// with a snapshot segment that presents the LV of that name as the
+// snapshot (its COW or merging store) or the merged view (its origin,
+// while merging): enough for SnapshotFor to find the one other than the
+// LV itself or two that conflict, once per VG instead of a scan of every
+// LV for every LV.
+func presentedBy(vg *model.VG) map[string][]*model.LV {
+	out := map[string][]*model.LV{}
+	for _, s := range vg.LVs {
+		if s == nil {
+			continue
+		}
+		add := func(name string) {
+			l := out[name]
+			if len(l) < 3 && !slices.Contains(l, s) {
+				out[name] = append(l, s)
+			}
+		}
+		for _, seg := range s.Segments {
+			if p := seg.Snapshot; p != nil {
+				add(p.CowStore)
+				add(p.MergingStore)
+				if p.MergingStore != "" {
+					add(p.Origin)
+				}
+			}
+		}
+	}
+	return out
 }
 
 // redirect presents a COW store LV as its snapshot, and an origin as the

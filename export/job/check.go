@@ -195,7 +195,7 @@ type opened struct {
 
 // open opens lv of vg as its user sees it, or its own extents with raw.
 func open(vg *scan.VG, lv *model.LV, raw bool) (*opened, error) {
-	r := volume.FromScan(vg)
+	r := volume.ForScan(vg)
 	openFn := r.OpenLV
 	if raw {
 		openFn = r.OpenRaw

@@ -41,71 +41,20 @@ const (
 
 // RoleOf finds how lv is used by the other LVs of vg.
 func RoleOf(vg *model.VG, lv *model.LV) Role {
-	for _, o := range vg.LVs {
-		if o == lv {
+	for _, u := range indexOf(vg).users[lv.Name] {
+		if u.lv == lv {
 			continue
 		}
-		for _, s := range o.Segments {
-			if k := roleIn(s, lv.Name); k != RoleNone {
-				if k == RoleCachePool && !hasKind(lv, model.KindCachePool) {
-					k = RoleCacheVol
-				}
-				return Role{User: o.Name, Kind: k}
-			}
+		k := u.kind
+		if k == RoleCachePool && !hasKind(lv, model.KindCachePool) {
+			k = RoleCacheVol
 		}
+		return Role{User: u.lv.Name, Kind: k}
 	}
 	if !lv.Visible() && strings.HasSuffix(lv.Name, "_pmspare") && len(lv.Segments) > 0 {
 		return Role{Kind: RolePoolSpare}
 	}
 	return Role{}
-}
-
-func roleIn(s *model.Segment, name string) RoleKind {
-	inAreas := func(areas []model.Area) bool {
-		for _, a := range areas {
-			if a.LV == name {
-				return true
-			}
-		}
-		return false
-	}
-	switch {
-	case s.ThinPool != nil && s.ThinPool.Pool == name:
-		return RoleThinData
-	case s.ThinPool != nil && s.ThinPool.Metadata == name:
-		return RoleThinMeta
-	case s.CachePool != nil && s.CachePool.Data == name:
-		return RoleCacheData
-	case s.CachePool != nil && s.CachePool.Metadata == name:
-		return RoleCacheMeta
-	case s.Cache != nil && s.Cache.CachePool == name:
-		return RoleCachePool
-	case s.Cache != nil && s.Cache.Origin == name:
-		return RoleCacheOrigin
-	case s.Writecache != nil && s.Writecache.Writecache == name:
-		return RoleCacheVol
-	case s.Writecache != nil && s.Writecache.Origin == name:
-		return RoleCacheOrigin
-	case s.Snapshot != nil && (s.Snapshot.CowStore == name || s.Snapshot.MergingStore == name):
-		return RoleCOW
-	case s.Snapshot != nil && s.Snapshot.Origin == name:
-		return RoleSnapshotOrigin
-	case s.VDOPool != nil && s.VDOPool.Data == name:
-		return RoleVDOData
-	case s.Integrity != nil && s.Integrity.Origin == name:
-		return RoleIntegrityOrigin
-	case s.Integrity != nil && s.Integrity.MetaDev == name:
-		return RoleIntegrityMeta
-	case s.Kind() == model.KindRAID && inAreas(s.MetaAreas):
-		return RoleRAIDMeta
-	case s.Kind() == model.KindRAID && inAreas(s.Areas):
-		return RoleRAIDImage
-	case s.Kind() == model.KindMirror && s.Mirror != nil && s.Mirror.MirrorLog == name:
-		return RoleMirrorLog
-	case s.Kind() == model.KindMirror && inAreas(s.Areas):
-		return RoleMirrorImage
-	}
-	return RoleNone
 }
 
 func hasKind(lv *model.LV, k model.SegmentKind) bool {
@@ -269,16 +218,7 @@ func volumeType(vg *model.VG, lv *model.LV, role Role) byte {
 }
 
 // merging reports whether an old-style snapshot merges into or from name.
-func merging(vg *model.VG, name string) bool {
-	for _, o := range vg.LVs {
-		for _, s := range o.Segments {
-			if p := s.Snapshot; p != nil && p.MergingStore != "" && (p.MergingStore == name || p.Origin == name) {
-				return true
-			}
-		}
-	}
-	return false
-}
+func merging(vg *model.VG, name string) bool { return indexOf(vg).merging[name] }
 
 func targetType(vg *model.VG, lv *model.LV, role Role) byte {
 	switch role.Kind {
@@ -381,6 +321,64 @@ func partial(vg *model.VG, lv *model.LV, present func(string) bool, seen map[str
 		}
 	}
 	return false
+}
+
+// partialSet says for every LV that is the first of its name in vg
+// whether it is partial (see Partial): whether an LV whose own extents
+// lie on a PV that is missing can be reached from it through the LVs its
+// segments refer to (and, for a COW store, its snapshot). It does the
+// work of one Partial call per LV in one pass over the references.
+func partialSet(vg *model.VG, present func(string) bool) map[*model.LV]bool {
+	out := make(map[*model.LV]bool, len(vg.LVs))
+	users := map[*model.LV][]*model.LV{} // who refers to each LV
+	var queue []*model.LV
+	for _, lv := range vg.LVs {
+		if lv == nil || vg.LV(lv.Name) != lv {
+			continue // a later LV of a name already seen: not a node
+		}
+		out[lv] = false
+		direct := false
+		for _, s := range lv.Segments {
+			for _, as := range [][]model.Area{s.Areas, s.MetaAreas} {
+				for _, a := range as {
+					if !a.IsPV() {
+						continue
+					}
+					pv := vg.PVByLabel(a.PV)
+					if pv == nil || pv.HasStatus("MISSING") || present != nil && !present(pv.UUID) {
+						direct = true
+					}
+				}
+			}
+			for _, n := range s.ReferencedLVs() {
+				if sub := vg.LV(n); sub != nil && sub != lv {
+					users[sub] = append(users[sub], lv)
+				}
+			}
+		}
+		if role := RoleOf(vg, lv); role.Kind == RoleCOW {
+			if snap := vg.LV(role.User); snap != nil && snap != lv {
+				users[snap] = append(users[snap], lv)
+			}
+		}
+		if direct {
+			queue = append(queue, lv)
+		}
+	}
+	for _, lv := range queue {
+		out[lv] = true
+	}
+	for len(queue) > 0 {
+		lv := queue[len(queue)-1]
+		queue = queue[:len(queue)-1]
+		for _, u := range users[lv] {
+			if !out[u] {
+				out[u] = true
+				queue = append(queue, u)
+			}
+		}
+	}
+	return out
 }
 
 // VGAttr is the 6-character vg_attr of vgs: permissions (w/r), resizeable

@@ -22,7 +22,6 @@ package lvfacts
 import (
 	"fmt"
 	"runtime"
-	"sort"
 	"strings"
 	"sync"
 	"weak"
@@ -170,7 +169,7 @@ func Cheap(r *volume.Resolver, lv *model.LV) *Facts {
 	role := RoleOf(vg, lv)
 	f := &Facts{LVSize: vg.LVSize(lv), Hidden: !vg.Shown(lv), UsedBy: role.User, Role: role.Kind.String()}
 	f.Size = f.LVSize
-	f.Partial = Partial(vg, lv, present(r))
+	f.Partial = entryFor(r).partial(r, lv)
 	f.Type = lvType(lv)
 	for _, s := range lv.Segments {
 		switch {
@@ -178,7 +177,7 @@ func Cheap(r *volume.Resolver, lv *model.LV) *Facts {
 			f.DataLV, f.MetaLV = s.ThinPool.Pool, s.ThinPool.Metadata
 			f.ThinPool = &ThinPool{ChunkSize: int64(s.ThinPool.ChunkSize) * model.SectorSize,
 				MetadataTransactionID: s.ThinPool.TransactionID, Zero: zeroes(vg, lv), Discards: s.ThinPool.Discards}
-			f.ThinPool.ThinLVs = len(thinLVs(vg, lv.Name))
+			f.ThinPool.ThinLVs = indexOf(vg).thinLVs[lv.Name]
 		case s.Thin != nil:
 			f.Pool = s.Thin.ThinPool
 			f.Origin = s.Thin.Origin
@@ -257,50 +256,15 @@ func snapSegs(snap *model.LV) []*model.Segment {
 // snapshotsOf lists the snapshots of origin name: old-style ones by the
 // name lvs shows (their COW store) and thin ones.
 func snapshotsOf(vg *model.VG, name string) []string {
-	var out []string
-	for _, o := range vg.LVs {
-		for _, s := range o.Segments {
-			switch {
-			case s.Snapshot != nil && s.Snapshot.Origin == name:
-				n := s.Snapshot.CowStore
-				if n == "" {
-					n = s.Snapshot.MergingStore
-				}
-				out = append(out, n)
-			case s.Thin != nil && (s.Thin.Origin == name || s.Thin.ExternalOrigin == name):
-				out = append(out, o.Name)
-			}
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
-func thinLVs(vg *model.VG, pool string) []*model.LV {
-	var out []*model.LV
-	for _, l := range vg.LVs {
-		for _, s := range l.Segments {
-			if s.Thin != nil && s.Thin.ThinPool == pool {
-				out = append(out, l)
-				break
-			}
-		}
-	}
-	return out
+	return append([]string(nil), indexOf(vg).snapshots[name]...)
 }
 
 func present(r *volume.Resolver) func(string) bool {
-	return func(uuid string) bool {
-		if _, ok := r.PVs[uuid]; ok {
-			return true
-		}
-		for k := range r.PVs {
-			if model.BareUUID(k) == model.BareUUID(uuid) {
-				return true
-			}
-		}
-		return false
+	bare := make(map[string]bool, len(r.PVs))
+	for k := range r.PVs {
+		bare[model.BareUUID(k)] = true
 	}
+	return func(uuid string) bool { return bare[model.BareUUID(uuid)] }
 }
 
 // lvType names the LV's segment types as lvs does, joined with "+" when
@@ -368,6 +332,19 @@ type entry struct {
 	mu    sync.Mutex
 	facts map[string]*Facts
 	pools map[string]*poolRead
+
+	partialOnce sync.Once
+	partials    map[*model.LV]bool // see partialSet
+}
+
+// partial is Partial(r.VG, lv, present(r)), from the set of the VG's
+// partial LVs computed once for the resolver.
+func (e *entry) partial(r *volume.Resolver, lv *model.LV) bool {
+	e.partialOnce.Do(func() { e.partials = partialSet(r.VG, present(r)) })
+	if p, ok := e.partials[lv]; ok {
+		return p
+	}
+	return Partial(r.VG, lv, present(r))
 }
 
 type poolRead struct {

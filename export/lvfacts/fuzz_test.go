@@ -35,6 +35,9 @@ func FuzzFacts(f *testing.F) {
 		types := []string{"striped", "thin-pool", "thin", "cache-pool", "cache", "writecache", "raid1", "mirror", "snapshot", "vdo-pool", "vdo", "integrity", "zero", "error", "frob"}
 		for i := 0; i < n; i++ {
 			lv := &model.LV{Name: fmt.Sprintf("lv%d", i), Status: []string{"READ", "WRITE"}}
+			if i == n-1 && next()%4 == 0 {
+				lv.Name = name() // two LVs of one name
+			}
 			if next()%2 == 0 {
 				lv.Status = append(lv.Status, "VISIBLE")
 			}
@@ -54,6 +57,9 @@ func FuzzFacts(f *testing.F) {
 					s.ThinPool = &model.ThinPoolParams{Pool: name(), Metadata: name(), ChunkSize: uint64(next()), ZeroNewBlocks: &one}
 				case "thin":
 					s.Thin = &model.ThinParams{ThinPool: name(), DeviceID: uint64(next() % 4), Origin: name()}
+					if next()%4 == 0 {
+						s.Thin.Origin, s.Thin.ExternalOrigin = "", name()
+					}
 				case "cache-pool":
 					s.CachePool = &model.CachePoolParams{Data: name(), Metadata: name(), ChunkSize: uint64(next())}
 				case "cache":
@@ -68,6 +74,12 @@ func FuzzFacts(f *testing.F) {
 					}
 				case "snapshot":
 					s.Snapshot = &model.SnapshotParams{Origin: name(), CowStore: name(), ChunkSize: uint64(next() % 64)}
+					switch next() % 4 {
+					case 1:
+						s.Snapshot.MergingStore = s.Snapshot.CowStore
+					case 2:
+						s.Snapshot.CowStore, s.Snapshot.MergingStore = "", name()
+					}
 				case "vdo-pool":
 					s.VDOPool = &model.VDOPoolParams{Data: name()}
 				case "vdo":
@@ -82,6 +94,7 @@ func FuzzFacts(f *testing.F) {
 		img := bytes.Repeat(b, 1+65536/(len(b)+1))
 		pvs := map[string]export.PVReader{"u0": {R: bytes.NewReader(img), Size: int64(len(img)), Name: "pv0"}}
 		r := volume.New(vg, pvs)
+		checkIndex(t, r)
 		for _, lv := range vg.LVs {
 			for _, fc := range []*Facts{Cheap(r, lv), Of(r, lv)} {
 				if len(fc.Attr) != 10 {

@@ -93,7 +93,7 @@ func layerNotes(p *export.Provenance, vg *scan.VG, lv *model.LV) {
 // missing and why), and the LV ranges rebuilt from parity or read from
 // another leg or copy, with the reason. No LV data is read.
 func Layers(vg *scan.VG, lv *model.LV) (notes []string, rebuilt []export.MissingRange) {
-	r := volume.FromScan(vg)
+	r := volume.ForScan(vg)
 	eb := vg.Meta.ExtentBytes()
 	for i, s := range lv.Segments {
 		if s.Kind() != model.KindRAID && s.Kind() != model.KindMirror {

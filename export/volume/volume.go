@@ -12,6 +12,7 @@ package volume
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"sync"
 
@@ -47,13 +48,12 @@ type Resolver struct {
 	PVs map[string]export.PVReader // by dashed PV UUID, as in the metadata
 
 	mu      sync.Mutex
-	opening map[string]bool // cycle guard
-	depth   int
+	opening []string // cycle guard: the LVs being opened
 }
 
 // New returns a Resolver for vg; pvs holds the PVs present.
 func New(vg *model.VG, pvs map[string]export.PVReader) *Resolver {
-	return &Resolver{VG: vg, PVs: pvs, opening: map[string]bool{}}
+	return &Resolver{VG: vg, PVs: pvs}
 }
 
 // ErrCycle is wrapped when LVs refer to each other in a loop.
@@ -101,17 +101,17 @@ func (r *Resolver) open(lv *model.LV, redirect bool) (export.Source, error) {
 		key = "\x00raw " + lv.Name // a raw open may run inside the LV's own redirect
 	}
 	r.mu.Lock()
-	if r.opening[key] || r.depth >= maxDepth {
+	if slices.Contains(r.opening, key) || len(r.opening) >= maxDepth {
 		r.mu.Unlock()
 		return nil, fmt.Errorf("lv %s: %w", lv.Name, ErrCycle)
 	}
-	r.opening[key] = true
-	r.depth++
+	r.opening = append(r.opening, key)
 	r.mu.Unlock()
 	defer func() {
 		r.mu.Lock()
-		delete(r.opening, key)
-		r.depth--
+		if i := slices.Index(r.opening, key); i >= 0 {
+			r.opening = slices.Delete(r.opening, i, i+1)
+		}
 		r.mu.Unlock()
 	}()
 	if redirect {

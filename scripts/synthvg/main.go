@@ -1,0 +1,85 @@
+// Command synthvg writes PV images of VGs too large to make with LVM in
+// reasonable time (internal/synth), for scripts/bench-scale.sh and for
+// timing lvminspect on metadata that claims huge sizes. Images are sparse.
+//
+//	go run ./scripts/synthvg -out FILE -lvs N          # one PV, N linear LVs
+//	go run ./scripts/synthvg -out FILE -case NAME      # see -list
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/lvminspect/lvminspect/internal/synth"
+)
+
+var cases = map[string]struct {
+	what string
+	vg   func() *synth.VG
+}{
+	"huge-linear": {"one linear LV of 2^36 extents of 4 MiB on a PV that claims 2^63 - 1 extents, 16 MiB on disk", func() *synth.VG {
+		return &synth.VG{Name: "huge", PVs: []synth.PV{{UUID: synth.UUIDFor("pv huge", 0), PECount: 1<<63 - 1, DataBytes: 16 << 20}},
+			LVs: []synth.LV{synth.LinearLV("big", 0, 0, 1<<36)}}
+	}},
+	"huge-striped": {"one LV of 2 stripes of 64 KiB over 2^21 extents of 4 MiB (8 TiB) on a PV of 2^30 extents, 16 MiB on disk", func() *synth.VG {
+		pv := synth.PV{UUID: synth.UUIDFor("pv striped", 0), PECount: 1 << 30, DataBytes: 16 << 20}
+		return &synth.VG{Name: "striped", PVs: []synth.PV{pv},
+			LVs: []synth.LV{{Name: "wide", Segments: []synth.Segment{{Count: 1 << 21, StripeSize: 128, Stripes: []synth.Stripe{{PV: 0, Start: 0}, {PV: 0, Start: 1 << 29}}}}}}}
+	}},
+}
+
+func main() {
+	out := flag.String("out", "", "the image file to write")
+	lvs := flag.Int("lvs", 0, "a VG of this many linear LVs of one extent")
+	name := flag.String("vg", "bench", "the VG's name (with -lvs)")
+	mda := flag.Uint64("mda", 0, "the metadata area's size in bytes (0: what the text needs)")
+	c := flag.String("case", "", "a named case (see -list)")
+	list := flag.Bool("list", false, "list the cases")
+	flag.Parse()
+	if *list {
+		var names []string
+		for n := range cases {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			fmt.Printf("%-14s %s\n", n, cases[n].what)
+		}
+		return
+	}
+	var vg *synth.VG
+	switch {
+	case *c != "":
+		k, ok := cases[*c]
+		if !ok {
+			fail(fmt.Errorf("no case %q (see -list)", *c))
+		}
+		vg = k.vg()
+	case *lvs > 0:
+		vg = synth.ManyLinear(*name, *lvs)
+	default:
+		fail(fmt.Errorf("give -lvs N or -case NAME"))
+	}
+	if *out == "" {
+		fail(fmt.Errorf("-out FILE is required"))
+	}
+	for i := range vg.PVs {
+		vg.PVs[i].MDASize = *mda
+	}
+	paths := []string{*out}
+	for i := 1; i < len(vg.PVs); i++ {
+		paths = append(paths, strings.TrimSuffix(*out, filepath.Ext(*out))+fmt.Sprintf("-pv%d", i)+filepath.Ext(*out))
+	}
+	if err := synth.WriteImages(vg, paths, nil); err != nil {
+		fail(err)
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "synthvg:", err)
+	os.Exit(2)
+}
