@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/muesli/termenv"
+
 	"github.com/lvminspect/lvminspect/scan"
 )
 
@@ -46,6 +48,43 @@ func TestHostileTextIsShownNotObeyed(t *testing.T) {
 		// Shown, as escapes, where the value is shown.
 		if len(keys) == 3 && keys[1] == "/VG " && !strings.Contains(screen, `\x1b]0;PWNED\x07\x1b[31mred\u009b31m`) {
 			t.Errorf("the VG's tag is not shown escaped:\n%s", screen)
+		}
+	}
+}
+
+// Names from a disk hold SGR sequences too (a crafted "\x1b[8m" conceals
+// the rest of the line): with colour on, where the frame's own SGR
+// sequences are let through, they must still be shown as text in the
+// tree, the details header and the history's diff; and a right-to-left
+// override must not reorder what follows it.
+func TestHostileNamesInColour(t *testing.T) {
+	withColour(t, termenv.ANSI256)
+	pv := uuidN('p', 7)
+	ti := testImage{mdaSize: 1 << 20, peStart: 2 << 20, pvUUID: pv}
+	ti.size = ti.peStart + 4*4096
+	g1 := vgText("evil", 1, pv, 4, ti.peStart, []string{"lv0"}, "")
+	g2 := strings.Replace(vgText("evil", 2, pv, 4, ti.peStart, []string{"lv0", "lvX"}, ""), "lvX", "hid\x1b[8mden\u202eexe.gpj", 1)
+	img := ti.build(t, []string{g1, g2})
+	in := scan.NewInput("evil.img", bytesReaderAt(img), int64(len(img)))
+	for _, keys := range [][]string{
+		nil,
+		{"g", "/hid", "enter"},
+		{"g", "/VG ", "enter", "v"},
+		{"g", "/VG ", "enter", "v", "j", "k"},
+	} {
+		m := New(Config{Result: scan.Scan([]*scan.Input{in}, scan.Options{})})
+		start(t, m, 160, 50)
+		press(t, m, keys...)
+		screen := m.View()
+		for _, bad := range []string{"\x1b[8m", "\u202e"} {
+			if i := strings.Index(screen, bad); i >= 0 {
+				t.Errorf("keys %q: %q from a name reaches the terminal: %q", keys, bad, screen[max(0, i-30):min(len(screen), i+30)])
+			}
+		}
+		if keys == nil || keys[1] == "/hid" {
+			if !strings.Contains(screen, `hid\x1b[8mden\u202eexe.gpj`) {
+				t.Errorf("keys %q: the name is not shown escaped:\n%s", keys, screen)
+			}
 		}
 	}
 }

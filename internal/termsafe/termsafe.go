@@ -19,8 +19,9 @@ import (
 )
 
 // Text returns s with every control character (C0, DEL, C1, and line
-// breaks and tabs too: the text is shown on one line) and every invalid
-// UTF-8 byte written as a visible escape. Other text is unchanged.
+// breaks and tabs too: the text is shown on one line), every bidirectional
+// formatting character (U+202E and the like) and every invalid UTF-8 byte
+// written as a visible escape. Other text is unchanged.
 func Text(s string) string {
 	return escape(s, "", false)
 }
@@ -48,7 +49,7 @@ func escape(s, keep string, sgr bool) string {
 		switch {
 		case r == utf8.RuneError && n == 1:
 			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case unicode.IsControl(r) && !strings.ContainsRune(keep, r):
+		case (unicode.IsControl(r) || isBidi(r)) && !strings.ContainsRune(keep, r):
 			b.WriteString(controlName(r))
 		default:
 			b.WriteString(s[i : i+n])
@@ -77,13 +78,29 @@ func clean(s, keep string, sgr bool) bool {
 			// Multi-byte text needs the careful path only when it holds
 			// a C1 control or invalid UTF-8.
 			r, n := utf8.DecodeRuneInString(s[i:])
-			if (r == utf8.RuneError && n == 1) || unicode.IsControl(r) {
+			if (r == utf8.RuneError && n == 1) || unicode.IsControl(r) || isBidi(r) {
 				return false
 			}
 			i += n - 1
 		}
 	}
 	return true
+}
+
+// isBidi reports whether r is a Unicode bidirectional formatting
+// character: shown raw, a right-to-left override (U+202E) makes
+// "gpj.exe" read as "exe.jpg" and reorders the rest of the line, so a name
+// on a disk could make a verdict beside it read otherwise.
+func isBidi(r rune) bool {
+	switch {
+	case r == 0x061c, r == 0x200e, r == 0x200f: // ALM, LRM, RLM
+		return true
+	case r >= 0x202a && r <= 0x202e: // LRE RLE PDF LRO RLO
+		return true
+	case r >= 0x2066 && r <= 0x2069: // LRI RLI FSI PDI
+		return true
+	}
+	return false
 }
 
 func controlName(r rune) string {

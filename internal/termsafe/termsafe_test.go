@@ -10,18 +10,23 @@ import (
 
 func TestText(t *testing.T) {
 	for in, want := range map[string]string{
-		"plain name":           "plain name",
-		"ünïcödé ✓ 漢字":         "ünïcödé ✓ 漢字",
-		"\x1b]0;title\x07":     `\x1b]0;title\x07`,
-		"a\x1b[31mred":         `a\x1b[31mred`,
-		"csi\u009b31m":         `csi\u009b31m`,
-		"cr\rlf\ntab\tdel\x7f": `cr\rlf\ntab\tdel\x7f`,
-		"bad \xff\xfe utf8":    `bad \xff\xfe utf8`,
-		"":                     "",
+		"plain name":             "plain name",
+		"ünïcödé ✓ 漢字":           "ünïcödé ✓ 漢字",
+		"\x1b]0;title\x07":       `\x1b]0;title\x07`,
+		"a\x1b[31mred":           `a\x1b[31mred`,
+		"csi\u009b31m":           `csi\u009b31m`,
+		"cr\rlf\ntab\tdel\x7f":   `cr\rlf\ntab\tdel\x7f`,
+		"bad \xff\xfe utf8":      `bad \xff\xfe utf8`,
+		"gpj\u202eexe.txt":       `gpj\u202eexe.txt`,
+		"\u2066iso\u2069 \u200f": `\u2066iso\u2069 \u200f`,
+		"":                       "",
 	} {
 		if got := Text(in); got != want {
 			t.Errorf("Text(%q) = %q, want %q", in, got, want)
 		}
+	}
+	if got := Frame("\x1b[1mname\u202e\x1b[0m"); got != "\x1b[1mname\\u202e\x1b[0m" {
+		t.Errorf("Frame kept a bidi override: %q", got)
 	}
 	if got := Lines("a\nb\x1b"); got != "a\nb\\x1b" {
 		t.Errorf("Lines kept %q", got)
@@ -59,7 +64,7 @@ func TestWriter(t *testing.T) {
 func controls(s, allowed string) bool {
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
-		if (r == utf8.RuneError && n == 1) || (unicode.IsControl(r) && !strings.ContainsRune(allowed, r)) {
+		if (r == utf8.RuneError && n == 1) || ((unicode.IsControl(r) || isBidi(r)) && !strings.ContainsRune(allowed, r)) {
 			return true
 		}
 		i += n
@@ -70,6 +75,7 @@ func controls(s, allowed string) bool {
 func FuzzEscape(f *testing.F) {
 	f.Add("\x1b]0;t\x07\x1b[31mx\u009b\xff\n")
 	f.Add("\x1b[1;2m\x1b[")
+	f.Add("a\u202eb\u2066c")
 	f.Fuzz(func(t *testing.T, s string) {
 		if got := Text(s); controls(got, "") {
 			t.Fatalf("Text(%q) = %q keeps a control character", s, got)
@@ -85,7 +91,7 @@ func FuzzEscape(f *testing.F) {
 				continue
 			}
 			r, n := utf8.DecodeRuneInString(got[i:])
-			if (r == utf8.RuneError && n == 1) || (unicode.IsControl(r) && r != '\n') {
+			if (r == utf8.RuneError && n == 1) || ((unicode.IsControl(r) || isBidi(r)) && r != '\n') {
 				t.Fatalf("Frame(%q) = %q keeps %q at %d", s, got, r, i)
 			}
 			i += n
