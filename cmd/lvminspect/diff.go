@@ -8,9 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/lvminspect/lvminspect/internal/format"
 	"github.com/lvminspect/lvminspect/internal/termsafe"
-	"github.com/lvminspect/lvminspect/model"
 	"github.com/lvminspect/lvminspect/scan"
 	"github.com/lvminspect/lvminspect/scan/history"
 )
@@ -79,67 +77,11 @@ Exit status:
 				enc.SetIndent("", "  ")
 				return enc.Encode(jsonDiff{Tool: "lvminspect", Version: Version(), VGDiff: d})
 			}
-			return textDiff(d).WriteText(termsafe.Writer{W: w})
+			return d.WriteText(termsafe.Writer{W: w})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON (schema: docs/history-json.md)")
 	cmd.Flags().StringVar(&vgName, "vg", "", "the VG (name or UUID); required")
 	addScanFlags(cmd.Flags(), &opt)
 	return cmd
-}
-
-// textDiff is a copy of d with its segment types named as scan, lvs and
-// the inspector name them (format.SegType: a striped segment of one
-// stripe is "linear", type flags left out); --json keeps the metadata's
-// own words.
-func textDiff(d *history.VGDiff) *history.VGDiff {
-	c := *d
-	infos := func(in []history.LVInfo) []history.LVInfo {
-		out := make([]history.LVInfo, len(in))
-		for i, l := range in {
-			l.Segments = append([]history.SegInfo(nil), l.Segments...)
-			for k := range l.Segments {
-				l.Segments[k].Type = segTypeOf(&l.Segments[k])
-			}
-			out[i] = l
-		}
-		return out
-	}
-	c.LVsAdded, c.LVsRemoved = infos(d.LVsAdded), infos(d.LVsRemoved)
-	c.LVsChanged = make([]history.LVChange, len(d.LVsChanged))
-	for i, l := range d.LVsChanged {
-		segs := make([]history.SegChange, len(l.Segments))
-		for k, sc := range l.Segments {
-			sc.Old, sc.New = renamedSeg(sc.Old), renamedSeg(sc.New)
-			sc.Changes = append([]history.Change(nil), sc.Changes...)
-			for j, ch := range sc.Changes {
-				if ch.Field == "type" && sc.Old != nil && sc.New != nil && sc.Old.Type != sc.New.Type {
-					// Only when the names differ: a change of type flags
-					// alone keeps the metadata's words.
-					sc.Changes[j].Old, sc.Changes[j].New = sc.Old.Type, sc.New.Type
-				}
-			}
-			segs[k] = sc
-		}
-		l.Segments = segs
-		c.LVsChanged[i] = l
-	}
-	return &c
-}
-
-// renamedSeg is a copy of s with its type as segTypeOf names it.
-func renamedSeg(s *history.SegInfo) *history.SegInfo {
-	if s == nil {
-		return nil
-	}
-	c := *s
-	c.Type = segTypeOf(s)
-	return &c
-}
-
-// segTypeOf names a diffed segment's type with format.SegType; a striped
-// segment has one area per stripe.
-func segTypeOf(s *history.SegInfo) string {
-	base, flags := model.SplitType(s.Type)
-	return format.SegType(&model.Segment{Type: s.Type, BaseType: base, TypeFlags: flags, StripeCount: uint64(len(s.Areas))})
 }

@@ -183,3 +183,35 @@ func cloneVG(t *testing.T, vg *model.VG) *model.VG {
 	}
 	return &c
 }
+
+// TestDiffTextWords: the text of every diff of the fixtures' archives
+// names one-stripe segments "linear" and sizes as the other front ends
+// write them (never "striped on" one area, never a bare "N bytes" or
+// "1 extents").
+func TestDiffTextWords(t *testing.T) {
+	bare := regexp.MustCompile(`\(\d+ extents?, \d+ bytes\)|\b1 extents\b| striped on [^,]+$`)
+	n := 0
+	for _, name := range fixture.Names() {
+		if name == "corrupt" {
+			continue
+		}
+		f := fixture.Load(t, name)
+		for _, gens := range archive(t, f) {
+			for q, a := range gens {
+				b := gens[q+1]
+				if b == nil {
+					continue
+				}
+				for _, l := range strings.Split(touched(history.Diff(a.vg, b.vg)), "\n") {
+					n++
+					if bare.MatchString(l) {
+						t.Errorf("%s: %q", a.file, l)
+					}
+				}
+			}
+		}
+	}
+	if n < 100 {
+		t.Errorf("only %d diff lines read", n)
+	}
+}
