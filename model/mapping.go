@@ -3,6 +3,8 @@ package model
 import (
 	"errors"
 	"fmt"
+	"math"
+	"math/bits"
 	"strconv"
 )
 
@@ -58,6 +60,9 @@ func (vg *VG) MapRange(lv *LV, off, length int64) ([]Piece, error) {
 	if vg.ExtentSize == 0 {
 		return nil, fmt.Errorf("vg %s: extent_size is 0: %w", vg.Name, ErrMapping)
 	}
+	if !vg.LVSizeFits(lv) {
+		return nil, fmt.Errorf("lv %s: %d extents of %d bytes make more than 2^63 bytes: %w", lv.Name, lv.ExtentCount(), vg.ExtentBytes(), ErrMapping)
+	}
 	size := vg.LVSize(lv)
 	if off < 0 || length < 0 || off > size || length > size-off {
 		return nil, fmt.Errorf("lv %s: range %d+%d outside the LV (%d bytes): %w", lv.Name, off, length, size, ErrMapping)
@@ -67,9 +72,34 @@ func (vg *VG) MapRange(lv *LV, off, length int64) ([]Piece, error) {
 	return out, err
 }
 
-// LVSize is the LV's size in bytes from its segments.
+// LVSize is the LV's size in bytes from its segments, at most
+// math.MaxInt64: metadata may claim more (2^64 - 1 extents), which
+// LVSizeFits tells and MapRange refuses.
 func (vg *VG) LVSize(lv *LV) int64 {
-	return int64(lv.ExtentCount()) * vg.ExtentBytes()
+	n, ok := mulFits(lv.ExtentCount(), vg.ExtentBytes())
+	if !ok {
+		return math.MaxInt64
+	}
+	return n
+}
+
+// LVSizeFits reports whether the LV's extents make at most math.MaxInt64
+// bytes (LVSize is then exact).
+func (vg *VG) LVSizeFits(lv *LV) bool {
+	_, ok := mulFits(lv.ExtentCount(), vg.ExtentBytes())
+	return ok
+}
+
+// mulFits is n × unit when it fits an int64 (unit >= 0).
+func mulFits(n uint64, unit int64) (int64, bool) {
+	if unit < 0 {
+		return 0, false
+	}
+	hi, lo := bits.Mul64(n, uint64(unit))
+	if hi != 0 || lo > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(lo), true
 }
 
 // SegmentAt returns the index of the segment covering LV byte off, or -1.
@@ -182,7 +212,12 @@ func (vg *VG) mapArea(lv *LV, idx int, a Area, ao, n, outOff int64, depth int, o
 		if uint64(pe) >= pv.PECount {
 			return fmt.Errorf("lv %s: %s: PE %d beyond %s's %d extents: %w", lv.Name, SegmentName(idx), pe, a.PV, pv.PECount, ErrMapping)
 		}
-		pvOff := int64(pv.PEStart)*SectorSize + int64(a.Start)*eb + ao
+		start, ok1 := mulFits(pv.PEStart, SectorSize)
+		area, ok2 := mulFits(a.Start, eb)
+		pvOff := start + area + ao
+		if !ok1 || !ok2 || area > math.MaxInt64-start || ao > math.MaxInt64-start-area || n > math.MaxInt64-pvOff {
+			return fmt.Errorf("lv %s: %s: PE %d of %s lies beyond byte 2^63: %w", lv.Name, SegmentName(idx), a.Start, a.PV, ErrMapping)
+		}
 		appendPiece(out, Piece{LVOffset: outOff, Length: n, PVUUID: pv.UUID, PVLabel: pv.Label, PVOffset: pvOff, PVDevice: pv.Device})
 		return nil
 	}

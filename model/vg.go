@@ -4,7 +4,11 @@
 // bytes. It does no I/O.
 package model
 
-import "strings"
+import (
+	"math"
+	"math/bits"
+	"strings"
+)
 
 // SectorSize is the unit LVM uses for every size and offset in its
 // metadata, whatever the block size of the device.
@@ -136,13 +140,16 @@ func (lv *LV) HasStatus(word string) bool {
 	return has(lv.Status, word) || has(lv.Flags, word)
 }
 
-// ExtentCount is the number of logical extents, from the segments.
+// ExtentCount is the number of logical extents, from the segments (at
+// most 2^64 - 1: a segment whose end passes it counts to there).
 func (lv *LV) ExtentCount() uint64 {
 	var n uint64
 	for _, s := range lv.Segments {
-		if e := s.StartExtent + s.ExtentCount; e > n {
-			n = e
+		e, carry := bits.Add64(s.StartExtent, s.ExtentCount, 0)
+		if carry != 0 {
+			e = math.MaxUint64
 		}
+		n = max(n, e)
 	}
 	return n
 }

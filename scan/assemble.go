@@ -2,6 +2,7 @@ package scan
 
 import (
 	"fmt"
+	"math/big"
 	"sort"
 
 	"github.com/lvminspect/lvminspect/model"
@@ -152,19 +153,27 @@ func better(a, b *Copy) bool {
 	return a.VG.Seqno > b.VG.Seqno
 }
 
-// checkPVExtents reports extents that lie beyond the readable input.
+// checkPVExtents reports extents that lie beyond the readable input
+// (computed exactly: pe_start and pe_count may claim far more than 2^64
+// bytes).
 func checkPVExtents(vg *VG, p *VGPV) {
-	eb := uint64(vg.Meta.ExtentBytes())
-	end := p.Meta.PEStart*model.SectorSize + p.Meta.PECount*eb
-	if eb == 0 || end <= uint64(p.PV.Size) {
+	eb := vg.Meta.ExtentBytes()
+	if eb <= 0 {
 		return
 	}
-	first := uint64(0)
-	if uint64(p.PV.Size) > p.Meta.PEStart*model.SectorSize {
-		first = (uint64(p.PV.Size) - p.Meta.PEStart*model.SectorSize) / eb
+	start := new(big.Int).Mul(new(big.Int).SetUint64(p.Meta.PEStart), big.NewInt(model.SectorSize))
+	end := new(big.Int).Mul(new(big.Int).SetUint64(p.Meta.PECount), big.NewInt(eb))
+	end.Add(end, start)
+	size := big.NewInt(p.PV.Size)
+	if end.Cmp(size) <= 0 {
+		return
+	}
+	first := new(big.Int)
+	if size.Cmp(start) > 0 {
+		first.Quo(new(big.Int).Sub(size, start), big.NewInt(eb))
 	}
 	vg.Problems = append(vg.Problems, Problem{Severity: SevError, Path: p.PV.Path, Off: p.PV.Offset + p.PV.Size,
-		Msg: fmt.Sprintf("PV %s: extents %d..%d lie beyond the end of the input (%d bytes readable, %d needed)",
+		Msg: fmt.Sprintf("PV %s: extents %s..%d lie beyond the end of the input (%d bytes readable, %s needed)",
 			p.Meta.UUID, first, p.Meta.PECount-1, p.PV.Size, end)})
 }
 

@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 )
@@ -31,7 +32,7 @@ func (e *FormatError) Error() string {
 	if e.Field != "" {
 		s += "." + e.Field
 	}
-	s = fmt.Sprintf("%s at byte %d (%#x): %s", s, e.Off, e.Off, e.Msg)
+	s = fmt.Sprintf("%s at byte %d (%#x): %s", s, uint64(e.Off), uint64(e.Off), e.Msg)
 	if e.Stored != "" || e.Computed != "" {
 		s += fmt.Sprintf(" (stored %s, computed %s)", e.Stored, e.Computed)
 	}
@@ -63,6 +64,37 @@ type Problem struct {
 	Msg       string   `json:"message"`
 }
 
+// Offsets are unsigned on disk: one of 2^63 or more (a field of a
+// crafted header) is kept in Off as the int64 of the same bits, and
+// shown and written as the unsigned number.
+
+// problemJSON is Problem as JSON, Off unsigned.
+type problemJSON struct {
+	Severity  Severity `json:"severity"`
+	Path      string   `json:"path,omitempty"`
+	Off       uint64   `json:"offset"`
+	Structure string   `json:"structure,omitempty"`
+	Field     string   `json:"field,omitempty"`
+	Stored    string   `json:"stored,omitempty"`
+	Computed  string   `json:"computed,omitempty"`
+	Msg       string   `json:"message"`
+}
+
+// MarshalJSON writes Off as the unsigned number.
+func (p Problem) MarshalJSON() ([]byte, error) {
+	return json.Marshal(problemJSON{p.Severity, p.Path, uint64(p.Off), p.Structure, p.Field, p.Stored, p.Computed, p.Msg})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (p *Problem) UnmarshalJSON(b []byte) error {
+	var q problemJSON
+	if err := json.Unmarshal(b, &q); err != nil {
+		return err
+	}
+	*p = Problem{q.Severity, q.Path, int64(q.Off), q.Structure, q.Field, q.Stored, q.Computed, q.Msg}
+	return nil
+}
+
 func (p Problem) String() string {
 	s := string(p.Severity) + ": "
 	if p.Path != "" {
@@ -73,7 +105,7 @@ func (p Problem) String() string {
 		if p.Field != "" {
 			s += "." + p.Field
 		}
-		s += fmt.Sprintf(" at byte %d: ", p.Off)
+		s += fmt.Sprintf(" at byte %d: ", uint64(p.Off))
 	}
 	s += p.Msg
 	if p.Stored != "" || p.Computed != "" {

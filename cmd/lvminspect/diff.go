@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strconv"
 
 	"github.com/spf13/cobra"
@@ -77,11 +78,78 @@ Exit status:
 				enc.SetIndent("", "  ")
 				return enc.Encode(jsonDiff{Tool: "lvminspect", Version: Version(), VGDiff: d})
 			}
-			return d.WriteText(termsafe.Writer{W: w})
+			// Every value from the disks is escaped on its own: the
+			// diff's text is written in one piece, where a newline in a
+			// tag would start a line of its own.
+			return escapeStrings(d).WriteText(termsafe.Writer{W: w})
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON (schema: docs/history-json.md)")
 	cmd.Flags().StringVar(&vgName, "vg", "", "the VG (name or UUID); required")
 	addScanFlags(cmd.Flags(), &opt)
 	return cmd
+}
+
+// escapeStrings returns a deep copy of v with every string escaped as
+// termsafe.Text does (control characters, newlines included, as visible
+// escapes), for text written in one piece whose values come from disks.
+// Unexported fields are copied as they are.
+func escapeStrings[T any](v T) T {
+	out := reflect.New(reflect.TypeOf(&v).Elem()).Elem()
+	escapeValue(out, reflect.ValueOf(&v).Elem())
+	return out.Interface().(T)
+}
+
+func escapeValue(dst, src reflect.Value) {
+	switch src.Kind() {
+	case reflect.String:
+		dst.SetString(termsafe.Text(src.String()))
+	case reflect.Pointer:
+		if src.IsNil() {
+			return
+		}
+		dst.Set(reflect.New(src.Type().Elem()))
+		escapeValue(dst.Elem(), src.Elem())
+	case reflect.Struct:
+		dst.Set(src) // unexported fields as they are
+		for i := 0; i < src.NumField(); i++ {
+			if dst.Field(i).CanSet() {
+				escapeValue(dst.Field(i), src.Field(i))
+			}
+		}
+	case reflect.Slice:
+		if src.IsNil() {
+			return
+		}
+		dst.Set(reflect.MakeSlice(src.Type(), src.Len(), src.Len()))
+		for i := 0; i < src.Len(); i++ {
+			escapeValue(dst.Index(i), src.Index(i))
+		}
+	case reflect.Array:
+		for i := 0; i < src.Len(); i++ {
+			escapeValue(dst.Index(i), src.Index(i))
+		}
+	case reflect.Map:
+		if src.IsNil() {
+			return
+		}
+		dst.Set(reflect.MakeMapWithSize(src.Type(), src.Len()))
+		it := src.MapRange()
+		for it.Next() {
+			k := reflect.New(src.Type().Key()).Elem()
+			escapeValue(k, it.Key())
+			e := reflect.New(src.Type().Elem()).Elem()
+			escapeValue(e, it.Value())
+			dst.SetMapIndex(k, e)
+		}
+	case reflect.Interface:
+		if src.IsNil() {
+			return
+		}
+		e := reflect.New(src.Elem().Type()).Elem()
+		escapeValue(e, src.Elem())
+		dst.Set(e)
+	default:
+		dst.Set(src)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"sort"
 	"strconv"
 	"strings"
@@ -36,15 +37,19 @@ const (
 // repVal is one cell: a size (formatted with --units), a number, or text.
 type repVal struct {
 	s    string
-	size *int64
+	size *big.Int
 	num  bool // right-aligned
 }
 
-func rText(s string) repVal  { return repVal{s: s} }
-func rNum(n int64) repVal    { return repVal{s: strconv.FormatInt(n, 10), num: true} }
-func rUnum(n uint64) repVal  { return repVal{s: strconv.FormatUint(n, 10), num: true} }
-func rSize(n int64) repVal   { return repVal{size: &n, num: true} }
-func rPct(p *float64) repVal { return repVal{s: repPct(p), num: true} }
+func rText(s string) repVal { return repVal{s: s} }
+func rNum(n int64) repVal   { return repVal{s: strconv.FormatInt(n, 10), num: true} }
+func rUnum(n uint64) repVal { return repVal{s: strconv.FormatUint(n, 10), num: true} }
+func rSize(n int64) repVal  { return repVal{size: big.NewInt(n), num: true} }
+
+// rBytes is the size of n units (extents, sectors) of unit bytes, exact
+// however many the metadata claims.
+func rBytes(n uint64, unit int64) repVal { return repVal{size: format.Product(n, unit), num: true} }
+func rPct(p *float64) repVal             { return repVal{s: repPct(p), num: true} }
 
 func repPct(p *float64) string {
 	if p == nil {
@@ -362,21 +367,21 @@ var pvFields = []repField{
 	}},
 	{name: "pv_size", head: "PSize", desc: "usable size: extents × extent size", pv: func(r *pvRow) repVal {
 		if r.meta == nil {
-			return rSize(pvDevSize(r))
+			return pvDevSize(r)
 		}
-		return rSize(int64(r.meta.PECount) * r.vg.Meta.ExtentBytes())
+		return rBytes(r.meta.PECount, r.vg.Meta.ExtentBytes())
 	}},
 	{name: "pv_free", head: "PFree", desc: "extents not in use × extent size", pv: func(r *pvRow) repVal {
 		if r.meta == nil {
-			return rSize(pvDevSize(r))
+			return pvDevSize(r)
 		}
-		return rSize(int64(r.meta.PECount-min(r.used, r.meta.PECount)) * r.vg.Meta.ExtentBytes())
+		return rBytes(r.meta.PECount-min(r.used, r.meta.PECount), r.vg.Meta.ExtentBytes())
 	}},
 	{name: "pv_used", head: "Used", desc: "extents in use × extent size", pv: func(r *pvRow) repVal {
 		if r.meta == nil {
 			return rSize(0)
 		}
-		return rSize(int64(r.used) * r.vg.Meta.ExtentBytes())
+		return rBytes(r.used, r.vg.Meta.ExtentBytes())
 	}},
 	{name: "pv_uuid", head: "PV UUID", desc: "PV UUID", pv: func(r *pvRow) repVal {
 		if r.meta != nil {
@@ -384,13 +389,13 @@ var pvFields = []repField{
 		}
 		return rText(r.pv.UUID())
 	}},
-	{name: "dev_size", head: "DevSize", desc: "size of the device the PV is on", pv: func(r *pvRow) repVal { return rSize(pvDevSize(r)) }},
+	{name: "dev_size", head: "DevSize", desc: "size of the device the PV is on", pv: func(r *pvRow) repVal { return pvDevSize(r) }},
 	{name: "pe_start", head: "1st PE", desc: "offset of the first extent", pv: func(r *pvRow) repVal {
 		if r.meta != nil {
-			return rSize(int64(r.meta.PEStart) * model.SectorSize)
+			return rBytes(r.meta.PEStart, model.SectorSize)
 		}
 		if r.pv != nil && r.pv.Label != nil && r.pv.Label.Header != nil && len(r.pv.Label.Header.DataAreas) > 0 {
-			return rSize(int64(r.pv.Label.Header.DataAreas[0].Offset))
+			return rBytes(r.pv.Label.Header.DataAreas[0].Offset, 1)
 		}
 		return rSize(0)
 	}},
@@ -417,13 +422,13 @@ var pvFields = []repField{
 		if r.meta == nil {
 			return rSize(0)
 		}
-		return rSize(int64(r.meta.BAStart) * model.SectorSize)
+		return rBytes(r.meta.BAStart, model.SectorSize)
 	}},
 	{name: "pv_ba_size", head: "BA Size", desc: "bootloader area size", pv: func(r *pvRow) repVal {
 		if r.meta == nil {
 			return rSize(0)
 		}
-		return rSize(int64(r.meta.BASize) * model.SectorSize)
+		return rBytes(r.meta.BASize, model.SectorSize)
 	}},
 	{name: "pv_ext_vsn", head: "PExtVsn", desc: "pv_header extension version", pv: func(r *pvRow) repVal {
 		if r.pv == nil || r.pv.Label == nil || r.pv.Label.Header == nil {
@@ -451,14 +456,14 @@ var pvFields = []repField{
 	}},
 }
 
-func pvDevSize(r *pvRow) int64 {
+func pvDevSize(r *pvRow) repVal {
 	if r.meta != nil && r.meta.DevSize > 0 {
-		return int64(r.meta.DevSize) * model.SectorSize
+		return rBytes(r.meta.DevSize, model.SectorSize)
 	}
 	if r.pv != nil && r.pv.Label != nil && r.pv.Label.Header != nil {
-		return int64(r.pv.Label.Header.DeviceSize)
+		return rBytes(r.pv.Label.Header.DeviceSize, 1)
 	}
-	return 0
+	return rSize(0)
 }
 
 // mdaCounts: metadata areas, those not ignored, and the smallest size.
@@ -505,10 +510,10 @@ var vgFields = []repField{
 	{name: "vg_attr", head: "Attr", desc: "(w)riteable/(r)ead-only, resi(z)eable, e(x)ported, (p)artial, allocation policy, (c)lustered/(s)hared", vg: func(r *vgRow) repVal {
 		return rText(lvfacts.VGAttrPartial(r.vg.Meta, vgPartial(r.vg)))
 	}},
-	{name: "vg_size", head: "VSize", desc: "extents × extent size", vg: func(r *vgRow) repVal { return rSize(int64(vgExtents(r.vg.Meta)) * r.vg.Meta.ExtentBytes()) }},
+	{name: "vg_size", head: "VSize", desc: "extents × extent size", vg: func(r *vgRow) repVal { return rBytes(vgExtents(r.vg.Meta), r.vg.Meta.ExtentBytes()) }},
 	{name: "vg_free", head: "VFree", desc: "free extents × extent size", vg: func(r *vgRow) repVal {
 		t := vgExtents(r.vg.Meta)
-		return rSize(int64(t-min(r.used, t)) * r.vg.Meta.ExtentBytes())
+		return rBytes(t-min(r.used, t), r.vg.Meta.ExtentBytes())
 	}},
 	{name: "vg_uuid", head: "VG UUID", desc: "VG UUID", vg: func(r *vgRow) repVal { return rText(r.vg.Meta.UUID) }},
 	{name: "vg_fmt", head: "Fmt", desc: "metadata format", vg: func(r *vgRow) repVal { return rText("lvm2") }},
@@ -587,7 +592,7 @@ var lvFields = []repField{
 	{name: "vg_name", head: "VG", desc: "VG name", lv: func(r *lvRow) repVal { return rText(r.vg.Meta.Name) }},
 	{name: "lv_full_name", head: "LV", desc: "VG/LV", lv: func(r *lvRow) repVal { return rText(r.vg.Meta.Name + "/" + r.lv.Name) }},
 	{name: "lv_attr", head: "Attr", desc: "attributes; the 5th (state) and 6th (open) characters are the kernel's and always '-' here, see --help", lv: func(r *lvRow) repVal { return rText(r.f.Attr) }},
-	{name: "lv_size", head: "LSize", desc: "extents × extent size (an old-style snapshot: its COW store's size, as lvs)", lv: func(r *lvRow) repVal { return rSize(r.f.LVSize) }},
+	{name: "lv_size", head: "LSize", desc: "extents × extent size (an old-style snapshot: its COW store's size, as lvs)", lv: func(r *lvRow) repVal { return rBytes(r.lv.ExtentCount(), r.ext()) }},
 	{name: "pool_lv", head: "Pool", desc: "thin pool, cache pool or cachevol", lv: func(r *lvRow) repVal { return rText(lvBracket(r.vg.Meta, r.f.Pool)) }},
 	{name: "origin", head: "Origin", desc: "snapshot origin, cache origin", lv: func(r *lvRow) repVal { return rText(lvBracket(r.vg.Meta, r.f.Origin)) }},
 	{name: "origin_size", head: "OSize", desc: "an old-style snapshot's origin size: the size it presents", lv: func(r *lvRow) repVal {
@@ -724,7 +729,7 @@ var lvFields = []repField{
 		if r.seg == nil {
 			return rSize(0)
 		}
-		return rSize(int64(r.seg.StartExtent) * r.ext())
+		return rBytes(r.seg.StartExtent, r.ext())
 	}},
 	{name: "seg_start_pe", head: "Start", seg: true, desc: "segment's first extent in the LV", lv: func(r *lvRow) repVal {
 		if r.seg == nil {
@@ -736,7 +741,7 @@ var lvFields = []repField{
 		if r.seg == nil {
 			return rSize(0)
 		}
-		return rSize(int64(r.seg.ExtentCount) * r.ext())
+		return rBytes(r.seg.ExtentCount, r.ext())
 	}},
 	{name: "seg_size_pe", head: "SSize", seg: true, desc: "segment size in extents", lv: func(r *lvRow) repVal {
 		if r.seg == nil {
@@ -989,7 +994,7 @@ func runReport(w, errw io.Writer, k reportKind, paths []string, o reportOpts) er
 		cells[i] = make([]string, len(r))
 		for j, v := range r {
 			if v.size != nil {
-				s, err := format.Units(*v.size, unit, !o.nosuffix)
+				s, err := format.UnitsOf(v.size, unit, !o.nosuffix)
 				if err != nil {
 					return &exitError{code: 2, err: err}
 				}

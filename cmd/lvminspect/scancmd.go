@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -159,7 +160,7 @@ func printScanTree(w io.Writer, res *scan.Result, check lvCheck, past bool) {
 				if p.Name != "" {
 					desc += fmt.Sprintf(" %q", p.Name)
 				}
-				fmt.Fprintf(w, "  ├─ partition %d  start %d  size %s  %s\n", p.Index, p.Start, format.Size(p.Size), desc)
+				fmt.Fprintf(w, "  ├─ partition %d  start %d  size %s  %s\n", p.Index, uint64(p.Start), format.SizeOf(unsigned(p.Size)), desc)
 				if c, ok := in.PartitionContent[p.Index]; ok {
 					fmt.Fprintf(w, "  │    holds: %s\n", c.Name)
 				}
@@ -197,6 +198,10 @@ func printScanTree(w io.Writer, res *scan.Result, check lvCheck, past bool) {
 	}
 }
 
+// unsigned is n read as the unsigned number it was before a conversion
+// to int64 (an offset or size from a disk field of 64 bits).
+func unsigned(n int64) *big.Int { return new(big.Int).SetUint64(uint64(n)) }
+
 func okText(ok bool) string {
 	if ok {
 		return "ok"
@@ -210,10 +215,10 @@ func printPV(w io.Writer, pv *scan.PV, ind string) {
 	if pv.Label.Weak {
 		weak = " (weak: no LABELONE)"
 	}
-	fmt.Fprintf(w, "%sPV %s at offset %d, label sector %d%s, label crc %s\n", ind, pv.UUID(), pv.Offset, pv.Label.Sector, weak, okText(pv.Label.CRC.OK))
-	fmt.Fprintf(w, "%s   device_size %s, readable %s, pv_header ext v%d flags %#x\n", ind, format.Size(int64(h.DeviceSize)), format.Size(pv.Size), h.ExtVersion, h.ExtFlags)
+	fmt.Fprintf(w, "%sPV %s at offset %d, label sector %d%s, label crc %s\n", ind, pv.UUID(), uint64(pv.Offset), pv.Label.Sector, weak, okText(pv.Label.CRC.OK))
+	fmt.Fprintf(w, "%s   device_size %s, readable %s, pv_header ext v%d flags %#x\n", ind, format.SizeOf(format.Product(h.DeviceSize, 1)), format.Size(pv.Size), h.ExtVersion, h.ExtFlags)
 	for _, m := range pv.MDAs {
-		line := fmt.Sprintf("%s   mda%d at %d size %d", ind, m.Index, m.AbsOff, m.Locn.Size)
+		line := fmt.Sprintf("%s   mda%d at %d size %d", ind, m.Index, uint64(m.AbsOff), m.Locn.Size)
 		if m.Header == nil {
 			line += ": header unreadable"
 		} else {
@@ -222,7 +227,7 @@ func printPV(w io.Writer, pv *scan.PV, ind string) {
 				line += ", IGNORED"
 			}
 			if c := m.Committed; c != nil && c.TextCopy != nil {
-				line += fmt.Sprintf(", committed text %d bytes at %d crc %s", c.Size, c.Off, okText(c.CRCOK))
+				line += fmt.Sprintf(", committed text %d bytes at %d crc %s", c.Size, uint64(c.Off), okText(c.CRCOK))
 				if c.Wrapped {
 					line += " (wrapped)"
 				}
@@ -251,10 +256,10 @@ func printVG(w io.Writer, vg *scan.VG, check lvCheck, past bool) {
 		partial = partial || p.Missing
 	}
 	fmt.Fprintf(w, "   attr %s  size %s  free %s  (%s, %s)\n", lvfacts.VGAttrPartial(m, partial),
-		format.SizeExact(int64(total)*eb), format.SizeExact(int64(free)*eb),
+		format.SizeExactOf(format.Product(total, eb)), format.SizeExactOf(format.Product(free, eb)),
 		format.Count(len(m.PVs), "PV", "PVs"), format.Count(len(m.LVs), "LV", "LVs"))
 	if vg.Source != nil && vg.Source.PV != nil {
-		fmt.Fprintf(w, "   metadata from %s at byte %d (%s)\n", vg.Source.PV.Path, vg.Source.Off, format.Count(len(vg.Sources), "identical copy", "identical copies"))
+		fmt.Fprintf(w, "   metadata from %s at byte %d (%s)\n", vg.Source.PV.Path, uint64(vg.Source.Off), format.Count(len(vg.Sources), "identical copy", "identical copies"))
 	}
 	if vg.Fallback != "" {
 		fmt.Fprintf(w, "   FALLBACK: %s\n", vg.Fallback)
@@ -265,16 +270,16 @@ func printVG(w io.Writer, vg *scan.VG, check lvCheck, past bool) {
 			where = "MISSING (no device recorded)"
 		}
 		if p.PV != nil {
-			where = fmt.Sprintf("%s offset %d", p.PV.Path, p.PV.Offset)
+			where = fmt.Sprintf("%s offset %d", p.PV.Path, uint64(p.PV.Offset))
 		}
 		stale := ""
 		if p.Stale {
 			stale = fmt.Sprintf(" STALE (seqno %d)", p.Seqno)
 		}
-		fmt.Fprintf(w, "├─ %s %s  %s  pe_start %d  %d extents%s\n", p.Meta.Label, p.Meta.UUID, where, p.Meta.PEStart*model.SectorSize, p.Meta.PECount, stale)
+		fmt.Fprintf(w, "├─ %s %s  %s  pe_start %d  %d extents%s\n", p.Meta.Label, p.Meta.UUID, where, format.Product(p.Meta.PEStart, model.SectorSize), p.Meta.PECount, stale)
 		pf := min(freeByPV[p.Meta.Label], p.Meta.PECount)
 		fmt.Fprintf(w, "│   attr %s  size %s  used %s  free %s\n", lvfacts.PVAttr(m, p.Meta, p.Missing),
-			format.Size(int64(p.Meta.PECount)*eb), format.Size(int64(p.Meta.PECount-pf)*eb), format.Size(int64(pf)*eb))
+			format.SizeOf(format.Product(p.Meta.PECount, eb)), format.SizeOf(format.Product(p.Meta.PECount-pf, eb)), format.SizeOf(format.Product(pf, eb)))
 	}
 	r := volume.ForScan(vg)
 	for _, lv := range m.LVs {
@@ -287,7 +292,11 @@ func printVG(w io.Writer, vg *scan.VG, check lvCheck, past bool) {
 		if len(lv.Tags) > 0 {
 			tags = "  tags " + strings.Join(lv.Tags, ",")
 		}
-		fmt.Fprintf(w, "├─ LV %s%s  %s  %s  attr %s  uuid %s%s\n", lv.Name, vis, format.Size(f.Size), f.Type, f.Attr, lv.UUID, tags)
+		size := format.Size(f.Size)
+		if !m.LVSizeFits(lv) {
+			size = format.SizeOf(format.Product(lv.ExtentCount(), eb))
+		}
+		fmt.Fprintf(w, "├─ LV %s%s  %s  %s  attr %s  uuid %s%s\n", lv.Name, vis, size, f.Type, f.Attr, lv.UUID, tags)
 		for _, l := range factLines(m, lv, f, past) {
 			fmt.Fprintf(w, "│   %s\n", l)
 		}

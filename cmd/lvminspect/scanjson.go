@@ -1,10 +1,12 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/lvminspect/lvminspect/export/lvfacts"
 	"github.com/lvminspect/lvminspect/export/volume"
+	"github.com/lvminspect/lvminspect/internal/format"
 	"github.com/lvminspect/lvminspect/model"
 	"github.com/lvminspect/lvminspect/scan"
 	"github.com/lvminspect/lvminspect/scan/content"
@@ -34,13 +36,13 @@ type jsonInput struct {
 type jsonContent struct {
 	Format    string `json:"format"`
 	Name      string `json:"name"`
-	Offset    int64  `json:"offset"`
+	Offset    uint64 `json:"offset"`
 	MayHoldPV bool   `json:"may_hold_pv"`
 	Hint      string `json:"hint,omitempty"`
 }
 
 func contentJSON(c content.Info) *jsonContent {
-	return &jsonContent{Format: c.Format, Name: c.Name, Offset: c.Off, MayHoldPV: c.MayHoldPV(), Hint: c.Hint}
+	return &jsonContent{Format: c.Format, Name: c.Name, Offset: uint64(c.Off), MayHoldPV: c.MayHoldPV(), Hint: c.Hint}
 }
 
 type jsonPartTable struct {
@@ -51,8 +53,8 @@ type jsonPartTable struct {
 
 type jsonPartition struct {
 	Index    int    `json:"index"`
-	Start    int64  `json:"start"`
-	Size     int64  `json:"size"`
+	Start    uint64 `json:"start"`
+	Size     uint64 `json:"size"`
 	Type     string `json:"type"`
 	TypeName string `json:"type_name,omitempty"`
 	Name     string `json:"name,omitempty"`
@@ -71,7 +73,7 @@ type jsonCheck struct {
 
 type jsonPV struct {
 	Path            string               `json:"path"`
-	Offset          int64                `json:"offset"`
+	Offset          uint64               `json:"offset"`
 	Partition       int                  `json:"partition"`
 	UUID            string               `json:"uuid"`
 	DeviceSize      uint64               `json:"device_size"`
@@ -94,7 +96,7 @@ type jsonPV struct {
 
 type jsonMDA struct {
 	Index        int            `json:"index"`
-	Offset       int64          `json:"offset"` // absolute in the input
+	Offset       uint64         `json:"offset"` // absolute in the input
 	Size         uint64         `json:"size"`
 	HeaderOK     bool           `json:"header_ok"`
 	HeaderStart  uint64         `json:"header_start"`
@@ -106,7 +108,7 @@ type jsonMDA struct {
 }
 
 type jsonCopy struct {
-	Offset   int64  `json:"offset"`
+	Offset   uint64 `json:"offset"`
 	RelOff   uint64 `json:"rel_offset"`
 	Size     uint64 `json:"size"`
 	Wrapped  bool   `json:"wrapped"`
@@ -135,8 +137,8 @@ type jsonVG struct {
 	Fallback     string                `json:"fallback,omitempty"`
 	Partial      bool                  `json:"partial"`
 	Attr         string                `json:"attr"` // vgs's vg_attr
-	Size         int64                 `json:"size"` // extents of every PV × extent size
-	Free         int64                 `json:"free"` // extents no LV uses × extent size
+	Size         json.Number           `json:"size"` // extents of every PV × extent size
+	Free         json.Number           `json:"free"` // extents no LV uses × extent size
 	PVs          []jsonVGPV            `json:"pvs"`
 	LVs          *lvStream             `json:"lvs"`
 	Historical   []*model.HistoricalLV `json:"historical_lvs"`
@@ -146,32 +148,32 @@ type jsonVG struct {
 
 type jsonSource struct {
 	Path   string `json:"path"`
-	Offset int64  `json:"offset"`
+	Offset uint64 `json:"offset"`
 	MDA    int    `json:"mda"`
 	Copies int    `json:"copies"`
 }
 
 type jsonVGPV struct {
-	UUID       string   `json:"uuid"`
-	Name       string   `json:"name"`
-	Path       *string  `json:"path"`
-	Offset     *int64   `json:"offset"`
-	Missing    bool     `json:"missing"`
-	Stale      bool     `json:"stale"`
-	DeviceHint string   `json:"device_hint"`
-	PEStart    int64    `json:"pe_start"`
-	PECount    uint64   `json:"pe_count"`
-	DevSize    int64    `json:"dev_size"`
-	Status     []string `json:"status"`
-	Tags       []string `json:"tags"`
-	Attr       string   `json:"attr"` // pvs's pv_attr
+	UUID       string      `json:"uuid"`
+	Name       string      `json:"name"`
+	Path       *string     `json:"path"`
+	Offset     *int64      `json:"offset"`
+	Missing    bool        `json:"missing"`
+	Stale      bool        `json:"stale"`
+	DeviceHint string      `json:"device_hint"`
+	PEStart    json.Number `json:"pe_start"`
+	PECount    uint64      `json:"pe_count"`
+	DevSize    json.Number `json:"dev_size"`
+	Status     []string    `json:"status"`
+	Tags       []string    `json:"tags"`
+	Attr       string      `json:"attr"` // pvs's pv_attr
 }
 
 type jsonLV struct {
 	Name          string        `json:"name"`
 	UUID          string        `json:"uuid"`
 	Visible       bool          `json:"visible"`
-	Size          int64         `json:"size"`
+	Size          json.Number   `json:"size"`
 	ExtentCount   uint64        `json:"extent_count"`
 	Status        []string      `json:"status"`
 	Flags         []string      `json:"flags"`
@@ -210,7 +212,7 @@ type jsonSegment struct {
 	ExtentCount uint64        `json:"extent_count"`
 	Type        string        `json:"type"`
 	StripeCount uint64        `json:"stripe_count"`
-	StripeSize  int64         `json:"stripe_size"`
+	StripeSize  json.Number   `json:"stripe_size"`
 	Areas       []jsonArea    `json:"areas"`
 	MetaAreas   []jsonArea    `json:"meta_areas"`
 	Params      []model.Param `json:"params"`
@@ -220,6 +222,12 @@ type jsonArea struct {
 	PVUUID      string `json:"pv_uuid,omitempty"`
 	LV          string `json:"lv,omitempty"`
 	StartExtent uint64 `json:"start_extent"`
+}
+
+// bytesJSON is n × unit bytes as a JSON number, exact however large the
+// counts a metadata text claims (a pe_count of 2^64 - 1).
+func bytesJSON(n uint64, unit int64) json.Number {
+	return json.Number(format.Product(n, unit).String())
 }
 
 func checkJSON(c model.Check) jsonCheck {
@@ -236,7 +244,7 @@ func buildScanJSON(res *scan.Result, check lvCheck, past bool) *jsonScan {
 		if t := in.Partitions; t != nil {
 			pt := &jsonPartTable{Kind: t.Kind, SectorSize: t.SectorSize, Partitions: []jsonPartition{}}
 			for _, p := range t.Partitions {
-				jp := jsonPartition{Index: p.Index, Start: p.Start, Size: p.Size, Type: p.Type,
+				jp := jsonPartition{Index: p.Index, Start: uint64(p.Start), Size: uint64(p.Size), Type: p.Type,
 					TypeName: p.TypeName, Name: p.Name, UUID: p.UUID, Extended: p.Extended, Logical: p.Logical}
 				if c, ok := in.PartitionContent[p.Index]; ok {
 					jp.Content = contentJSON(c)
@@ -298,7 +306,7 @@ func copyJSON(c *scan.Copy) *jsonCopy {
 	if c == nil || c.TextCopy == nil {
 		return nil
 	}
-	j := &jsonCopy{Offset: c.Off, RelOff: c.RelOff, Size: c.Size, Wrapped: c.Wrapped, CRCOK: c.CRCOK,
+	j := &jsonCopy{Offset: uint64(c.Off), RelOff: c.RelOff, Size: c.Size, Wrapped: c.Wrapped, CRCOK: c.CRCOK,
 		Stored: fmt.Sprintf("%#08x", c.Stored), Computed: fmt.Sprintf("%#08x", c.Computed), Parsed: c.Usable()}
 	if c.VG != nil {
 		j.VGName, j.VGUUID, j.Seqno = c.VG.Name, c.VG.UUID, c.VG.Seqno
@@ -308,13 +316,13 @@ func copyJSON(c *scan.Copy) *jsonCopy {
 
 func pvJSON(pv *scan.PV) jsonPV {
 	h := pv.Label.Header
-	j := jsonPV{Path: pv.Path, Offset: pv.Offset, Partition: pv.Partition, UUID: pv.UUID(), DeviceSize: h.DeviceSize,
+	j := jsonPV{Path: pv.Path, Offset: uint64(pv.Offset), Partition: pv.Partition, UUID: pv.UUID(), DeviceSize: h.DeviceSize,
 		ReadableSize: pv.Size, LabelSector: pv.Label.Sector, LabelWeak: pv.Label.Weak, ExtVersion: h.ExtVersion,
 		ExtFlags: h.ExtFlags, InUse: h.InUse(), DataAreas: nonNilLocn(h.DataAreas), BootloaderAreas: nonNilLocn(h.BootloaderAreas),
 		Checksums: map[string]jsonCheck{"label_header": checkJSON(pv.Label.CRC)}, MDAs: []jsonMDA{},
 		Structures: []model.Structure{pv.Label.Struct, h.Struct}, Problems: nonNilProblems(pv.Problems)}
 	for _, m := range pv.MDAs {
-		jm := jsonMDA{Index: m.Index, Offset: m.AbsOff, Size: m.Locn.Size, Problems: nonNilProblems(m.Problems)}
+		jm := jsonMDA{Index: m.Index, Offset: uint64(m.AbsOff), Size: m.Locn.Size, Problems: nonNilProblems(m.Problems)}
 		if m.Header != nil {
 			jm.HeaderOK = m.Header.Checksum.OK && m.Header.MagicOK
 			jm.HeaderStart, jm.HeaderSize = m.Header.Start, m.Header.Size
@@ -359,14 +367,14 @@ func vgJSON(vg *scan.VG, check lvCheck, past bool) jsonVG {
 		j.Historical = []*model.HistoricalLV{}
 	}
 	if s := vg.Source; s != nil && s.PV != nil {
-		j.Source = &jsonSource{Path: s.PV.Path, Offset: s.Off, Copies: len(vg.Sources)}
+		j.Source = &jsonSource{Path: s.PV.Path, Offset: uint64(s.Off), Copies: len(vg.Sources)}
 		if s.MDA != nil {
 			j.Source.MDA = s.MDA.Index
 		}
 	}
 	for _, p := range vg.PVs {
 		jp := jsonVGPV{UUID: p.Meta.UUID, Name: p.Meta.Label, Missing: p.Missing, Stale: p.Stale, DeviceHint: p.Meta.Device,
-			PEStart: int64(p.Meta.PEStart) * model.SectorSize, PECount: p.Meta.PECount, DevSize: int64(p.Meta.DevSize) * model.SectorSize,
+			PEStart: bytesJSON(p.Meta.PEStart, model.SectorSize), PECount: p.Meta.PECount, DevSize: bytesJSON(p.Meta.DevSize, model.SectorSize),
 			Status: nonNil(p.Meta.Status), Tags: nonNil(p.Meta.Tags)}
 		if p.PV != nil {
 			path, off := p.PV.Path, p.PV.Offset
@@ -383,7 +391,7 @@ func vgJSON(vg *scan.VG, check lvCheck, past bool) jsonVG {
 		used += n
 	}
 	total := vgExtents(m)
-	j.Size, j.Free = int64(total)*m.ExtentBytes(), int64(total-min(used, total))*m.ExtentBytes()
+	j.Size, j.Free = bytesJSON(total, m.ExtentBytes()), bytesJSON(total-min(used, total), m.ExtentBytes())
 	r := volume.ForScan(vg)
 	j.LVs = &lvStream{n: len(m.LVs), each: func(i int) jsonLV {
 		lv := m.LVs[i]
@@ -400,12 +408,12 @@ func vgJSON(vg *scan.VG, check lvCheck, past bool) jsonVG {
 }
 
 func lvJSON(vg *model.VG, lv *model.LV) jsonLV {
-	j := jsonLV{Name: lv.Name, UUID: lv.UUID, Visible: vg.Shown(lv), Size: vg.LVSize(lv), ExtentCount: lv.ExtentCount(),
+	j := jsonLV{Name: lv.Name, UUID: lv.UUID, Visible: vg.Shown(lv), Size: bytesJSON(lv.ExtentCount(), vg.ExtentBytes()), ExtentCount: lv.ExtentCount(),
 		Status: nonNil(lv.Status), Flags: nonNil(lv.Flags), Tags: nonNil(lv.Tags), CreationTime: lv.CreationTime,
 		CreationHost: lv.CreationHost, Segments: []jsonSegment{}}
 	for _, s := range lv.Segments {
 		js := jsonSegment{StartExtent: s.StartExtent, ExtentCount: s.ExtentCount, Type: s.Type, StripeCount: s.StripeCount,
-			StripeSize: int64(s.StripeSize) * model.SectorSize, Areas: areasJSON(vg, s.Areas), MetaAreas: areasJSON(vg, s.MetaAreas),
+			StripeSize: bytesJSON(s.StripeSize, model.SectorSize), Areas: areasJSON(vg, s.Areas), MetaAreas: areasJSON(vg, s.MetaAreas),
 			Params: s.Params}
 		if js.Params == nil {
 			js.Params = []model.Param{}

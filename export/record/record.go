@@ -53,18 +53,18 @@ func New(res *scan.Result, vg *scan.VG, lv *model.LV, h *history.History, src ex
 		}
 		paths[vp.Meta.UUID] = vp.PV.Path
 		pv := vp.PV
-		p.Checksums = append(p.Checksums, export.ChecksumStatus{Structure: fmt.Sprintf("%s@%d label_header", pv.Path, pv.Offset),
+		p.Checksums = append(p.Checksums, export.ChecksumStatus{Structure: fmt.Sprintf("%s@%d label_header", pv.Path, uint64(pv.Offset)),
 			OK: pv.Label.CRC.OK, Stored: pv.Label.CRC.Stored, Computed: pv.Label.CRC.Computed})
 		for _, m := range pv.MDAs {
 			if m.Header != nil {
 				c := m.Header.Checksum
-				p.Checksums = append(p.Checksums, export.ChecksumStatus{Structure: fmt.Sprintf("%s@%d mda%d_header", pv.Path, pv.Offset, m.Index),
+				p.Checksums = append(p.Checksums, export.ChecksumStatus{Structure: fmt.Sprintf("%s@%d mda%d_header", pv.Path, uint64(pv.Offset), m.Index),
 					OK: c.OK, Stored: c.Stored, Computed: c.Computed})
 			}
 		}
 	}
 	if s := vg.Source; s != nil && s.TextCopy != nil && s.PV != nil {
-		st := export.ChecksumStatus{Structure: fmt.Sprintf("%s@%d metadata text seqno %d", s.PV.Path, s.Off, vg.Meta.Seqno),
+		st := export.ChecksumStatus{Structure: fmt.Sprintf("%s@%d metadata text seqno %d", s.PV.Path, uint64(s.Off), vg.Meta.Seqno),
 			OK: s.CRCOK, Computed: fmt.Sprintf("%#08x", s.Computed)}
 		if s.Slot >= 0 {
 			st.Stored = fmt.Sprintf("%#08x", s.Stored)

@@ -127,6 +127,9 @@ func (r *Resolver) open(lv *model.LV, redirect bool) (export.Source, error) {
 	if len(lv.Segments) == 0 {
 		return nil, &model.UnsupportedError{LV: lv.Name, Segment: -1, Type: "", Reason: "the LV has no segments"}
 	}
+	if !r.VG.LVSizeFits(lv) {
+		return nil, fmt.Errorf("lv %s: %d extents of %d bytes make more than 2^63 bytes: %w", lv.Name, lv.ExtentCount(), r.VG.ExtentBytes(), model.ErrMapping)
+	}
 	size := r.VG.LVSize(lv)
 	if allStriped(r.VG, lv, map[string]bool{}) {
 		pieces, err := r.VG.MapRange(lv, 0, size)

@@ -30,19 +30,34 @@ var iec = []string{"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"}
 // lvs shows sizes but with a space and the IEC unit: "14.00 MiB",
 // "1020.00 KiB", "512 B" (below 1 KiB exact, no decimals), and "<34.98 MiB"
 // when the number shown is larger than the exact value.
-func Size(n int64) string {
+func Size(n int64) string { return SizeOf(big.NewInt(n)) }
+
+// SizeExact is Size followed by the exact byte count when Size is not
+// exact: "14.00 MiB", or "<34.98 MiB (36678656 bytes)".
+func SizeExact(n int64) string { return SizeExactOf(big.NewInt(n)) }
+
+// SizeOf is Size of any number of bytes: sizes computed from the extent
+// and sector counts a metadata text claims may be far beyond 2^63 (a PV
+// of 2^64 - 1 extents of 4 MiB), and are shown as they are, in EiB, never
+// wrapped around to a negative number.
+func SizeOf(n *big.Int) string {
 	s, _ := human(n, 1024, func(i int) string { return " " + iec[i] }, " B", true)
 	return s
 }
 
-// SizeExact is Size followed by the exact byte count when Size is not
-// exact: "14.00 MiB", or "<34.98 MiB (36678656 bytes)".
-func SizeExact(n int64) string {
+// SizeExactOf is SizeExact of any number of bytes (see SizeOf).
+func SizeExactOf(n *big.Int) string {
 	s, exact := human(n, 1024, func(i int) string { return " " + iec[i] }, " B", true)
 	if exact {
 		return s
 	}
-	return s + " (" + strconv.FormatInt(n, 10) + " bytes)"
+	return s + " (" + n.String() + " bytes)"
+}
+
+// Product is n × unit exactly: the bytes of n extents or sectors, for
+// SizeOf and UnitsOf.
+func Product(n uint64, unit int64) *big.Int {
+	return new(big.Int).Mul(new(big.Int).SetUint64(n), big.NewInt(unit))
 }
 
 // ErrUnit is returned by Units and ParseUnit for a unit letter LVM does not
@@ -67,10 +82,15 @@ func ParseUnit(s string) (byte, error) {
 // default). Zero is "0" in every unit, as LVM prints it. Without suffix the
 // unit letter is left out ("14680064", "14.00"); the "<" mark stays.
 func Units(n int64, unit byte, suffix bool) (string, error) {
+	return UnitsOf(big.NewInt(n), unit, suffix)
+}
+
+// UnitsOf is Units of any number of bytes (see SizeOf).
+func UnitsOf(n *big.Int, unit byte, suffix bool) (string, error) {
 	if _, err := ParseUnit(string([]byte{unit})); err != nil {
 		return "", err
 	}
-	if n == 0 {
+	if n.Sign() == 0 {
 		return "0", nil
 	}
 	suf := func(s string) string {
@@ -81,11 +101,11 @@ func Units(n int64, unit byte, suffix bool) (string, error) {
 	}
 	switch unit {
 	case 'b', 'B':
-		return strconv.FormatInt(n, 10) + suf("B"), nil
+		return n.String() + suf("B"), nil
 	case 's', 'S':
 		// Sizes in LVM are whole sectors; a byte count that is not is
-		// shown in whole sectors, rounded down.
-		return strconv.FormatInt(n/model.SectorSize, 10) + suf("S"), nil
+		// shown in whole sectors, rounded down (towards zero).
+		return new(big.Int).Quo(n, big.NewInt(model.SectorSize)).String() + suf("S"), nil
 	case 'h', 'H', 'r', 'R':
 		base := int64(1024)
 		letters := "kmgtpe"
@@ -101,27 +121,25 @@ func Units(n int64, unit byte, suffix bool) (string, error) {
 		base = 1000
 		i = strings.IndexByte("KMGTPE", unit)
 	}
-	div := pow(base, i+1)
-	s, _ := fixed2(n, div, false)
+	s, _ := fixed2(n, pow(base, i+1), false)
 	return s + suf(string([]byte{unit})), nil
 }
 
-// human picks the largest unit not larger than |n| and formats n in it
-// with two decimals; below the first unit it prints the exact number with
-// bytes. mark adds "<" when the number shown is larger than the exact one.
-// exact reports whether the text equals the value exactly.
-func human(n, base int64, unitName func(int) string, bytes string, mark bool) (s string, exact bool) {
-	a := n
-	if a < 0 {
-		a = -a
-	}
-	if a < base {
-		return strconv.FormatInt(n, 10) + bytes, true
+// human picks the largest unit not larger than |n| (at most EiB) and
+// formats n in it with two decimals; below the first unit it prints the
+// exact number with bytes. mark adds "<" when the number shown is larger
+// than the exact one. exact reports whether the text equals the value
+// exactly.
+func human(n *big.Int, base int64, unitName func(int) string, bytes string, mark bool) (s string, exact bool) {
+	a := new(big.Int).Abs(n)
+	b := big.NewInt(base)
+	if a.Cmp(b) < 0 {
+		return n.String() + bytes, true
 	}
 	i := 0
-	div := base
-	for i < len(iec)-1 && a/base >= div {
-		div *= base
+	div := big.NewInt(base)
+	for i < len(iec)-1 && new(big.Int).Quo(a, b).Cmp(div) >= 0 {
+		div.Mul(div, b)
 		i++
 	}
 	s, exact = fixed2(n, div, mark)
@@ -131,9 +149,8 @@ func human(n, base int64, unitName func(int) string, bytes string, mark bool) (s
 // fixed2 formats n/div with two decimals, rounded to nearest with ties to
 // even, computed exactly. With mark, a result larger than n/div is
 // prefixed with "<".
-func fixed2(n, div int64, mark bool) (string, bool) {
-	num := new(big.Int).Mul(big.NewInt(n), big.NewInt(100))
-	d := big.NewInt(div)
+func fixed2(n, d *big.Int, mark bool) (string, bool) {
+	num := new(big.Int).Mul(n, big.NewInt(100))
 	q, r := new(big.Int).QuoRem(num, d, new(big.Int))
 	neg := num.Sign() < 0
 	if neg {
@@ -168,12 +185,8 @@ func fixed2(n, div int64, mark bool) (string, bool) {
 	return s, exact
 }
 
-func pow(b int64, e int) int64 {
-	r := int64(1)
-	for ; e > 0; e-- {
-		r *= b
-	}
-	return r
+func pow(b int64, e int) *big.Int {
+	return new(big.Int).Exp(big.NewInt(b), big.NewInt(int64(e)), nil)
 }
 
 // Offset formats an unsigned byte offset as decimal and hex:

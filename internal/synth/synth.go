@@ -355,3 +355,69 @@ func ManyLinear(name string, n int) *VG {
 				i, dashed(UUIDFor("lv", i)))
 		}}
 }
+
+// SealLabel recomputes the checksum of the label sector (512 bytes from
+// the LABELONE magic) after a test changed its PV header.
+func SealLabel(sector []byte) {
+	binary.LittleEndian.PutUint32(sector[16:], lvmCRC(sector[20:512]))
+}
+
+// SealMDAHeader recomputes the checksum of a metadata area header (512
+// bytes).
+func SealMDAHeader(h []byte) {
+	binary.LittleEndian.PutUint32(h[0:], lvmCRC(h[4:512]))
+}
+
+// WriteHistory writes the one-PV image of the last of gens with every
+// generation's text in its metadata area, one after the other from the
+// area's start (each at a 512-byte boundary), as LVM's ring buffer holds
+// the generations it wrote: the history reads them all. Each generation
+// must describe the same one PV.
+func WriteHistory(path string, gens []*VG) error {
+	if len(gens) == 0 || len(gens[len(gens)-1].PVs) != 1 {
+		return fmt.Errorf("synth: WriteHistory needs generations of one PV")
+	}
+	var texts [][]byte
+	total := 0
+	for _, g := range gens {
+		t := append(g.Text(), 0)
+		texts = append(texts, t)
+		total += (len(t) + 511) &^ 511
+	}
+	last := gens[len(gens)-1]
+	vg := *last
+	vg.PVs = append([]PV(nil), last.PVs...)
+	if vg.PVs[0].MDASize == 0 {
+		vg.PVs[0].MDASize = max(1<<20-4096, uint64(total+512+4095)&^4095)
+	}
+	lastText := texts[len(texts)-1]
+	im, err := Layout(&vg, 0, lastText[:len(lastText)-1])
+	if err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	off := im.TextOff
+	for _, t := range texts {
+		if _, err := f.WriteAt(t, off); err != nil {
+			return err
+		}
+		if &t[0] != &lastText[0] {
+			off += int64((len(t) + 511) &^ 511)
+		}
+	}
+	// Slot 0 points at the last text.
+	h := im.Head[4096:]
+	binary.LittleEndian.PutUint64(h[40:], uint64(off-4096))
+	SealMDAHeader(h)
+	if _, err := f.WriteAt(im.Head, 0); err != nil {
+		return err
+	}
+	if uint64(total+512) > vg.PVs[0].MDASize {
+		return fmt.Errorf("synth: %d bytes of texts do not fit the metadata area", total)
+	}
+	return f.Truncate(im.Size)
+}
