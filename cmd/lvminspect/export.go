@@ -144,7 +144,10 @@ func runExport(cmd *cobra.Command, lvArg string, paths []string, fl exportFlags)
 	if lv == nil {
 		return fmt.Errorf("VG %s (seqno %d) has no LV %q", vg.Meta.Name, vg.Meta.Seqno, lvName)
 	}
-	stderr := termsafe.Writer{W: cmd.ErrOrStderr()}
+	// Each message line escapes what it quotes from the disks, a
+	// newline included.
+	stderr := newLineWriter(cmd.ErrOrStderr())
+	defer stderr.Flush()
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
 	defer stop()
 	req := &job.Request{Result: res, History: h, VG: vg, LV: lv, Options: fl.Options, Output: fl.output,
@@ -167,9 +170,10 @@ func runExport(cmd *cobra.Command, lvArg string, paths []string, fl exportFlags)
 	case err != nil:
 		return exportError(err)
 	}
-	sums := termsafe.Writer{W: cmd.OutOrStdout()}
-	if oc.Result.Path == "-" {
-		sums = stderr
+	sums := stderr
+	if oc.Result.Path != "-" {
+		sums = newLineWriter(cmd.OutOrStdout())
+		defer sums.Flush()
 	}
 	fmt.Fprintf(sums, "%s  %s\n", oc.Result.SHA256, oc.Result.Path)
 	if oc.Result.MD5 != "" {
@@ -248,6 +252,6 @@ func (p *progressBar) update(pr export.Progress) {
 }
 
 // stage says which slow step runs (before the export's own progress).
-func (p *progressBar) stage(s string) { fmt.Fprintf(p.w, "\r%s…\x1b[K", s) }
+func (p *progressBar) stage(s string) { fmt.Fprintf(p.w, "\r%s…\x1b[K", termsafe.Text(s)) }
 
 func (p *progressBar) finish() { fmt.Fprint(p.w, "\r\x1b[K") }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/lvminspect/lvminspect/internal/synth"
+	"github.com/lvminspect/lvminspect/internal/termsafe"
 )
 
 // forgedTagPV writes a PV of two generations of VG vg whose second gives
@@ -52,5 +53,24 @@ func TestNewlineInTagForgesNoLine(t *testing.T) {
 		if args[0] != "history" && !strings.Contains(out, `ok\n├─ LV forged`) {
 			t.Errorf("%v does not show the tag with its newline escaped:\n%s", args, out)
 		}
+	}
+}
+
+// TestRuneWriterWholeCharacters: a character cut between two Writes
+// reaches termsafe.Writer whole (it showed each half as an invalid byte).
+func TestRuneWriterWholeCharacters(t *testing.T) {
+	var b strings.Builder
+	rw := &runeWriter{w: termsafe.Writer{W: &b}}
+	text := "a→b├─c\xff"
+	for i := 0; i < len(text); i++ {
+		if _, err := rw.Write([]byte{text[i]}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := rw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if b.String() != `a→b├─c\xff` {
+		t.Errorf("%q", b.String())
 	}
 }

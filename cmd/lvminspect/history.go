@@ -63,8 +63,14 @@ Exit status:
 				if err := enc.Encode(jsonHistory{Tool: "lvminspect", Version: Version(), Report: h.Report(vgName)}); err != nil {
 					return err
 				}
-			} else if err := h.WriteText(termsafe.Writer{W: w}, vgName); err != nil {
-				return err
+			} else {
+				rw := &runeWriter{w: termsafe.Writer{W: w}}
+				if err := h.WriteText(rw, vgName); err != nil {
+					return err
+				}
+				if err := rw.Flush(); err != nil {
+					return err
+				}
 			}
 			if len(h.Copies) == 0 {
 				return &exitError{code: exitFailed, err: errors.New("no metadata copy found in " + strings.Join(args, ", "))}

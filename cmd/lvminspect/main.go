@@ -81,8 +81,9 @@ func execute(cmd *cobra.Command, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
-	// Errors quote names and values read from the disks.
-	fmt.Fprintln(stderr, "lvminspect:", termsafe.Lines(err.Error()))
+	// Errors quote names and values read from the disks: a newline in
+	// one is escaped too, so that it cannot forge a line.
+	fmt.Fprintln(stderr, "lvminspect:", termsafe.Text(err.Error()))
 	var ee *exitError
 	if errors.As(err, &ee) && ee.hint != "" {
 		fmt.Fprintln(stderr, ee.hint)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/lvminspect/lvminspect/internal/termsafe"
 )
@@ -44,3 +45,44 @@ func (l *lineWriter) Write(p []byte) (int, error) {
 
 // Flush writes what is buffered.
 func (l *lineWriter) Flush() error { return l.b.Flush() }
+
+// runeWriter passes to w only whole UTF-8 characters: a writer that
+// buffers (history's text) may cut a character between two Writes, and
+// termsafe.Writer would show each half as an invalid byte. Flush writes
+// what is held back.
+type runeWriter struct {
+	w    io.Writer
+	tail []byte
+}
+
+func (r *runeWriter) Write(p []byte) (int, error) {
+	b := append(r.tail, p...)
+	cut := len(b)
+	// Hold back an incomplete character at the end (at most 3 bytes).
+	for i := len(b) - 1; i >= 0 && i >= len(b)-3; i-- {
+		if !utf8.RuneStart(b[i]) {
+			continue
+		}
+		if !utf8.FullRune(b[i:]) {
+			cut = i
+		}
+		break
+	}
+	r.tail = append(r.tail[:0:0], b[cut:]...)
+	if cut > 0 {
+		if _, err := r.w.Write(b[:cut]); err != nil {
+			return 0, err
+		}
+	}
+	return len(p), nil
+}
+
+// Flush writes a held-back incomplete character (an invalid one, then).
+func (r *runeWriter) Flush() error {
+	if len(r.tail) == 0 {
+		return nil
+	}
+	_, err := r.w.Write(r.tail)
+	r.tail = nil
+	return err
+}
