@@ -1,0 +1,288 @@
+package vdi
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/lvminspect/lvminspect/scan/device"
+	"github.com/spf13/afero"
+)
+
+const fixtureDir = "../../../testdata/fixtures/containers"
+
+func gunzipFixture(t testing.TB, name string) []byte {
+	t.Helper()
+	f, err := os.Open(filepath.Join(fixtureDir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	z, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(z)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func hashDevice(t *testing.T, d device.Device) string {
+	t.Helper()
+	h := sha256.New()
+	buf := make([]byte, 1<<20+777)
+	for off := int64(0); off < d.Size(); {
+		n, err := d.ReadAt(buf, off)
+		if err != nil && !(err == io.EOF && off+int64(n) == d.Size()) {
+			t.Fatalf("ReadAt(%d): %d, %v", off, n, err)
+		}
+		h.Write(buf[:n])
+		off += int64(n)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+type countingReader struct {
+	r io.ReaderAt
+	n atomic.Int64
+}
+
+func (c *countingReader) ReadAt(p []byte, off int64) (int, error) {
+	n, err := c.r.ReadAt(p, off)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+func TestFixtures(t *testing.T) {
+	for _, tc := range []struct {
+		file, sha string
+		size      int64
+	}{
+		{"banana.vdi.gz", "f467b9dbed8986e08935e25730309c53c0ac00a1a999c8b5762a3e7efa308cf1", 14680064},
+		{"md-raid1-m0.vdi.gz", "1e0d0ce16906dd48ff8a113f38b748553dd360faab8548c6b1985357a8e34c55", 25165824},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			b := gunzipFixture(t, tc.file)
+			if !Probe(bytes.NewReader(b), int64(len(b))) {
+				t.Fatal("Probe false")
+			}
+			fs := afero.NewMemMapFs()
+			afero.WriteFile(fs, "/x.vdi", b, 0o644)
+			im, err := Open(afero.NewReadOnlyFs(fs), "/x.vdi")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer im.Close()
+			if im.Size() != tc.size {
+				t.Fatalf("size %d", im.Size())
+			}
+			if got := hashDevice(t, im); got != tc.sha {
+				t.Fatalf("sha256 %s", got)
+			}
+			in := im.Info()
+			if in.Subformat != "dynamic" || in.BlockSize != 1<<20 || len(in.Problems) != 0 || in.BlocksMapped != in.BlocksAllocated {
+				t.Fatalf("info %+v", in)
+			}
+			checkFields(t, im, int64(len(b)))
+			// Holes are never read: read only the data extents.
+			cr := &countingReader{r: bytes.NewReader(b)}
+			im2, err := New(cr, int64(len(b)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			meta := cr.n.Load()
+			es, err := im2.Map(0, im2.Size())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var data, holes int64
+			h := sha256.New()
+			at := int64(0)
+			for _, e := range es {
+				if e.Off != at {
+					t.Fatalf("extent %+v at %d", e, at)
+				}
+				at += e.Len
+				switch e.Kind {
+				case device.Data:
+					buf := make([]byte, e.Len)
+					if _, err := im2.ReadAt(buf, e.Off); err != nil {
+						t.Fatal(err)
+					}
+					h.Write(buf)
+					data += e.Len
+				case device.Hole:
+					h.Write(make([]byte, e.Len))
+					holes += e.Len
+				default:
+					t.Fatalf("extent %+v", e)
+				}
+			}
+			if hex.EncodeToString(h.Sum(nil)) != tc.sha || holes == 0 {
+				t.Fatalf("map+read: holes %d", holes)
+			}
+			if got := cr.n.Load() - meta; got != data {
+				t.Fatalf("read %d bytes for %d bytes of data", got, data)
+			}
+		})
+	}
+}
+
+func checkFields(t *testing.T, im *Image, fileSize int64) {
+	t.Helper()
+	sts := im.Fields()
+	if len(sts) != 2 || len(sts[0].Fields) < 20 {
+		t.Fatalf("structures %+v", sts)
+	}
+	for _, st := range sts {
+		for _, f := range st.Fields {
+			if f.Off < st.Off || f.Off+int64(f.Len) > st.Off+int64(st.Len) || f.Off+int64(f.Len) > fileSize {
+				t.Errorf("%s: field %s [%d,+%d) outside", st.Name, f.Name, f.Off, f.Len)
+			}
+		}
+	}
+}
+
+func TestBroken(t *testing.T) {
+	b := gunzipFixture(t, "banana.vdi.gz")
+	// Truncated: the last blocks are unreadable, with an error, not zeros.
+	c := b[:len(b)-(1<<20)]
+	im, err := New(bytes.NewReader(c), int64(len(c)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := im.ReadAt(make([]byte, im.Size()), 0); !errors.Is(err, device.ErrUnreadable) {
+		t.Fatalf("truncated: %v", err)
+	}
+	es, _ := im.Map(0, im.Size())
+	bad := false
+	for _, e := range es {
+		bad = bad || e.Kind == device.Unreadable
+	}
+	if !bad {
+		t.Fatalf("map %v", es)
+	}
+	// A differencing image is refused with the reason.
+	c = bytes.Clone(b)
+	binary.LittleEndian.PutUint32(c[76:], TypeDiff)
+	if _, err := New(bytes.NewReader(c), int64(len(c))); err == nil || !errors.Is(err, ErrFormat) {
+		t.Fatalf("diff: %v", err)
+	}
+	// A block size not a power of two.
+	c = bytes.Clone(b)
+	binary.LittleEndian.PutUint32(c[376:], 1<<20+512)
+	if _, err := New(bytes.NewReader(c), int64(len(c))); err == nil {
+		t.Fatal("odd block size accepted")
+	}
+	// A block map claiming 4G entries.
+	c = bytes.Clone(b)
+	binary.LittleEndian.PutUint32(c[384:], 0xFFFFFFF0)
+	if _, err := New(bytes.NewReader(c), int64(len(c))); err == nil {
+		t.Fatal("huge block map accepted")
+	}
+}
+
+func TestQemuFixedAndDynamic(t *testing.T) {
+	q, err := exec.LookPath("qemu-img")
+	if err != nil {
+		t.Skip("qemu-img not installed")
+	}
+	dir := t.TempDir()
+	raw := make([]byte, 7<<20+4096)
+	rng := rand.New(rand.NewPCG(5, 6))
+	for i := 0; i < len(raw); i += 64 << 10 {
+		if rng.IntN(3) == 0 {
+			for j := i; j < min(i+64<<10, len(raw)); j++ {
+				raw[j] = byte(rng.IntN(256))
+			}
+		}
+	}
+	os.WriteFile(filepath.Join(dir, "d.raw"), raw, 0o644)
+	for _, tc := range []struct{ name, opt, sub string }{{"fixed", "static=on", "fixed"}, {"dynamic", "static=off", "dynamic"}} {
+		img := filepath.Join(dir, tc.name+".vdi")
+		if out, err := exec.Command(q, "convert", "-f", "raw", "-O", "vdi", "-o", tc.opt, filepath.Join(dir, "d.raw"), img).CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v", out, err)
+		}
+		back := filepath.Join(dir, tc.name+".back.raw")
+		if out, err := exec.Command(q, "convert", "-f", "vdi", "-O", "raw", img, back).CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v", out, err)
+		}
+		want, _ := os.ReadFile(back)
+		im, err := Open(afero.NewReadOnlyFs(afero.NewOsFs()), img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if im.Info().Subformat != tc.sub || len(im.Problems()) != 0 {
+			t.Fatal(im.Info())
+		}
+		got := make([]byte, im.Size())
+		if _, err := im.ReadAt(got, 0); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) || !bytes.Equal(got[:len(raw)], raw) {
+			t.Fatalf("%s: bytes differ from qemu-img's (%d vs %d)", tc.name, len(got), len(want))
+		}
+		// concurrent unaligned reads
+		var wg sync.WaitGroup
+		for g := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r := rand.New(rand.NewPCG(uint64(g), 1))
+				for range 50 {
+					off := r.Int64N(im.Size())
+					n := r.Int64N(min(im.Size()-off, 3<<20) + 1)
+					buf := make([]byte, n)
+					if _, err := im.ReadAt(buf, off); err != nil || !bytes.Equal(buf, want[off:off+n]) {
+						t.Errorf("ReadAt(%d, %d): %v", off, n, err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		im.Close()
+	}
+}
+
+func FuzzVDI(f *testing.F) {
+	for _, name := range []string{"banana.vdi.gz", "md-raid1-m0.vdi.gz"} {
+		b := gunzipFixture(f, name)
+		le := binary.LittleEndian
+		// the header and block map, and one data block
+		off := int(le.Uint32(b[344:]))
+		f.Add(bytes.Clone(b[:min(len(b), off+4096)]))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		r := bytes.NewReader(data)
+		Probe(r, int64(len(data)))
+		im, err := New(r, int64(len(data)))
+		if err != nil {
+			return
+		}
+		im.Info()
+		im.Fields()
+		size := im.Size()
+		buf := make([]byte, 1<<16)
+		for _, off := range []int64{0, size / 3, size - 100, size - 1} {
+			if off < 0 {
+				continue
+			}
+			im.ReadAt(buf, off)
+			im.Map(off, 1<<30)
+		}
+	})
+}
