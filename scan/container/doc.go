@@ -1,0 +1,5 @@
+// Package container holds the readers of evidence and virtual-disk
+// containers (E01, qcow2, VMDK, VHD, VHDX, VDI, split raw). Each reader
+// opens its files read-only and presents the disk inside as a
+// device.Device, in a subpackage of its own.
+package container

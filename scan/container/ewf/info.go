@@ -1,0 +1,209 @@
+package ewf
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"hash/adler32"
+	"path/filepath"
+
+	"github.com/lvminspect/lvminspect/model"
+)
+
+// Info describes an opened image.
+type Info struct {
+	Format          string   `json:"format"` // "EWF-E01"
+	Segments        []string `json:"segment_files"`
+	MediaSize       int64    `json:"media_size"`
+	Sectors         uint64   `json:"sectors"`
+	BytesPerSector  uint32   `json:"bytes_per_sector"`
+	SectorsPerChunk uint32   `json:"sectors_per_chunk"`
+	ChunkSize       int64    `json:"chunk_size"`
+	Chunks          int64    `json:"chunks"`
+	MediaType       string   `json:"media_type"`
+	// Compression is the level the volume section records (none, fast,
+	// best); chunks are zlib compressed or stored, each flagged.
+	Compression       string   `json:"compression"`
+	StoredMD5         string   `json:"stored_md5,omitempty"`
+	StoredSHA1        string   `json:"stored_sha1,omitempty"`
+	Notes             Notes    `json:"acquisition"`
+	AcquisitionErrors []Range  `json:"acquisition_errors,omitempty"`
+	Warnings          []string `json:"warnings,omitempty"`
+}
+
+// Info returns what the image says of itself.
+func (im *Image) Info() Info {
+	in := Info{
+		Format:          "EWF-E01",
+		MediaSize:       im.size,
+		Sectors:         im.sectors,
+		BytesPerSector:  im.bytesPerSector,
+		SectorsPerChunk: im.sectorsPerChunk,
+		ChunkSize:       im.chunkSize,
+		Chunks:          im.chunks,
+		MediaType:       mediaType(im.mediaType),
+		Compression:     "unknown",
+		Notes:           im.notes,
+		Warnings:        append([]string(nil), im.warnings...),
+	}
+	if len(im.volumeRaw) < 1052 {
+		in.Format = "EWF-S01"
+	}
+	if im.hasCompLevel {
+		in.Compression = compLevel(im.compLevel)
+	}
+	for _, s := range im.segs {
+		in.Segments = append(in.Segments, s.name)
+	}
+	if im.storedMD5 != nil {
+		in.StoredMD5 = hex.EncodeToString(im.storedMD5)
+	}
+	if im.storedSHA1 != nil {
+		in.StoredSHA1 = hex.EncodeToString(im.storedSHA1)
+	}
+	for _, e := range im.errs {
+		in.AcquisitionErrors = append(in.AcquisitionErrors, Range{Off: e.Off, Len: e.Len, First: e.Sector, Count: e.Secs})
+	}
+	return in
+}
+
+func mediaType(t uint8) string {
+	switch t {
+	case 0x00:
+		return "removable"
+	case 0x01:
+		return "fixed"
+	case 0x03:
+		return "optical"
+	case 0x0e:
+		return "logical evidence"
+	case 0x10:
+		return "memory"
+	}
+	return fmt.Sprintf("%#02x", t)
+}
+
+func compLevel(c uint8) string {
+	switch c {
+	case 0:
+		return "none"
+	case 1:
+		return "fast"
+	case 2:
+		return "best"
+	}
+	return fmt.Sprintf("level %d", c)
+}
+
+// fb records fields of a buffer read at absolute offset base.
+type fb struct {
+	b    []byte
+	base int64
+	st   model.Structure
+}
+
+func (f *fb) add(name string, off, n int, val string) {
+	f.st.Fields = append(f.st.Fields, model.Field{Name: name, Off: f.base + int64(off), Len: n, Value: val})
+}
+
+func (f *fb) u8(name string, off int, dec func(uint8) string) {
+	v := f.b[off]
+	s := fmt.Sprint(v)
+	if dec != nil {
+		s += " (" + dec(v) + ")"
+	}
+	f.add(name, off, 1, s)
+}
+
+func (f *fb) u16(name string, off int) {
+	f.add(name, off, 2, fmt.Sprint(binary.LittleEndian.Uint16(f.b[off:])))
+}
+
+func (f *fb) u32(name string, off int) {
+	f.add(name, off, 4, fmt.Sprint(binary.LittleEndian.Uint32(f.b[off:])))
+}
+
+func (f *fb) u64(name string, off int) {
+	f.add(name, off, 8, fmt.Sprint(binary.LittleEndian.Uint64(f.b[off:])))
+}
+
+func (f *fb) raw(name string, off, n int) {
+	f.add(name, off, n, hex.EncodeToString(f.b[off:off+n]))
+}
+
+func (f *fb) adler(name string, off int) {
+	st, c := binary.LittleEndian.Uint32(f.b[off:]), adler32.Checksum(f.b[:off])
+	f.add(name, off, 4, fmt.Sprintf("%#08x", st))
+	f.st.Fields[len(f.st.Fields)-1].Check = &model.Check{OK: st == c, Stored: fmt.Sprintf("%#08x", st), Computed: fmt.Sprintf("%#08x", c)}
+}
+
+// Fields returns the decoded structures of the image, for the hex view:
+// each segment file's header and section descriptors, and the volume
+// section, with every field's byte range in its segment file (the
+// structure's name says which file) and its decoded value.
+func (im *Image) Fields() []model.Structure {
+	var out []model.Structure
+	for si, s := range im.segs {
+		file := filepath.Base(s.name)
+		h := &fb{b: s.header[:], st: model.Structure{Name: file + ": file header", Off: 0, Len: fileHeaderSize}}
+		h.add("signature", 0, 8, fmt.Sprintf("%q", s.header[:8]))
+		h.u8("fields_start", 8, nil)
+		h.u16("segment_number", 9)
+		h.u16("fields_end", 11)
+		out = append(out, h.st)
+		for i := range s.sections {
+			sec := &s.sections[i]
+			f := &fb{b: sec.raw[:], base: sec.Off, st: model.Structure{Name: fmt.Sprintf("%s: section %q", file, sec.Type), Off: sec.Off, Len: sectionHdrSize}}
+			f.add("type", 0, 16, fmt.Sprintf("%q", sec.Type))
+			f.u64("next_offset", 16)
+			f.u64("size", 24)
+			f.raw("padding", 32, 40)
+			f.adler("checksum", 72)
+			out = append(out, f.st)
+			if si == im.volumeSeg && sec == im.volume {
+				out = append(out, im.volumeFields(file, sec))
+			}
+		}
+	}
+	return out
+}
+
+func (im *Image) volumeFields(file string, sec *section) model.Structure {
+	b := im.volumeRaw
+	f := &fb{b: b, base: sec.dataOff(), st: model.Structure{Name: fmt.Sprintf("%s: %s section data", file, sec.Type), Off: sec.dataOff(), Len: len(b)}}
+	if len(b) >= 1052 {
+		f.u8("media_type", 0, mediaType)
+		f.raw("unknown1", 1, 3)
+		f.u32("number_of_chunks", 4)
+		f.u32("sectors_per_chunk", 8)
+		f.u32("bytes_per_sector", 12)
+		f.u64("number_of_sectors", 16)
+		f.u32("chs_cylinders", 24)
+		f.u32("chs_heads", 28)
+		f.u32("chs_sectors", 32)
+		f.u8("media_flags", 36, nil)
+		f.raw("unknown2", 37, 3)
+		f.u32("palm_volume_start_sector", 40)
+		f.raw("unknown3", 44, 4)
+		f.u32("smart_logs_start_sector", 48)
+		f.u8("compression_level", 52, compLevel)
+		f.raw("unknown4", 53, 3)
+		f.u32("error_granularity", 56)
+		f.raw("unknown5", 60, 4)
+		f.raw("set_identifier", 64, 16)
+		f.raw("unknown6", 80, 963)
+		f.raw("signature", 1043, 5)
+		f.adler("checksum", 1048)
+	} else {
+		f.u32("reserved", 0)
+		f.u32("number_of_chunks", 4)
+		f.u32("sectors_per_chunk", 8)
+		f.u32("bytes_per_sector", 12)
+		f.u32("number_of_sectors", 16)
+		f.raw("reserved2", 20, 20)
+		f.raw("padding", 40, 45)
+		f.raw("signature", 85, 5)
+		f.adler("checksum", 90)
+	}
+	return f.st
+}
