@@ -282,7 +282,20 @@ func FuzzVDI(f *testing.F) {
 				continue
 			}
 			im.ReadAt(buf, off)
-			im.Map(off, 1<<30)
+			es, err := im.Map(off, 1<<30)
+			if err != nil {
+				continue
+			}
+			at := off
+			for _, e := range es {
+				if e.Off != at || e.Len <= 0 {
+					t.Fatalf("Map(%d): extent %+v at %d", off, e, at)
+				}
+				at += e.Len
+			}
+			if at != min(size, off+1<<30) {
+				t.Fatalf("Map(%d) ends at %d", off, at)
+			}
 		}
 	})
 }

@@ -254,6 +254,9 @@ func New(r io.ReaderAt, size int64, opts ...Option) (*Image, error) {
 		if o.parent == nil {
 			return nil, &ParentError{Child: im.name, Name: im.dyn.ParentName, Why: "a differencing disk needs its parent"}
 		}
+		if p, ok := o.parent.(*Image); ok && p.footer.UniqueID != im.dyn.ParentUniqueID {
+			return nil, &ParentError{Child: im.name, Name: im.dyn.ParentName, Why: fmt.Sprintf("%s has unique id %s, the child expects %s", p.name, uuidString(p.footer.UniqueID), uuidString(im.dyn.ParentUniqueID))}
+		}
 		im.parent = o.parent
 	}
 	return im, nil

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io"
 	"math/rand/v2"
@@ -417,7 +418,29 @@ func TestDifferencingChain(t *testing.T) {
 	if in.Subformat != "differencing" || in.Parent == nil || in.Parent.Parent == nil || in.Parent.Parent.Subformat != "dynamic" || in.ParentPath != "/case/sub/mid.vhd" {
 		t.Fatalf("info %+v", in)
 	}
+	if j, err := json.Marshal(in); err != nil || !bytes.Contains(j, []byte(`"parent_path":"/case/sub/base.vhd"`)) {
+		t.Fatalf("json %s: %v", j, err)
+	}
 	checkMapAgainstRead(t, im)
+	// The same chain through New and WithParent.
+	baseIm, err := New(bytes.NewReader(baseImg), int64(len(baseImg)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	midIm, err := New(bytes.NewReader(midImg), int64(len(midImg)), WithParent(baseIm))
+	if err != nil {
+		t.Fatal(err)
+	}
+	topIm, err := New(bytes.NewReader(topImg), int64(len(topImg)), WithParent(midIm))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := topIm.ReadAt(got, 0); err != nil || !bytes.Equal(got, top) {
+		t.Fatalf("New chain: %v", err)
+	}
+	if _, err := New(bytes.NewReader(topImg), int64(len(topImg)), WithParent(baseIm)); !errors.As(err, &pe) {
+		t.Fatalf("New with the wrong parent: %v", err)
+	}
 	// The base's hole, not overwritten by mid or top at sectors ≡ 0 mod 7
 	// or 3 mod 11, is a hole through the chain.
 	es, err := im.Map(3*bs, 2*bs)
@@ -545,12 +568,15 @@ func TestQemuFixedAndDynamic(t *testing.T) {
 		}
 	}
 	os.WriteFile(filepath.Join(dir, "d.raw"), raw, 0o644)
-	for _, sub := range []string{"fixed", "dynamic"} {
-		img := filepath.Join(dir, sub+".vhd")
-		if out, err := exec.Command(q, "convert", "-f", "raw", "-O", "vpc", "-o", "subformat="+sub+",force_size=on", filepath.Join(dir, "d.raw"), img).CombinedOutput(); err != nil {
+	for _, opt := range []string{"fixed,force_size=on", "dynamic,force_size=on", "dynamic", "fixed"} {
+		sub := strings.Split(opt, ",")[0]
+		img := filepath.Join(dir, strings.ReplaceAll(opt, ",", "_")+".vhd")
+		// Without force_size, qemu-img rounds the size up to a CHS
+		// geometry and writes that as Current Size.
+		if out, err := exec.Command(q, "convert", "-f", "raw", "-O", "vpc", "-o", "subformat="+opt, filepath.Join(dir, "d.raw"), img).CombinedOutput(); err != nil {
 			t.Fatalf("%s: %v", out, err)
 		}
-		back := filepath.Join(dir, sub+".back.raw")
+		back := img + ".back.raw"
 		if out, err := exec.Command(q, "convert", "-f", "vpc", "-O", "raw", img, back).CombinedOutput(); err != nil {
 			t.Fatalf("%s: %v", out, err)
 		}
@@ -566,7 +592,7 @@ func TestQemuFixedAndDynamic(t *testing.T) {
 		if _, err := im.ReadAt(got, 0); err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(got, want) || !bytes.Equal(got, raw) {
+		if !bytes.Equal(got, want) || len(got) < len(raw) || !bytes.Equal(got[:len(raw)], raw) || !bytes.Equal(got[len(raw):], make([]byte, len(got)-len(raw))) {
 			t.Fatalf("%s: bytes differ from qemu-img's (%d vs %d)", sub, len(got), len(want))
 		}
 		checkMapAgainstRead(t, im)
@@ -607,7 +633,20 @@ func FuzzVHD(f *testing.F) {
 				continue
 			}
 			im.ReadAt(buf, off)
-			im.Map(off, 1<<20)
+			es, err := im.Map(off, 1<<20)
+			if err != nil {
+				continue
+			}
+			at := off
+			for _, e := range es {
+				if e.Off != at || e.Len <= 0 {
+					t.Fatalf("Map(%d): extent %+v at %d", off, e, at)
+				}
+				at += e.Len
+			}
+			if at != min(size, off+1<<20) {
+				t.Fatalf("Map(%d) ends at %d", off, at)
+			}
 		}
 	})
 }
@@ -625,4 +664,39 @@ func (z zeroDev) ReadAt(p []byte, off int64) (int, error) {
 		return n, io.EOF
 	}
 	return n, nil
+}
+
+func TestParentAbsoluteLocator(t *testing.T) {
+	bs := int64(1 << 16)
+	base := bytes.Repeat([]byte("parent!!"), 1<<15)
+	child := bytes.Clone(base)
+	w := func(s int64) bool { return s == 5 }
+	copy(child[5*512:6*512], bytes.Repeat([]byte("c"), 512))
+	baseImg := buildDynamicID(t, base, bs, nil, [16]byte{0x21}, 1)
+	for _, tc := range []struct{ code, path string }{
+		{"MacX", "/other/place/p.vhd"},
+		{"W2ku", `\other\place\p.vhd`},
+	} {
+		childImg := buildDynamicID(t, child, bs, &diffSpec{parentID: [16]byte{0x21}, parentTS: 2, parentName: "nothere.vhd",
+			locators: map[string]string{tc.code: tc.path}, written: w}, [16]byte{0x22}, 3)
+		fs := afero.NewMemMapFs()
+		afero.WriteFile(fs, "/other/place/p.vhd", baseImg, 0o644)
+		afero.WriteFile(fs, "/case/c.vhd", childImg, 0o644)
+		im, err := Open(afero.NewReadOnlyFs(fs), "/case/c.vhd")
+		if err != nil {
+			t.Fatalf("%s: %v", tc.code, err)
+		}
+		// The parent's time stamp differs from the one the child recorded.
+		if len(im.Problems()) != 1 || !strings.Contains(im.Problems()[0].Error(), "time stamp") {
+			t.Fatalf("%s: problems %v", tc.code, im.Problems())
+		}
+		got := make([]byte, len(child))
+		if _, err := im.ReadAt(got, 0); err != nil || !bytes.Equal(got, child) {
+			t.Fatalf("%s: %v", tc.code, err)
+		}
+		if im.ParentPath() != "/other/place/p.vhd" {
+			t.Fatal(im.ParentPath())
+		}
+		im.Close()
+	}
 }
