@@ -299,3 +299,31 @@ func FuzzVDI(f *testing.F) {
 		}
 	})
 }
+
+func TestZeroBlock(t *testing.T) {
+	b := gunzipFixture(t, "banana.vdi.gz")
+	le := binary.LittleEndian
+	offBlocks := int(le.Uint32(b[340:]))
+	// the first allocated block becomes a zero block
+	i := 0
+	for le.Uint32(b[offBlocks+4*i:]) == blockFree {
+		i++
+	}
+	le.PutUint32(b[offBlocks+4*i:], blockZero)
+	im, err := New(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bs := im.Info().BlockSize
+	es, _ := im.Map(int64(i)*bs, bs)
+	if len(es) != 1 || es[0].Kind != device.Hole {
+		t.Fatalf("zero block mapped %v", es)
+	}
+	buf := bytes.Repeat([]byte{1}, int(bs))
+	if _, err := im.ReadAt(buf, int64(i)*bs); err != nil || !bytes.Equal(buf, make([]byte, bs)) {
+		t.Fatal("zero block not zeros", err)
+	}
+	if in := im.Info(); in.ZeroBlocks != 1 || len(in.Problems) != 1 {
+		t.Fatalf("info %+v", in)
+	}
+}

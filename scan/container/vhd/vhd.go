@@ -9,6 +9,17 @@
 // The virtual disk is a device.Device and a device.Mapper: unallocated
 // blocks are holes; a differencing disk reads the sectors its block
 // bitmaps do not mark from its parent, and Map answers through the chain.
+// A dynamic disk's blocks are read whole (their bitmaps are not
+// consulted: a block present holds its sectors, written or zero).
+//
+// Checksums: the footer's and the dynamic disk header's are verified.
+// A footer at the end that is damaged (bad checksum or no cookie) is
+// replaced by the copy at offset 0 of a dynamic or differencing disk
+// when that copy is sound. A checksum mismatch does not stop the image
+// from being read when the structure is otherwise consistent (sizes and
+// offsets checked): it is reported as a *ChecksumError in Problems and
+// Info, naming the structure, its offset, the field, stored and computed
+// values. A structure whose sizes or offsets are impossible is refused.
 package vhd
 
 import (
