@@ -20,12 +20,14 @@ import (
 	"bytes"
 	"compress/zlib"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash/adler32"
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -492,6 +494,8 @@ func (im *Image) parse() error {
 				if im.hashWhere == "" {
 					im.parseHash(s, sec)
 				}
+			case "xhash":
+				im.parseXHash(s, sec)
 			case "error2":
 				if err := im.parseError2(s, sec); err != nil {
 					im.warnings = append(im.warnings, err.Error())
@@ -807,6 +811,46 @@ func (im *Image) parseError2(s *segment, sec *section) error {
 		im.errs = append(im.errs, errRange{Off: int64(first) * bps, Len: int64(secs) * bps, Sector: first, Secs: secs})
 	}
 	return nil
+}
+
+var xmlElem = regexp.MustCompile(`<([A-Za-z0-9_]+)>([^<]*)</([A-Za-z0-9_]+)>`)
+
+// parseXHash reads the hashes of an EWF-X xhash section (zlib XML: <MD5>,
+// <SHA1>), for those the digest and hash sections do not give.
+func (im *Image) parseXHash(s *segment, sec *section) {
+	raw, err := s.readData(sec, maxHeaderText)
+	if err != nil {
+		return
+	}
+	zr, err := zlib.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		im.warnings = append(im.warnings, fmt.Sprintf("%s: xhash section at %d: %v", s.name, sec.Off, err))
+		return
+	}
+	txt, err := io.ReadAll(io.LimitReader(zr, maxHeaderText))
+	if err != nil {
+		im.warnings = append(im.warnings, fmt.Sprintf("%s: xhash section at %d: %v", s.name, sec.Off, err))
+		return
+	}
+	for _, m := range xmlElem.FindAllSubmatch(txt, 64) {
+		if !bytes.Equal(m[1], m[3]) {
+			continue
+		}
+		v, err := hex.DecodeString(strings.TrimSpace(string(m[2])))
+		if err != nil {
+			continue
+		}
+		switch strings.ToLower(string(m[1])) {
+		case "md5":
+			if im.storedMD5 == nil && len(v) == 16 {
+				im.storedMD5 = v
+			}
+		case "sha1":
+			if im.storedSHA1 == nil && len(v) == 20 {
+				im.storedSHA1 = v
+			}
+		}
+	}
 }
 
 func allZero(b []byte) bool {
