@@ -72,6 +72,7 @@ func (o *output) create() (File, error) {
 			o.removeDirs()
 			return nil, fmt.Errorf("export: creating a temporary file beside %s: %w", o.final, err)
 		}
+		lockTemporary(f) // held while written: see StaleTemporaries
 		o.tmp, o.f = name, f
 		return f, nil
 	}

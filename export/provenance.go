@@ -210,6 +210,7 @@ func WriteProvenanceFS(fsys FS, path string, p *Provenance) error {
 	if err != nil {
 		return fmt.Errorf("export: writing provenance %s: %w", path, err)
 	}
+	lockTemporary(f) // held while written: see StaleTemporaries
 	_, err = f.Write(b)
 	if err == nil {
 		err = f.Sync()

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
+	"path/filepath"
 	"strings"
 
 	"github.com/charmbracelet/bubbles/progress"
@@ -17,6 +17,7 @@ import (
 	"github.com/lvminspect/lvminspect/export/job"
 	"github.com/lvminspect/lvminspect/internal/format"
 	"github.com/lvminspect/lvminspect/internal/termsafe"
+	"github.com/lvminspect/lvminspect/model"
 	"github.com/lvminspect/lvminspect/scan"
 	"github.com/lvminspect/lvminspect/scan/history"
 )
@@ -65,7 +66,12 @@ Exit status:
   3  the image was written but is incomplete or uncertain: ranges exported
      as zeros, extents reused by another LV, legs that differ, or the
      provenance record could not be written
-  130 interrupted; nothing was written`,
+  130 interrupted (^C; 143 for SIGTERM, 129 for SIGHUP): the temporary
+      file is removed, nothing was written
+
+A temporary file (.NAME.tmp-…) that an export killed without warning
+(kill -9) left beside its output is named by the next export to that
+directory; remove it.`,
 		Args: usageArgs(cobra.MinimumNArgs(2)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fl.hasSeqno = cmd.Flags().Changed("seqno")
@@ -95,6 +101,23 @@ func splitLVName(s string) (vg, lv string, err error) {
 		return "", "", &exitError{code: exitUsage, err: fmt.Errorf("%q: name the LV as VG/LV", s)}
 	}
 	return vg, lv, nil
+}
+
+// staleTemporaries lists the temporaries left beside out by exports
+// killed earlier (none for stdout).
+func staleTemporaries(out string) []string {
+	if out == "-" {
+		return nil
+	}
+	return export.StaleTemporaries(filepath.Dir(out))
+}
+
+// outputPath is where the image goes: the -o path, or the default.
+func outputPath(output string, vg *scan.VG, lv *model.LV) string {
+	if output == "" {
+		return job.DefaultOutput(vg.Meta.Name, lv.Name)
+	}
+	return output
 }
 
 // selectVG finds a VG by name in a scan, at the generation asked for
@@ -148,7 +171,13 @@ func runExport(cmd *cobra.Command, lvArg string, paths []string, fl exportFlags)
 	// newline included.
 	stderr := newLineWriter(cmd.ErrOrStderr())
 	defer stderr.Flush()
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt)
+	for _, t := range staleTemporaries(outputPath(fl.output, vg, lv)) {
+		// Left by an export killed without warning (kill -9, a power
+		// cut): said, never removed (it may be worth a look).
+		fmt.Fprintf(stderr, "lvminspect: stale temporary %s from an interrupted export; remove it\n", t)
+	}
+	stderr.Flush()
+	ctx, caught, stop := signalContext(cmd.Context())
 	defer stop()
 	req := &job.Request{Result: res, History: h, VG: vg, LV: lv, Options: fl.Options, Output: fl.output,
 		Stdout: cmd.OutOrStdout(), Protect: paths, CommandLine: os.Args, ToolVersion: Version()}
@@ -166,7 +195,8 @@ func runExport(cmd *cobra.Command, lvArg string, paths []string, fl exportFlags)
 	case errors.As(err, &pe):
 		// The image is there: say its hashes and what is wrong with it.
 	case errors.Is(err, context.Canceled):
-		return &exitError{code: exitInterrupted, err: errors.New("interrupted: no output was left behind")}
+		s := caught()
+		return &exitError{code: interruptedStatus(s), err: fmt.Errorf("interrupted (%s): no output was left behind", signalName(s))}
 	case err != nil:
 		return exportError(err)
 	}
