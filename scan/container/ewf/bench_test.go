@@ -59,13 +59,27 @@ func BenchmarkDecompress(b *testing.B) {
 	}
 	b.Run("ReadAt", func(b *testing.B) {
 		b.SetBytes(im.Size())
-		buf := make([]byte, 1<<20)
-		for b.Loop() {
-			for off := int64(0); off < im.Size(); off += int64(len(buf)) {
-				if _, err := im.ReadAt(buf, off); err != nil {
-					b.Fatal(err)
-				}
+		readAll(b, im)
+	})
+	b.Run("ReadAt-readahead", func(b *testing.B) {
+		im2, err := Open(afero.NewOsFs(), im.segs[0].name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer im2.Close()
+		im2.EnableReadAhead(0, 0)
+		b.SetBytes(im2.Size())
+		readAll(b, im2)
+	})
+}
+
+func readAll(b *testing.B, im *Image) {
+	buf := make([]byte, 1<<20)
+	for b.Loop() {
+		for off := int64(0); off < im.Size(); off += int64(len(buf)) {
+			if _, err := im.ReadAt(buf, off); err != nil {
+				b.Fatal(err)
 			}
 		}
-	})
+	}
 }

@@ -223,6 +223,7 @@ type Image struct {
 	warnings []string
 
 	cache *chunkCache
+	ra    *readAhead
 	pool  sync.Pool // *decoder
 }
 
@@ -253,11 +254,9 @@ func Open(fsys afero.Fs, path string) (*Image, error) {
 			im.Close()
 		}
 	}()
-	first, err := im.openSegment(fsys, path, 1)
-	if err != nil {
+	if _, err := im.openSegment(fsys, path, 1); err != nil {
 		return nil, err
 	}
-	_ = first
 	for {
 		last := im.segs[len(im.segs)-1]
 		end := last.sections[len(last.sections)-1]

@@ -137,6 +137,16 @@ func TestFixtures(t *testing.T) {
 			if got := hex.EncodeToString(sha256sum(data)); got != c.RawSHA256 {
 				t.Fatalf("sha256 of ReadAt %s, manifest says %s", got, c.RawSHA256)
 			}
+			// ReadAt with read-ahead, in 1 MiB reads.
+			im2, err := Open(fs, first)
+			if err != nil {
+				t.Fatal(err)
+			}
+			im2.EnableReadAhead(0, 0)
+			if got := hex.EncodeToString(sha256sum(readAllAt(t, im2, 1<<20))); got != c.RawSHA256 {
+				t.Fatalf("sha256 of ReadAt with read-ahead %s, manifest says %s", got, c.RawSHA256)
+			}
+			im2.Close()
 			// The sequential read-ahead reader.
 			sr := im.NewSequentialReader(context.Background(), 0, 0)
 			h := sha256.New()
@@ -318,6 +328,11 @@ func TestCorruptChunks(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer im.Close()
+			im.EnableReadAhead(2, 8)
+			big := make([]byte, 1<<20)
+			if _, err := im.ReadAt(big, 0); !errors.Is(err, device.ErrUnreadable) {
+				t.Fatalf("ReadAt with read-ahead: %v", err)
+			}
 			buf := make([]byte, 4096)
 			_, err = im.ReadAt(buf, c.chunk*im.ChunkSize()+100)
 			var ue *device.UnreadableError
@@ -383,6 +398,26 @@ func TestCorruptTableUsesTable2(t *testing.T) {
 	if err != nil || !rep.OK {
 		t.Fatalf("verify: %+v %v", rep, err)
 	}
+}
+
+func TestCorruptTables(t *testing.T) {
+	fs, first, _ := fixtureFs(t, "banana")
+	corrupt(t, fs, "/banana.E01", 171587+76+24+8)
+	corrupt(t, fs, "/banana.E01", 173483+76+24+8)
+	im, err := Open(fs, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer im.Close()
+	ext, err := im.Map(0, im.Size())
+	if err != nil || len(ext) != 1 || ext[0].Kind != device.Unreadable || !strings.Contains(ext[0].Why, "damaged table") {
+		t.Fatalf("Map: %+v %v", ext, err)
+	}
+	_, err = im.ReadAt(make([]byte, 10), 5<<20)
+	if !errors.Is(err, device.ErrUnreadable) || !strings.Contains(err.Error(), "entries adler32 stored") {
+		t.Fatalf("ReadAt: %v", err)
+	}
+	t.Log(err)
 }
 
 func TestCorruptVolumeChecksum(t *testing.T) {
@@ -544,6 +579,7 @@ func TestConcurrentReadAt(t *testing.T) {
 	}
 	defer im.Close()
 	whole := readAllAt(t, im, 1<<20)
+	im.EnableReadAhead(3, 0)
 	done := make(chan error)
 	for g := range 8 {
 		go func() {

@@ -226,6 +226,13 @@ func (c *chunkCache) get(i int64) []byte {
 	return nil
 }
 
+func (c *chunkCache) has(i int64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.items[i]
+	return ok
+}
+
 func (c *chunkCache) put(i int64, data []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -245,6 +252,12 @@ func (c *chunkCache) put(i int64, data []byte) {
 func (im *Image) chunk(i int64) ([]byte, error) {
 	if b := im.cache.get(i); b != nil {
 		return b, nil
+	}
+	if im.ra != nil {
+		im.ra.wait(i)
+		if b := im.cache.get(i); b != nil {
+			return b, nil
+		}
 	}
 	b, err := im.decodeChunk(i, nil)
 	if err != nil {
@@ -287,6 +300,9 @@ func (im *Image) ReadAt(p []byte, off int64) (int, error) {
 	want := len(p)
 	if int64(want) > im.size-off {
 		p = p[:im.size-off]
+	}
+	if im.ra != nil {
+		im.touched(off/im.chunkSize, (off+int64(len(p))-1)/im.chunkSize)
 	}
 	n := 0
 	for n < len(p) {
