@@ -401,6 +401,12 @@ func (im *Image) open() error {
 	}
 
 	f := &im.footer
+	if f.Version != 0x00010000 {
+		im.problems = append(im.problems, formatErr("%s: footer file format version %#08x, not 0x00010000", im.name, f.Version))
+	}
+	if f.SavedState != 0 {
+		im.problems = append(im.problems, formatErr("%s: saved state set: the disk was in use by a saved virtual machine", im.name))
+	}
 	if f.CurrentSize > maxVirtualSize {
 		return formatErr("%s: current size %d too large", im.name, f.CurrentSize)
 	}
@@ -458,6 +464,9 @@ func (im *Image) openDynamic() error {
 	im.checksums = append(im.checksums, mkSum("dynamic disk header", im.dynOff, d.Checksum, computed))
 	if computed != d.Checksum {
 		im.problems = append(im.problems, &ChecksumError{Structure: "dynamic disk header", Off: im.dynOff, Field: "Checksum", FieldOff: im.dynOff + 36, Stored: d.Checksum, Computed: computed})
+	}
+	if d.Version != 0x00010000 {
+		im.problems = append(im.problems, formatErr("%s: dynamic disk header version %#08x, not 0x00010000", im.name, d.Version))
 	}
 	for i := range 8 {
 		e := b[576+24*i:]
