@@ -878,6 +878,9 @@ func (im *Image) ConcurrentReads() bool { return true }
 
 // Close closes every segment file.
 func (im *Image) Close() error {
+	if im.ra != nil {
+		im.ra.wg.Wait()
+	}
 	var first error
 	for _, s := range im.segs {
 		if s.f != nil {

@@ -251,7 +251,16 @@ func TestFields(t *testing.T) {
 			hdr = true
 		}
 	}
-	if !vol || !hdr {
+	var tbl bool
+	for _, s := range st {
+		if s.Name == "banana.E01: table section data" {
+			tbl = true
+			if s.Fields[0].Value != "448" || s.Fields[2].Value != "1882" {
+				t.Errorf("table: %+v", s.Fields)
+			}
+		}
+	}
+	if !vol || !hdr || !tbl {
 		t.Fatalf("structures: volume %v, header %v: %v", vol, hdr, st)
 	}
 }

@@ -163,6 +163,9 @@ func (im *Image) Fields() []model.Structure {
 			if si == im.volumeSeg && sec == im.volume {
 				out = append(out, im.volumeFields(file, sec))
 			}
+			if st, ok := sectionFields(s, file, sec); ok {
+				out = append(out, st)
+			}
 		}
 	}
 	return out
@@ -206,4 +209,46 @@ func (im *Image) volumeFields(file string, sec *section) model.Structure {
 		f.adler("checksum", 90)
 	}
 	return f.st
+}
+
+// sectionFields decodes the fixed part of a table, hash or digest
+// section's data.
+func sectionFields(s *segment, file string, sec *section) (model.Structure, bool) {
+	var n int
+	switch sec.Type {
+	case "table", "table2":
+		n = tableHdrSize
+	case "hash":
+		n = 36
+	case "digest":
+		n = 80
+	default:
+		return model.Structure{}, false
+	}
+	if s.f == nil || s.dataLen(sec) < int64(n) {
+		return model.Structure{}, false
+	}
+	b := make([]byte, n)
+	if _, err := s.f.ReadAt(b, sec.dataOff()); err != nil {
+		return model.Structure{}, false
+	}
+	f := &fb{b: b, base: sec.dataOff(), st: model.Structure{Name: fmt.Sprintf("%s: %s section data", file, sec.Type), Off: sec.dataOff(), Len: n}}
+	switch sec.Type {
+	case "table", "table2":
+		f.u32("number_of_entries", 0)
+		f.raw("padding1", 4, 4)
+		f.u64("base_offset", 8)
+		f.raw("padding2", 16, 4)
+		f.adler("checksum", 20)
+	case "hash":
+		f.raw("md5", 0, 16)
+		f.raw("unknown", 16, 16)
+		f.adler("checksum", 32)
+	case "digest":
+		f.raw("md5", 0, 16)
+		f.raw("sha1", 16, 20)
+		f.raw("padding", 36, 40)
+		f.adler("checksum", 76)
+	}
+	return f.st, true
 }

@@ -15,6 +15,7 @@ type readAhead struct {
 	next     int64 // the chunk after the last one a ReadAt touched
 	inflight map[int64]chan struct{}
 	sem      chan struct{}
+	wg       sync.WaitGroup // the background decodes, waited for by Close
 }
 
 // EnableReadAhead makes ReadAt decode the chunks of a read that spans
@@ -63,7 +64,9 @@ func (im *Image) touched(first, last int64) {
 		}
 		ch := make(chan struct{})
 		ra.inflight[i] = ch
+		ra.wg.Add(1)
 		go func(i int64) {
+			defer ra.wg.Done()
 			ra.sem <- struct{}{}
 			// A chunk that fails is left out of the cache: the
 			// reader decodes it again and gets the error.
