@@ -83,3 +83,31 @@ func readAll(b *testing.B, im *Image) {
 		}
 	}
 }
+
+// BenchmarkFile reads the image $EWF_BENCH_E01 names (e.g. one made by
+// ewfacquire -c fast, to compare with ewfexport -f raw) through ReadChunks
+// and through ReadAt with read-ahead.
+func BenchmarkFile(b *testing.B) {
+	p := os.Getenv("EWF_BENCH_E01")
+	if p == "" {
+		b.Skip("EWF_BENCH_E01 not set")
+	}
+	im, err := Open(afero.NewOsFs(), p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer im.Close()
+	b.Run("ReadChunks", func(b *testing.B) {
+		b.SetBytes(im.Size())
+		for b.Loop() {
+			if err := im.ReadChunks(context.Background(), 0, im.Chunks(), 0, func(i int64, data []byte, err error) error { return err }); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("ReadAt-readahead", func(b *testing.B) {
+		im.EnableReadAhead(0, 0)
+		b.SetBytes(im.Size())
+		readAll(b, im)
+	})
+}

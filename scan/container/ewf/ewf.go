@@ -314,6 +314,19 @@ func segmentName(path string, n int) (string, error) {
 	return fmt.Sprintf("%s%c%c%c", base, a+c1, a+c2, a+c3), nil
 }
 
+func swapCase(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		switch {
+		case c >= 'a' && c <= 'z':
+			b[i] = c - 'a' + 'A'
+		case c >= 'A' && c <= 'Z':
+			b[i] = c - 'A' + 'a'
+		}
+	}
+	return string(b)
+}
+
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 func upper(c byte) byte {
 	if c >= 'a' {
@@ -324,6 +337,14 @@ func upper(c byte) byte {
 
 func (im *Image) openSegment(fsys afero.Fs, path string, n int) (*segment, error) {
 	f, err := fsys.Open(path)
+	if err != nil && n > 1 {
+		// A set copied through a file system that changed the case
+		// of the names: .E01 with .e02.
+		alt := path[:len(path)-3] + swapCase(path[len(path)-3:])
+		if f2, err2 := fsys.Open(alt); err2 == nil {
+			f, err, path = f2, nil, alt
+		}
+	}
 	if err != nil {
 		if n > 1 {
 			return nil, &MissingSegmentError{Path: path, Number: n, Err: err}

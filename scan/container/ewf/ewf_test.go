@@ -463,6 +463,24 @@ func TestEx01Refused(t *testing.T) {
 	}
 }
 
+func TestSegmentCase(t *testing.T) {
+	fs, first, names := fixtureFs(t, "banana-split")
+	if err := fs.Rename(names[3], strings.TrimSuffix(names[3], "E04")+"e04"); err != nil {
+		t.Fatal(err)
+	}
+	im, err := Open(fs, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer im.Close()
+	if got := im.Info().Segments[3]; got != "/banana-split.e04" {
+		t.Fatalf("segment 4: %s", got)
+	}
+	if _, err := im.Verify(context.Background(), nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestWrongFirstSegment(t *testing.T) {
 	fs, _, names := fixtureFs(t, "banana-split")
 	_, err := Open(fs, names[1])
