@@ -31,6 +31,13 @@ type VGPV struct {
 	// it has none (no areas, ignored areas).
 	Seqno uint64
 	Stale bool // its areas hold an older generation than the VG's
+	// Others are the other PVs found with its UUID (a cloned disk,
+	// multipath, a raw snapshot): never read.
+	Others []*PV
+	// Conflict, when set, says that the others differ from PV and no
+	// Options.PVs choice says which one is the PV: the LVs on it are not
+	// exported (export/job's verdict) until one is chosen.
+	Conflict string
 }
 
 // PVFor returns the found PV for a metadata PV label (pvN), or nil.
@@ -55,7 +62,8 @@ func (vg *VG) Readers() map[string]*PV {
 }
 
 // assemble groups committed copies by VG UUID and picks the newest.
-func assemble(res *Result) {
+func assemble(res *Result, opt Options) {
+	skip := resolveDuplicates(res, opt)
 	byUUID := map[string][]*Copy{}
 	var order []string
 	add := func(c *Copy) {
@@ -66,24 +74,16 @@ func assemble(res *Result) {
 		byUUID[u] = append(byUUID[u], c)
 	}
 	for _, pv := range res.PVs {
+		if skip[pv] {
+			continue // another PV of its UUID is read
+		}
 		for _, m := range pv.MDAs {
 			if m.Committed.Usable() {
 				add(m.Committed)
 			}
 		}
 	}
-	// Duplicate PV UUIDs across inputs.
-	seen := map[string]*PV{}
-	for _, pv := range res.PVs {
-		u := pv.Label.Header.UUID
-		if o, ok := seen[u]; ok {
-			res.Problems = append(res.Problems, Problem{Severity: SevError, Path: pv.Path, Off: pv.Offset,
-				Structure: "pv_header", Field: "pv_uuid",
-				Msg: fmt.Sprintf("duplicate PV UUID %s: also at %s offset %d (cloned disk, multipath or a raw snapshot?); the first one is used", model.DashedUUID(u), o.Path, o.Offset)})
-			continue
-		}
-		seen[u] = pv
-	}
+	seen := pvIndex(res)
 	for _, u := range order {
 		res.VGs = append(res.VGs, buildVG(res, byUUID[u], seen))
 	}
@@ -128,6 +128,9 @@ func buildVG(res *Result, copies []*Copy, pvByUUID map[string]*PV) *VG {
 		u := model.BareUUID(mp.UUID)
 		p.PV = pvByUUID[u]
 		p.Missing = p.PV == nil
+		if d := res.dups[u]; d != nil && p.PV != nil {
+			p.Others, p.Conflict = d.others, d.conflict
+		}
 		p.Seqno = bestSeq[u]
 		if p.Seqno != 0 && p.Seqno < vg.Meta.Seqno {
 			p.Stale = true

@@ -26,6 +26,8 @@ type Result struct {
 	PVs      []*PV
 	VGs      []*VG
 	Problems []Problem
+
+	dups map[string]*dupInfo // PV UUIDs found more than once, by bare UUID
 }
 
 // InputResult is what one input holds.
@@ -98,6 +100,11 @@ type Options struct {
 	// nested images). It reads the whole input, skipping holes of sparse
 	// image files.
 	Carve bool
+	// PVs chooses, for a PV UUID found on more than one input, the one
+	// to read: PV UUID (bare or dashed) to the input's path as given, or
+	// "PATH@OFFSET" for a PV at that byte of an input (--pv UUID=PATH).
+	// Without a choice, copies that differ are not exported.
+	PVs map[string]string
 }
 
 // Scan reads every input and assembles the volume groups found.
@@ -108,7 +115,7 @@ func Scan(inputs []*Input, opt Options) *Result {
 		res.Inputs = append(res.Inputs, ir)
 		res.PVs = append(res.PVs, ir.PVs...)
 	}
-	assemble(res)
+	assemble(res, opt)
 	return res
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/lvminspect/lvminspect/model"
 	"github.com/lvminspect/lvminspect/scan"
 )
 
@@ -95,6 +96,32 @@ func quoteAll(s []string) []string {
 func addScanFlags(fs *pflag.FlagSet, opt *scan.Options) {
 	fs.BoolVar(&opt.Carve, "carve", false, "search every sector for PV labels (finds PVs at any offset; reads the whole input)")
 	fs.BoolVar(&opt.NoPartitions, "no-partitions", false, "do not look for partition tables")
+	fs.Var(&pvChoices{opt: opt}, "pv", "`UUID=PATH`: read the PV of that UUID from PATH when it is on more than one input (a cloned disk; PATH@OFFSET: the PV at that byte of PATH); repeatable")
+}
+
+// pvChoices is --pv: each UUID=PATH goes into scan.Options.PVs.
+type pvChoices struct {
+	opt  *scan.Options
+	vals []string
+}
+
+func (p *pvChoices) String() string { return strings.Join(p.vals, ",") }
+func (p *pvChoices) Type() string   { return "UUID=PATH" }
+
+func (p *pvChoices) Set(s string) error {
+	u, path, err := scan.ParsePVChoice(s)
+	if err != nil {
+		return err
+	}
+	if p.opt.PVs == nil {
+		p.opt.PVs = map[string]string{}
+	}
+	if old, ok := p.opt.PVs[u]; ok && old != path {
+		return fmt.Errorf("--pv: PV %s is given twice (%s and %s)", model.DashedUUID(u), old, path)
+	}
+	p.opt.PVs[u] = path
+	p.vals = append(p.vals, s)
+	return nil
 }
 
 // scanInputs opens every path read-only and scans them; the returned

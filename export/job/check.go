@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/lvminspect/lvminspect/export"
+	"github.com/lvminspect/lvminspect/export/cow"
 	"github.com/lvminspect/lvminspect/export/raid"
 	"github.com/lvminspect/lvminspect/export/record"
 	_ "github.com/lvminspect/lvminspect/export/segtypes" // every segment type's opener
@@ -146,6 +147,10 @@ func Check(res *scan.Result, vg *scan.VG, lv *model.LV, h *history.History, opt 
 func assess(ctx context.Context, vg *scan.VG, lv *model.LV, h *history.History, opt Options) (*Verdict, *opened) {
 	v := &Verdict{VG: vg.Meta.Name, LV: lv.Name, Seqno: vg.Meta.Seqno, Extents: lv.ExtentCount(), Size: vg.Meta.LVSize(lv),
 		Old: record.NeedsHistory(vg)}
+	if err := duplicateConflict(vg, lv, opt.Raw); err != nil {
+		v.Err, v.Reason = err, plainError(err)
+		return v, nil
+	}
 	o, err := open(vg, lv, opt.Raw)
 	if err != nil {
 		v.Err, v.Reason = err, plainError(err)
@@ -185,6 +190,62 @@ func assess(ctx context.Context, vg *scan.VG, lv *model.LV, h *history.History, 
 		v.Notes = append(v.Notes, err.Error())
 	}
 	return v, o
+}
+
+// DuplicateError says that an LV reads a PV whose UUID is on several
+// inputs that differ, and none was chosen (scan.Options.PVs, --pv): which
+// copy is the PV is the examiner's decision, not the order of the inputs.
+type DuplicateError struct {
+	LV, PV string // the LV, and the PV as the VG names it
+	Why    string // the scan's words: where the copies are, how they differ, how to choose
+}
+
+func (e *DuplicateError) Error() string {
+	return fmt.Sprintf("LV %s reads PV %s: %s", e.LV, e.PV, e.Why)
+}
+
+// duplicateConflict is a *DuplicateError when lv, or an LV it is built
+// from or presents (its pool, images, origin, the snapshot of a COW
+// store), has extents on a PV with unresolved differing copies.
+func duplicateConflict(vg *scan.VG, lv *model.LV, raw bool) error {
+	bad := map[string]*scan.VGPV{}
+	for _, p := range vg.PVs {
+		if p.Conflict != "" {
+			bad[p.Meta.Label] = p
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	m := vg.Meta
+	seen := map[*model.LV]bool{}
+	queue := []*model.LV{lv}
+	for len(queue) > 0 {
+		l := queue[0]
+		queue = queue[1:]
+		if l == nil || seen[l] {
+			continue
+		}
+		seen[l] = true
+		for _, s := range l.Segments {
+			for _, as := range [][]model.Area{s.Areas, s.MetaAreas} {
+				for _, a := range as {
+					if p := bad[a.PV]; a.IsPV() && p != nil {
+						return &DuplicateError{LV: lv.Name, PV: p.Meta.Ref(), Why: p.Conflict}
+					}
+				}
+			}
+			for _, n := range s.ReferencedLVs() {
+				queue = append(queue, m.LV(n))
+			}
+		}
+		if l == lv && !raw {
+			if snap, _ := cow.SnapshotFor(m, l); snap != nil {
+				queue = append(queue, snap)
+			}
+		}
+	}
+	return nil
 }
 
 // opened is an LV opened for export.

@@ -2,10 +2,12 @@ package job
 
 import (
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/lvminspect/lvminspect/export/record"
+	"github.com/lvminspect/lvminspect/model"
 )
 
 // DefaultOutput is where an export goes when no path is given:
@@ -87,6 +89,12 @@ func CommandFor(req *Request) []string {
 	if req.Scan.NoPartitions {
 		args = append(args, "--no-partitions")
 	}
+	var pvs []string
+	for u, p := range req.Scan.PVs {
+		pvs = append(pvs, "--pv="+model.DashedUUID(u)+"="+p)
+	}
+	sort.Strings(pvs)
+	args = append(args, pvs...)
 	if req.VG != nil && record.NeedsHistory(req.VG) {
 		args = append(args, "--seqno", strconv.FormatUint(req.VG.Meta.Seqno, 10))
 	}
