@@ -523,7 +523,8 @@ func (im *Image) NewSequentialReader(ctx context.Context, off int64, workers int
 			return
 		}
 		first := off / im.chunkSize
-		err := im.ReadChunks(ctx, first, im.chunks, workers, func(i int64, data []byte, err error) error {
+		// Errors reach the reader through r.ch.
+		_ = im.ReadChunks(ctx, first, im.chunks, workers, func(i int64, data []byte, err error) error {
 			base := i * im.chunkSize
 			skip := max(off-base, 0)
 			if err == nil {
@@ -548,9 +549,6 @@ func (im *Image) NewSequentialReader(ctx context.Context, off int64, workers int
 			}
 			return nil
 		})
-		if err != nil && ctx.Err() == nil {
-			_ = err // delivered above
-		}
 	}()
 	return r
 }
