@@ -2,10 +2,17 @@ package thin
 
 import (
 	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lvminspect/lvminspect/export"
+	"github.com/lvminspect/lvminspect/internal/sourcetest"
 )
 
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
@@ -32,12 +39,20 @@ func metaErr(t *testing.T, err error, want error, blk uint64) {
 }
 
 // openWith opens LV name over edited metadata, failing the test if it
-// takes long (a hang).
+// takes long (a hang), and returns the error of the open or, when it
+// opened, of its first damaged range (a subtree below the root that it
+// skipped, see Damage).
 func openWith(t *testing.T, tf *thinFixture, meta []byte, name string) error {
 	t.Helper()
 	done := make(chan error, 1)
 	go func() {
-		_, err := tf.resolver(meta).Open(name)
+		r := tf.resolver(meta)
+		src, err := Open(r, r.VG.LV(name), 0)
+		if err == nil {
+			if d := src.(*Source).Damage(); len(d) > 0 {
+				err = d[0].Err
+			}
+		}
 		done <- err
 	}()
 	select {
@@ -236,4 +251,87 @@ func TestCorruptStructure(t *testing.T) {
 	root, l1, l2 := splitLeaf(t, e, 1, 40)
 	e.writeNode(root, false, 8, []uint64{0, 10}, u64s(l1, l2)) // l1 holds keys up to 39
 	metaErr(t, openWith(t, tf, e.b, "vol1"), ErrCorrupt, l1)
+}
+
+// TestDamagedLeafIsMissing: one bad leaf of a device's mapping tree (a
+// mapping to a data block the pool does not have; a leaf holding keys
+// outside the range its parent gives it) makes only its blocks
+// RunMissing, with the metadata error as the reason; the rest of the LV
+// reads as before, and an export with AllowPartial writes those blocks as
+// zeros and lists them. The LV used not to open at all.
+func TestDamagedLeafIsMissing(t *testing.T) {
+	tf := loadThin(t)
+	clean := openThin(t, tf.resolver(nil), "vol1")
+	want := readAll(t, clean)
+	bs := clean.bsize
+
+	for _, c := range []struct {
+		name   string
+		damage func(e *metaEditor, root, l1, l2 uint64)
+		// the damaged virtual blocks, and the last block that reads as
+		// zeros (the damaged ones, and those the damage left unmapped)
+		from, to, zeroTo uint64
+	}{
+		{"data block beyond the pool", func(e *metaEditor, _, _, l2 uint64) {
+			e.put64(l2, nodeHeaderSize+8*maxEntries(8)+8*2, 1<<30<<24) // the third entry of l2: data block 2^30
+			e.seal(l2, saltNode)
+		}, 0, 0, 0},
+		{"keys outside the parent's range", func(e *metaEditor, root, l1, l2 uint64) {
+			// l1 holds keys up to 39: it is skipped, and blocks 10..39,
+			// which the parent gives l2, are not there.
+			e.writeNode(root, false, 8, []uint64{0, 10}, u64s(l1, l2))
+		}, 0, 9, 39},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEditor(t, tf.tmeta)
+			root, l1, l2 := splitLeaf(t, e, 1, 40)
+			c.damage(e, root, l1, l2)
+			src := openThin(t, tf.resolver(e.b), "vol1")
+			d := src.Damage()
+			if len(d) != 1 {
+				t.Fatalf("damage %+v, want one range", d)
+			}
+			from, to, zeroTo := c.from, c.to, c.zeroTo
+			if c.name == "data block beyond the pool" {
+				m, _ := OpenMetadata(readerOf(e.b), int64(len(e.b)))
+				n, _ := m.node(l2, mappingValueSize, "")
+				from, to, zeroTo = n.key(2), n.key(2), n.key(2)
+			}
+			if d[0].VBlock != from || d[0].VBlock+d[0].Len-1 != to {
+				t.Errorf("damaged blocks %d..%d, want %d..%d", d[0].VBlock, d[0].VBlock+d[0].Len-1, from, to)
+			}
+			var me *MetadataError
+			if !errors.As(d[0].Err, &me) {
+				t.Errorf("damage %v, want a *MetadataError", d[0].Err)
+			}
+			miss, err := export.MissingRanges(context.Background(), src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(miss) != 1 || miss[0].Off != int64(from)*bs || miss[0].End() != int64(to+1)*bs ||
+				!strings.Contains(miss[0].Reason, "metadata cannot say") {
+				t.Errorf("missing %v, want blocks %d..%d", miss, from, to)
+			}
+			res, err := export.Export(context.Background(), src, export.Options{Output: "-", Stdout: io.Discard, AllowPartial: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			exp := append([]byte(nil), want...)
+			clear(exp[int64(from)*bs : int64(zeroTo+1)*bs])
+			if sum := sha256.Sum256(exp); res.SHA256 != hex.EncodeToString(sum[:]) || len(res.Missing) != 1 {
+				t.Errorf("export: sha256 %s, missing %v; want the LV with the damaged blocks zeroed", res.SHA256, res.Missing)
+			}
+			if _, err := export.Export(context.Background(), src, export.Options{Output: "-", Stdout: io.Discard}); !errors.As(err, new(*export.MissingError)) {
+				t.Errorf("without AllowPartial: %v, want a *MissingError", err)
+			}
+		})
+	}
+}
+
+// readAll reads a whole source (data runs read, others zeros).
+func readAll(t *testing.T, src export.Source) []byte {
+	t.Helper()
+	out := make([]byte, src.Size())
+	sourcetest.Walk(t, src, 1<<20, func(off int64, b []byte) { copy(out[off:], b) })
+	return out
 }

@@ -1,6 +1,9 @@
 package thin
 
-import "sort"
+import (
+	"fmt"
+	"sort"
+)
 
 // Extent is a run of Len consecutive virtual blocks mapped to consecutive
 // data blocks starting at DBlock.
@@ -84,7 +87,9 @@ func (t treeMap) each(v0, v1 uint64, fn func(Extent) error) error {
 		return nil
 	}
 	g := merger{emit: fn}
-	err := t.m.WalkDevice(t.id, v0, v1-1, false, func(mp Mapping) error { return g.add(mp.VBlock, mp.DBlock) })
+	// Damaged subtrees were found, and kept, when the device was loaded.
+	skip := func(lo, hi uint64, err error) {}
+	err := t.m.walkDevice(t.id, v0, v1-1, false, func(mp Mapping) error { return g.add(mp.VBlock, mp.DBlock) }, skip)
 	if err != nil {
 		return err
 	}
@@ -97,16 +102,41 @@ type DeviceStats struct {
 	Beyond  uint64 // of those, blocks at or past the LV's end (ignored)
 	Extents uint64 // runs of consecutive blocks mapped to consecutive data blocks
 	MaxTime uint32 // newest provisioning time
+	// Damaged counts the virtual blocks (below the LV's end) whose
+	// mappings cannot be read (see Damage).
+	Damaged uint64
 }
+
+// maxDamage bounds the damaged ranges a device may have and still open.
+const maxDamage = 4096
 
 // loadDevice walks the whole mapping tree of device id once, validating
 // every node, and returns its mapper for virtual blocks below vEnd: the
 // extent list when it has at most maxExtents extents (those starting
 // below vEnd), else a treeMap. Mappings at or past vEnd are counted in
-// Beyond; vEnd 0 only counts.
-func (m *Metadata) loadDevice(id, vEnd uint64) (mapper, DeviceStats, error) {
+// Beyond; vEnd 0 only counts, and fails on any damage. A damaged or unreadable subtree below the
+// root, and a mapping to a data block the pool does not have, are
+// returned as damage (below vEnd, sorted) instead of failing the open,
+// up to maxDamage ranges.
+func (m *Metadata) loadDevice(id, vEnd uint64) (mapper, DeviceStats, []Damage, error) {
 	var st DeviceStats
 	var list extentMap
+	var damage []Damage
+	var tooMuch error
+	bad := func(lo, hi uint64, err error) {
+		if lo >= vEnd || tooMuch != nil {
+			return
+		}
+		hi = min(hi, vEnd-1)
+		if len(damage) >= maxDamage {
+			tooMuch = fmt.Errorf("more than %d damaged parts of the mapping tree, the first: %w", maxDamage, damage[0].Err)
+			return
+		}
+		damage = append(damage, Damage{VBlock: lo, Len: hi - lo + 1, Err: err})
+	}
+	if vEnd == 0 {
+		bad = nil // counting (PoolInfo): damage is an error
+	}
 	keep := true
 	g := merger{emit: func(e Extent) error {
 		st.Extents++
@@ -119,22 +149,29 @@ func (m *Metadata) loadDevice(id, vEnd uint64) (mapper, DeviceStats, error) {
 		}
 		return nil
 	}}
-	err := m.WalkDevice(id, 0, ^uint64(0), true, func(mp Mapping) error {
+	err := m.walkDevice(id, 0, ^uint64(0), true, func(mp Mapping) error {
 		st.Mapped++
 		st.MaxTime = max(st.MaxTime, mp.Time)
 		if mp.VBlock >= vEnd {
 			st.Beyond++
 		}
 		return g.add(mp.VBlock, mp.DBlock)
-	})
+	}, bad)
 	if err == nil {
 		err = g.flush()
 	}
+	if err == nil {
+		err = tooMuch
+	}
 	if err != nil {
-		return nil, st, err
+		return nil, st, nil, err
+	}
+	sort.Slice(damage, func(i, j int) bool { return damage[i].VBlock < damage[j].VBlock })
+	for _, d := range damage {
+		st.Damaged += d.Len
 	}
 	if !keep {
-		return treeMap{m: m, id: id}, st, nil
+		return treeMap{m: m, id: id}, st, damage, nil
 	}
-	return list, st, nil
+	return list, st, damage, nil
 }

@@ -159,7 +159,7 @@ func walkEverything(t *testing.T, tf *thinFixture, meta []byte) {
 	_, _ = m.Devices()
 	ids, _, _ := m.DeviceIDs()
 	for _, id := range ids {
-		mp, st, err := m.loadDevice(id, 1<<20)
+		mp, st, _, err := m.loadDevice(id, 1<<20)
 		if err != nil {
 			continue
 		}

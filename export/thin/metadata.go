@@ -151,6 +151,14 @@ type Mapping struct {
 // beyond the data space map's nr_blocks are an error. The device's absence
 // is reported with ErrNoDevice.
 func (m *Metadata) WalkDevice(id, lo, hi uint64, full bool, fn func(Mapping) error) error {
+	return m.walkDevice(id, lo, hi, full, fn, nil)
+}
+
+// walkDevice is WalkDevice; with bad set, a damaged or unreadable
+// subtree below the device's root, and a mapping to a data block beyond
+// the pool's, go to bad with their virtual blocks instead of ending the
+// walk.
+func (m *Metadata) walkDevice(id, lo, hi uint64, full bool, fn func(Mapping) error, bad badFunc) error {
 	top := m.newWalker(mappingValueSize, "top-level mapping tree", full)
 	root, found := uint64(0), false
 	err := top.walk(m.sb.DataMappingRoot, id, id, func(_, _ uint64, v []byte) error {
@@ -165,12 +173,18 @@ func (m *Metadata) WalkDevice(id, lo, hi uint64, full bool, fn func(Mapping) err
 	}
 	tree := fmt.Sprintf("mapping tree of device %d", id)
 	dev := top.sub(tree) // shares the visited set: a device tree pointing back into the top-level tree is a cycle
+	dev.bad = bad
 	nrData := m.sb.DataSpaceMap.NrBlocks
 	return dev.walk(root, lo, hi, func(leaf, key uint64, v []byte) error {
 		d, t := DecodeMapping(le64(v, 0))
 		if d >= nrData {
-			return &MetadataError{Block: leaf, Structure: "b-tree node", Tree: tree, Field: fmt.Sprintf("value of key %d", key),
+			err := &MetadataError{Block: leaf, Structure: "b-tree node", Tree: tree, Field: fmt.Sprintf("value of key %d", key),
 				Problem: fmt.Sprintf("data block %d beyond the pool's %d data blocks", d, nrData), Err: ErrRange}
+			if bad == nil {
+				return err
+			}
+			bad(key, key, err)
+			return nil
 		}
 		return fn(Mapping{VBlock: key, DBlock: d, Time: t})
 	})

@@ -79,7 +79,7 @@ func Open(r *volume.Resolver, lv *model.LV, idx int) (export.Source, error) {
 	s := &Source{lv: lv.Name, base: int64(seg.StartExtent) * eb, size: int64(seg.ExtentCount) * eb,
 		bsize: int64(p.meta.sb.DataBlockSize) * model.SectorSize, dataLV: p.params.Pool}
 	vEnd := ceilDiv(s.base+s.size, s.bsize)
-	if s.m, s.stats, err = p.meta.loadDevice(tp.DeviceID, vEnd); err != nil {
+	if s.m, s.stats, s.damage, err = p.meta.loadDevice(tp.DeviceID, vEnd); err != nil {
 		return nil, fmt.Errorf("lv %s: thin pool %s, device %d: %w", lv.Name, p.name, tp.DeviceID, err)
 	}
 	if s.data, err = r.Open(p.params.Pool); err != nil {

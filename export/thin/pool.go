@@ -168,7 +168,7 @@ func (info *Pool) collectDevices(m *Metadata, users map[uint64][]*model.LV) {
 	for _, id := range ids {
 		d := get(id)
 		d.InMappingTree = true
-		_, st, err := m.loadDevice(id, 0) // vEnd 0: count only, keep no extents
+		_, st, _, err := m.loadDevice(id, 0) // vEnd 0: count only, keep no extents
 		d.Mapped, d.Extents, d.MaxTime = st.Mapped, st.Extents, st.MaxTime
 		if err != nil {
 			d.Err = err.Error()

@@ -3,6 +3,7 @@ package thin
 import (
 	"fmt"
 	"io"
+	"sort"
 
 	"github.com/lvminspect/lvminspect/export"
 	"github.com/lvminspect/lvminspect/model"
@@ -30,8 +31,21 @@ type Source struct {
 	ext    export.Source // external origin; nil when there is none
 	extLV  string
 
-	stats DeviceStats
+	stats  DeviceStats
+	damage []Damage // sorted, disjoint
 }
+
+// Damage is a run of a thin device's virtual blocks whose mappings cannot
+// be read: a damaged or unreadable subtree of its mapping tree (below the
+// root), or a mapping to a data block the pool does not have. Their bytes
+// are RunMissing: exported as zeros and listed with --allow-partial.
+type Damage struct {
+	VBlock, Len uint64
+	Err         error
+}
+
+// Damage lists the damaged ranges found when the LV was opened.
+func (s *Source) Damage() []Damage { return append([]Damage(nil), s.damage...) }
 
 // Size is the segment size in bytes.
 func (s *Source) Size() int64 { return s.size }
@@ -46,6 +60,7 @@ type piece struct {
 	off, len int64 // segment offset and length
 	mapped   bool
 	src      int64
+	damage   *Damage // set for blocks whose mappings cannot be read
 }
 
 // pieces calls fn for the mapped and unmapped pieces of [off, off+n) in
@@ -61,6 +76,17 @@ func (s *Source) pieces(off, n int64, fn func(piece) error) error {
 	pos, end := off, off+n
 	v0 := uint64((s.base + off) / s.bsize)
 	v1 := ceilDiv(s.base+end, s.bsize)
+	if len(s.damage) > 0 {
+		// The blocks of damaged ranges are neither mapped nor known to be
+		// unmapped: an unmapped piece is split around them.
+		emit := fn
+		fn = func(p piece) error {
+			if p.mapped {
+				return emit(p)
+			}
+			return s.splitDamage(p, emit)
+		}
+	}
 	err := s.m.each(v0, v1, func(e Extent) error {
 		eStart := int64(e.VBlock)*s.bsize - s.base
 		eEnd := eStart + int64(e.Len)*s.bsize
@@ -88,12 +114,46 @@ func (s *Source) pieces(off, n int64, fn func(piece) error) error {
 	return nil
 }
 
+// splitDamage calls fn for the parts of the unmapped piece p, those in a
+// damaged range with their Damage.
+func (s *Source) splitDamage(p piece, fn func(piece) error) error {
+	pos, end := p.off, p.off+p.len
+	vb := func(d *Damage) (a, b int64) {
+		return int64(d.VBlock)*s.bsize - s.base, int64(d.VBlock+d.Len)*s.bsize - s.base
+	}
+	i := sort.Search(len(s.damage), func(i int) bool { _, b := vb(&s.damage[i]); return b > pos })
+	for ; i < len(s.damage) && pos < end; i++ {
+		d := &s.damage[i]
+		a, b := vb(d)
+		a, b = max(a, pos), min(b, end)
+		if a >= end {
+			break
+		}
+		if a > pos {
+			if err := fn(piece{off: pos, len: a - pos, src: s.base + pos}); err != nil {
+				return err
+			}
+		}
+		if err := fn(piece{off: a, len: b - a, src: s.base + a, damage: d}); err != nil {
+			return err
+		}
+		pos = b
+	}
+	if pos < end {
+		return fn(piece{off: pos, len: end - pos, src: s.base + pos})
+	}
+	return nil
+}
+
 // Runs describes [off, off+n) of the segment.
 func (s *Source) Runs(off, n int64) ([]export.Run, error) {
 	var out []export.Run
 	err := s.pieces(off, n, func(p piece) error {
 		var err error
-		if p.mapped {
+		if p.damage != nil {
+			out = export.AppendRun(out, export.Run{Off: p.off, Len: p.len, Kind: export.RunMissing, Source: s.dataLV,
+				Reason: "the thin pool's metadata cannot say where these blocks are: " + p.damage.Err.Error()})
+		} else if p.mapped {
 			out, err = s.subRuns(out, s.data, s.dataLV, p, "pool data LV")
 		} else if s.ext != nil {
 			out, err = s.subRuns(out, s.ext, s.extLV, p, "")
@@ -151,6 +211,8 @@ func (s *Source) ReadAt(b []byte, off int64) (int, error) {
 		var src export.Source
 		var name string
 		switch {
+		case p.damage != nil:
+			return fmt.Errorf("LV byte %d: the thin pool's metadata cannot say where it is: %w", s.base+p.off, p.damage.Err)
 		case p.mapped:
 			src, name = s.data, "pool data LV "+s.dataLV
 		case s.ext != nil:

@@ -1,6 +1,9 @@
 package thin
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // maxTreeDepth bounds b-tree depth. Nodes hold at least one entry and at
 // most a few hundred; real trees are a handful of levels deep, so a path
@@ -46,6 +49,31 @@ type walker struct {
 	leafVS  int
 	tree    string
 	visited visitSet
+	// bad, when set, makes the walk go on past a subtree below the root
+	// that cannot be read or is damaged: it receives the key range the
+	// parent gives that subtree (clipped to the walk's) and why.
+	bad badFunc
+}
+
+// badFunc receives the keys [lo, hi] of a subtree a tolerant walk skipped.
+type badFunc func(lo, hi uint64, err error)
+
+// fnError carries an error of a walk's leafFunc through visit, which
+// never tolerates it.
+type fnError struct{ err error }
+
+func (e fnError) Error() string { return e.err.Error() }
+
+// skippable reports whether a tolerant walk may skip the subtree that
+// returned err: damage or a read failure, not its caller's own error.
+func skippable(err error) bool {
+	var fe fnError
+	if errors.As(err, &fe) {
+		return false
+	}
+	var me *MetadataError
+	var re *ReadError
+	return errors.As(err, &me) || errors.As(err, &re)
 }
 
 func (m *Metadata) newWalker(leafVS int, tree string, full bool) *walker {
@@ -59,7 +87,7 @@ func (m *Metadata) newWalker(leafVS int, tree string, full bool) *walker {
 // sub returns a walker for a tree reached through this one (a device's
 // mapping tree under the top-level tree), sharing the visited set.
 func (w *walker) sub(tree string) *walker {
-	return &walker{m: w.m, leafVS: w.leafVS, tree: tree, visited: w.visited}
+	return &walker{m: w.m, leafVS: w.leafVS, tree: tree, visited: w.visited, bad: w.bad}
 }
 
 // leafFunc receives a leaf entry: the leaf's block, the key and the value.
@@ -71,7 +99,12 @@ func (w *walker) walk(root, lo, hi uint64, fn leafFunc) error {
 	if lo > hi {
 		return nil
 	}
-	return w.visit(root, 0, 0, ^uint64(0), lo, hi, fn)
+	err := w.visit(root, 0, 0, ^uint64(0), lo, hi, fn)
+	var fe fnError
+	if errors.As(err, &fe) {
+		return fe.err
+	}
+	return err
 }
 
 // visit walks the subtree at blk, whose keys the parent bounds to
@@ -107,7 +140,7 @@ func (w *walker) visit(blk uint64, depth int, kmin, kmax, lo, hi uint64, fn leaf
 				continue
 			}
 			if err := fn(blk, k, n.value(i)); err != nil {
-				return err
+				return fnError{err}
 			}
 		}
 		return nil
@@ -118,7 +151,10 @@ func (w *walker) visit(blk uint64, depth int, kmin, kmax, lo, hi uint64, fn leaf
 			cmax = n.key(i+1) - 1
 		}
 		if err := w.visit(n.child(i), depth+1, n.key(i), cmax, lo, hi, fn); err != nil {
-			return err
+			if w.bad == nil || !skippable(err) {
+				return err
+			}
+			w.bad(max(n.key(i), lo), min(cmax, hi), err)
 		}
 	}
 	return nil
