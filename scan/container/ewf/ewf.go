@@ -25,7 +25,6 @@ import (
 	"fmt"
 	"hash/adler32"
 	"io"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -35,6 +34,7 @@ import (
 
 	"github.com/spf13/afero"
 
+	"github.com/lvminspect/lvminspect/scan/container/blockdev"
 	"github.com/lvminspect/lvminspect/scan/device"
 )
 
@@ -136,21 +136,6 @@ type readerAtCloser interface {
 	io.ReaderAt
 	io.Closer
 }
-
-// lockedFile serialises ReadAt on a file whose ReadAt is not safe for
-// concurrent use.
-type lockedFile struct {
-	mu sync.Mutex
-	f  readerAtCloser
-}
-
-func (l *lockedFile) ReadAt(p []byte, off int64) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.f.ReadAt(p, off)
-}
-
-func (l *lockedFile) Close() error { return l.f.Close() }
 
 // section is one section descriptor of a segment file.
 type section struct {
@@ -356,12 +341,9 @@ func (im *Image) openSegment(fsys afero.Fs, path string, n int) (*segment, error
 		f.Close()
 		return nil, err
 	}
-	s := &segment{name: path, f: f, size: st.Size()}
-	if _, ok := f.(*os.File); !ok {
-		// afero's other files (MemMapFs) read at an offset by seeking:
-		// serialise them.
-		s.f = &lockedFile{f: f}
-	}
+	// afero's files other than *os.File (MemMapFs) read at an offset by
+	// seeking: ConcurrentReader serialises them.
+	s := &segment{name: path, f: blockdev.ConcurrentReader(f), size: st.Size()}
 	im.segs = append(im.segs, s)
 	if s.size < fileHeaderSize {
 		return nil, fmt.Errorf("%s: %w (%d bytes)", path, ErrNotEWF, s.size)

@@ -18,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lvminspect/lvminspect/scan/container/blockdev"
 	"github.com/lvminspect/lvminspect/scan/device"
 )
 
@@ -291,42 +292,31 @@ func (im *Image) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, fmt.Errorf("ewf: negative offset %d", off)
 	}
-	if off >= im.size {
-		if len(p) == 0 {
-			return 0, nil
+	return blockdev.ReadAt(p, off, im.size, func(p []byte) (int, error) {
+		if im.ra != nil {
+			im.touched(off/im.chunkSize, (off+int64(len(p))-1)/im.chunkSize)
 		}
-		return 0, io.EOF
-	}
-	want := len(p)
-	if int64(want) > im.size-off {
-		p = p[:im.size-off]
-	}
-	if im.ra != nil {
-		im.touched(off/im.chunkSize, (off+int64(len(p))-1)/im.chunkSize)
-	}
-	n := 0
-	for n < len(p) {
-		pos := off + int64(n)
-		i := pos / im.chunkSize
-		in := pos - i*im.chunkSize
-		l := min(int64(len(p)-n), im.chunkLen(i)-in)
-		if e := im.errorAt(pos, pos+l); e != nil {
-			if e.Off > pos {
-				l = e.Off - pos
-			} else {
-				return n, im.acqError(e)
+		n := 0
+		for n < len(p) {
+			pos := off + int64(n)
+			i := pos / im.chunkSize
+			in := pos - i*im.chunkSize
+			l := min(int64(len(p)-n), im.chunkLen(i)-in)
+			if e := im.errorAt(pos, pos+l); e != nil {
+				if e.Off > pos {
+					l = e.Off - pos
+				} else {
+					return n, im.acqError(e)
+				}
 			}
+			b, err := im.chunk(i)
+			if err != nil {
+				return n, err
+			}
+			n += copy(p[n:n+int(l)], b[in:in+l])
 		}
-		b, err := im.chunk(i)
-		if err != nil {
-			return n, err
-		}
-		n += copy(p[n:n+int(l)], b[in:in+l])
-	}
-	if n < want {
-		return n, io.EOF
-	}
-	return n, nil
+		return n, nil
+	})
 }
 
 // Map reports the media as data, except the ranges the acquisition could
@@ -341,14 +331,7 @@ func (im *Image) Map(off, length int64) ([]device.Extent, error) {
 	}
 	var out []device.Extent
 	add := func(o, l int64, k device.Kind, why string) {
-		if l <= 0 {
-			return
-		}
-		if n := len(out); n > 0 && out[n-1].Kind == k && out[n-1].Why == why && out[n-1].Off+out[n-1].Len == o {
-			out[n-1].Len += l
-			return
-		}
-		out = append(out, device.Extent{Off: o, Len: l, Kind: k, Why: why})
+		out = blockdev.AppendExtent(out, device.Extent{Off: o, Len: l, Kind: k, Why: why})
 	}
 	pos := off
 	for pos < end {

@@ -10,9 +10,9 @@ import (
 	"os"
 	"sort"
 	"strconv"
-	"sync"
 
 	"github.com/lvminspect/lvminspect/model"
+	"github.com/lvminspect/lvminspect/scan/container/blockdev"
 	"github.com/lvminspect/lvminspect/scan/device"
 	"github.com/spf13/afero"
 )
@@ -126,7 +126,7 @@ func Open(fsys afero.Fs, name string) (*Image, error) {
 			im.Close()
 			return nil, fmt.Errorf("splitraw: %w", err)
 		}
-		segs = append(segs, Segment{Name: sn, R: concurrentReader(f), Size: st.Size()})
+		segs = append(segs, Segment{Name: sn, R: blockdev.ConcurrentReader(f), Size: st.Size()})
 		im.closers = append(im.closers, f)
 		if len(segs) > maxSegments {
 			im.Close()
@@ -163,24 +163,6 @@ func (im *Image) init(segs []Segment) (*Image, error) {
 		}
 	}
 	return im, nil
-}
-
-type lockedFile struct {
-	mu sync.Mutex
-	f  io.ReaderAt
-}
-
-func (l *lockedFile) ReadAt(p []byte, off int64) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.f.ReadAt(p, off)
-}
-
-func concurrentReader(f afero.File) io.ReaderAt {
-	if osf, ok := f.(*os.File); ok {
-		return osf
-	}
-	return &lockedFile{f: f}
 }
 
 // Size is the total size of the segments.
@@ -222,39 +204,25 @@ func (im *Image) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, fmt.Errorf("splitraw: negative offset %d", off)
 	}
-	if off >= im.size {
-		if len(p) == 0 {
-			return 0, nil
-		}
-		return 0, io.EOF
-	}
-	want := len(p)
-	if int64(want) > im.size-off {
-		p = p[:im.size-off]
-	}
-	i := sort.Search(len(im.starts), func(i int) bool { return im.starts[i] > off }) - 1
-	done := 0
-	for done < len(p) && i < len(im.segs) {
-		s := im.segs[i]
-		in := off + int64(done) - im.starts[i]
-		k := int(min(int64(len(p)-done), s.Size-in))
-		if k > 0 {
-			n, err := s.R.ReadAt(p[done:done+k], in)
-			if n < k {
-				if err == nil || err == io.EOF {
-					err = io.ErrUnexpectedEOF
+	return blockdev.ReadAt(p, off, im.size, func(p []byte) (int, error) {
+		i := sort.Search(len(im.starts), func(i int) bool { return im.starts[i] > off }) - 1
+		done := 0
+		for done < len(p) && i < len(im.segs) {
+			s := im.segs[i]
+			in := off + int64(done) - im.starts[i]
+			k := int(min(int64(len(p)-done), s.Size-in))
+			if k > 0 {
+				n, err := s.R.ReadAt(p[done:done+k], in)
+				if err := blockdev.ShortRead(n, k, err); err != nil {
+					return done + n, &device.UnreadableError{Device: s.Name, Off: off + int64(done+n), Len: int64(k - n),
+						Why: fmt.Sprintf("segment %s at byte %d: %v", s.Name, in+int64(n), err)}
 				}
-				return done + n, &device.UnreadableError{Device: s.Name, Off: off + int64(done+n), Len: int64(k - n),
-					Why: fmt.Sprintf("segment %s at byte %d: %v", s.Name, in+int64(n), err)}
+				done += k
 			}
-			done += k
+			i++
 		}
-		i++
-	}
-	if done < want {
-		return done, io.EOF
-	}
-	return done, nil
+		return done, nil
+	})
 }
 
 // Map says the whole range is data: a raw image stores every byte.

@@ -16,10 +16,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"sync"
 
 	"github.com/lvminspect/lvminspect/model"
+	"github.com/lvminspect/lvminspect/scan/container/blockdev"
 	"github.com/lvminspect/lvminspect/scan/device"
 	"github.com/spf13/afero"
 )
@@ -165,7 +164,7 @@ func Open(fsys afero.Fs, name string) (*Image, error) {
 		f.Close()
 		return nil, fmt.Errorf("vdi: %w", err)
 	}
-	im, err := New(concurrentReader(f), st.Size(), WithName(name))
+	im, err := New(blockdev.ConcurrentReader(f), st.Size(), WithName(name))
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -174,39 +173,14 @@ func Open(fsys afero.Fs, name string) (*Image, error) {
 	return im, nil
 }
 
-type lockedFile struct {
-	mu sync.Mutex
-	f  io.ReaderAt
-}
-
-func (l *lockedFile) ReadAt(p []byte, off int64) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.f.ReadAt(p, off)
-}
-
-// concurrentReader serialises the reads of a file whose ReadAt is not
-// safe for concurrent use (afero's in-memory files); an *os.File needs no
-// lock.
-func concurrentReader(f afero.File) io.ReaderAt {
-	if osf, ok := f.(*os.File); ok {
-		return osf
-	}
-	return &lockedFile{f: f}
-}
-
 func (im *Image) readFull(p []byte, off int64) error {
 	if off < 0 || off+int64(len(p)) > im.fileSize {
 		return formatErr("%s: %d bytes at byte %d lie beyond the end of the file (%d bytes)", im.name, len(p), off, im.fileSize)
 	}
-	n, err := im.r.ReadAt(p, off)
-	if n == len(p) {
-		return nil
+	if err := blockdev.ReadFull(im.r, p, off); err != nil {
+		return fmt.Errorf("vdi: %s: reading %d bytes at byte %d: %w", im.name, len(p), off, err)
 	}
-	if err == nil || err == io.EOF {
-		err = io.ErrUnexpectedEOF
-	}
-	return fmt.Errorf("vdi: %s: reading %d bytes at byte %d: %w", im.name, len(p), off, err)
+	return nil
 }
 
 func cstring(b []byte) string {
@@ -466,43 +440,26 @@ func (im *Image) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, fmt.Errorf("vdi: %s: negative offset %d", im.name, off)
 	}
-	if off >= im.size {
-		if len(p) == 0 {
-			return 0, nil
-		}
-		return 0, io.EOF
-	}
-	want := len(p)
-	if int64(want) > im.size-off {
-		p = p[:im.size-off]
-	}
-	done := 0
-	err := im.pieces(off, int64(len(p)), func(pc piece) error {
-		q := p[pc.off-off : pc.off-off+pc.n]
-		switch pc.kind {
-		case pFile:
-			n, err := im.r.ReadAt(q, pc.fo)
-			if n < len(q) {
-				if err == nil || err == io.EOF {
-					err = io.ErrUnexpectedEOF
+	return blockdev.ReadAt(p, off, im.size, func(p []byte) (int, error) {
+		done := 0
+		err := im.pieces(off, int64(len(p)), func(pc piece) error {
+			q := p[pc.off-off : pc.off-off+pc.n]
+			switch pc.kind {
+			case pFile:
+				n, err := im.r.ReadAt(q, pc.fo)
+				if err := blockdev.ShortRead(n, len(q), err); err != nil {
+					return &device.UnreadableError{Device: im.name, Off: pc.off, Len: pc.n, Why: fmt.Sprintf("reading byte %d of the file: %v", pc.fo, err)}
 				}
-				return &device.UnreadableError{Device: im.name, Off: pc.off, Len: pc.n, Why: fmt.Sprintf("reading byte %d of the file: %v", pc.fo, err)}
+			case pHole:
+				clear(q)
+			case pBad:
+				return &device.UnreadableError{Device: im.name, Off: pc.off, Len: pc.n, Why: pc.why}
 			}
-		case pHole:
-			clear(q)
-		case pBad:
-			return &device.UnreadableError{Device: im.name, Off: pc.off, Len: pc.n, Why: pc.why}
-		}
-		done += len(q)
-		return nil
-	})
-	if err != nil {
+			done += len(q)
+			return nil
+		})
 		return done, err
-	}
-	if done < want {
-		return done, io.EOF
-	}
-	return done, nil
+	})
 }
 
 // Map describes [off, off+length) as data, holes (blocks not allocated
@@ -526,11 +483,7 @@ func (im *Image) Map(off, length int64) ([]device.Extent, error) {
 		case pBad:
 			e.Kind, e.Why = device.Unreadable, pc.why
 		}
-		if k := len(out) - 1; k >= 0 && out[k].Kind == e.Kind && out[k].Why == e.Why {
-			out[k].Len += e.Len
-			return nil
-		}
-		out = append(out, e)
+		out = blockdev.AppendExtent(out, e)
 		return nil
 	})
 	return out, err

@@ -4,13 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path"
 	"path/filepath"
 	"strings"
-	"sync"
 
+	"github.com/lvminspect/lvminspect/scan/container/blockdev"
 	"github.com/spf13/afero"
 )
 
@@ -42,7 +40,7 @@ func open(fsys afero.Fs, name string, seen []string) (*Image, error) {
 		f.Close()
 		return nil, fmt.Errorf("vhd: %w", err)
 	}
-	im := &Image{name: name, r: concurrentReader(f), fileSize: st.Size(), bitmaps: map[uint32][]byte{}}
+	im := &Image{name: name, r: blockdev.ConcurrentReader(f), fileSize: st.Size(), bitmaps: map[uint32][]byte{}}
 	im.closers = append(im.closers, f)
 	if err := im.open(); err != nil {
 		f.Close()
@@ -161,24 +159,3 @@ func (im *Image) openParent(fsys afero.Fs, seen []string) (*Image, error) {
 // ParentPath is the path the parent was opened from ("" if not opened
 // with Open or not differencing).
 func (im *Image) ParentPath() string { return im.parentPath }
-
-// lockedFile serialises the reads of a file whose ReadAt is not safe for
-// concurrent use (afero's in-memory files move a shared offset); an
-// *os.File reads with pread and needs no lock.
-type lockedFile struct {
-	mu sync.Mutex
-	f  io.ReaderAt
-}
-
-func (l *lockedFile) ReadAt(p []byte, off int64) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.f.ReadAt(p, off)
-}
-
-func concurrentReader(f afero.File) io.ReaderAt {
-	if osf, ok := f.(*os.File); ok {
-		return osf
-	}
-	return &lockedFile{f: f}
-}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/lvminspect/lvminspect/scan/container/blockdev"
 	"github.com/lvminspect/lvminspect/scan/device"
 )
 
@@ -133,47 +134,30 @@ func (im *Image) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
 		return 0, fmt.Errorf("vhd: %s: negative offset %d", im.name, off)
 	}
-	if off >= im.size {
-		if len(p) == 0 {
-			return 0, nil
-		}
-		return 0, io.EOF
-	}
-	want := len(p)
-	if int64(want) > im.size-off {
-		p = p[:im.size-off]
-	}
-	done := 0
-	err := im.pieces(off, int64(len(p)), func(pc piece) error {
-		q := p[pc.off-off : pc.off-off+pc.n]
-		switch pc.kind {
-		case pFile:
-			n, err := im.r.ReadAt(q, pc.fo)
-			if n < len(q) {
-				if err == nil || err == io.EOF {
-					err = io.ErrUnexpectedEOF
+	return blockdev.ReadAt(p, off, im.size, func(p []byte) (int, error) {
+		done := 0
+		err := im.pieces(off, int64(len(p)), func(pc piece) error {
+			q := p[pc.off-off : pc.off-off+pc.n]
+			switch pc.kind {
+			case pFile:
+				n, err := im.r.ReadAt(q, pc.fo)
+				if err := blockdev.ShortRead(n, len(q), err); err != nil {
+					return im.unreadable(pc.off, pc.n, fmt.Sprintf("reading byte %d of the file: %v", pc.fo, err))
 				}
-				return im.unreadable(pc.off, pc.n, fmt.Sprintf("reading byte %d of the file: %v", pc.fo, err))
+			case pHole:
+				clear(q)
+			case pParent:
+				if err := readParent(im.parent, q, pc.off); err != nil {
+					return err
+				}
+			case pBad:
+				return im.unreadable(pc.off, pc.n, pc.why)
 			}
-		case pHole:
-			clear(q)
-		case pParent:
-			if err := readParent(im.parent, q, pc.off); err != nil {
-				return err
-			}
-		case pBad:
-			return im.unreadable(pc.off, pc.n, pc.why)
-		}
-		done += len(q)
-		return nil
-	})
-	if err != nil {
+			done += len(q)
+			return nil
+		})
 		return done, err
-	}
-	if done < want {
-		return done, io.EOF
-	}
-	return done, nil
+	})
 }
 
 // readParent reads q at off from the parent; the part past the parent's
@@ -210,16 +194,7 @@ func (im *Image) Map(off, length int64) ([]device.Extent, error) {
 	}
 	length = min(length, im.size-off)
 	var out []device.Extent
-	add := func(e device.Extent) {
-		if e.Len == 0 {
-			return
-		}
-		if k := len(out) - 1; k >= 0 && out[k].Kind == e.Kind && out[k].Why == e.Why && out[k].Off+out[k].Len == e.Off {
-			out[k].Len += e.Len
-			return
-		}
-		out = append(out, e)
-	}
+	add := func(e device.Extent) { out = blockdev.AppendExtent(out, e) }
 	err := im.pieces(off, length, func(pc piece) error {
 		switch pc.kind {
 		case pFile:

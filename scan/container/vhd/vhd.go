@@ -31,6 +31,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lvminspect/lvminspect/scan/container/blockdev"
 	"github.com/lvminspect/lvminspect/scan/device"
 )
 
@@ -288,14 +289,10 @@ func (im *Image) readFull(p []byte, off int64) error {
 	if off < 0 || off+int64(len(p)) > im.fileSize {
 		return formatErr("%s: %d bytes at byte %d lie beyond the end of the file (%d bytes)", im.name, len(p), off, im.fileSize)
 	}
-	n, err := im.r.ReadAt(p, off)
-	if n == len(p) {
-		return nil
+	if err := blockdev.ReadFull(im.r, p, off); err != nil {
+		return fmt.Errorf("vhd: %s: reading %d bytes at byte %d: %w", im.name, len(p), off, err)
 	}
-	if err == nil || err == io.EOF {
-		err = io.ErrUnexpectedEOF
-	}
-	return fmt.Errorf("vhd: %s: reading %d bytes at byte %d: %w", im.name, len(p), off, err)
+	return nil
 }
 
 func decodeFooter(b []byte) Footer {

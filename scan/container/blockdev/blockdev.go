@@ -1,0 +1,105 @@
+// Package blockdev holds what the container readers share: opening a
+// file for concurrent reads, the bounds of a device's ReadAt, full reads
+// of a container's own structures and the merging of Map's extents.
+package blockdev
+
+import (
+	"io"
+	"os"
+	"sync"
+
+	"github.com/lvminspect/lvminspect/scan/device"
+	"github.com/spf13/afero"
+)
+
+// ReaderAtCloser is a file to read at offsets and close.
+type ReaderAtCloser interface {
+	io.ReaderAt
+	io.Closer
+}
+
+// lockedFile serialises the reads of a file whose ReadAt is not safe for
+// concurrent use (afero's in-memory files move a shared offset).
+type lockedFile struct {
+	mu sync.Mutex
+	f  ReaderAtCloser
+}
+
+func (l *lockedFile) ReadAt(p []byte, off int64) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.f.ReadAt(p, off)
+}
+
+// Close closes the file.
+func (l *lockedFile) Close() error { return l.f.Close() }
+
+// ConcurrentReader returns a reader of f that may be called from several
+// goroutines: an *os.File itself (it reads with pread and needs no
+// lock), any other file behind a lock. Closing it closes f.
+func ConcurrentReader(f afero.File) ReaderAtCloser {
+	if osf, ok := f.(*os.File); ok {
+		return osf
+	}
+	return &lockedFile{f: f}
+}
+
+// ReadAt frames the ReadAt of a device of size bytes; off must not be
+// negative. At or past the end it returns 0 and io.EOF (0 and nil for an
+// empty p). Otherwise it calls read with p cut at the end of the device
+// and returns what read returns, with io.EOF if read had no error but p
+// was cut or read returned less than it was given.
+func ReadAt(p []byte, off, size int64, read func(q []byte) (int, error)) (int, error) {
+	if off >= size {
+		if len(p) == 0 {
+			return 0, nil
+		}
+		return 0, io.EOF
+	}
+	want := len(p)
+	if int64(want) > size-off {
+		p = p[:size-off]
+	}
+	n, err := read(p)
+	if err != nil {
+		return n, err
+	}
+	if n < want {
+		return n, io.EOF
+	}
+	return n, nil
+}
+
+// ShortRead is the error of a read that returned n of want bytes with
+// err: nil if n is want, err if it says why, io.ErrUnexpectedEOF if err
+// is nil or io.EOF.
+func ShortRead(n, want int, err error) error {
+	if n >= want {
+		return nil
+	}
+	if err == nil || err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// ReadFull reads all of p at off from r; a short read is an error, as
+// ShortRead says.
+func ReadFull(r io.ReaderAt, p []byte, off int64) error {
+	n, err := r.ReadAt(p, off)
+	return ShortRead(n, len(p), err)
+}
+
+// AppendExtent appends e to out, merged into the last extent when e is
+// of the same kind and reason and starts where it ends; an empty e is
+// dropped.
+func AppendExtent(out []device.Extent, e device.Extent) []device.Extent {
+	if e.Len <= 0 {
+		return out
+	}
+	if k := len(out) - 1; k >= 0 && out[k].Kind == e.Kind && out[k].Why == e.Why && out[k].Off+out[k].Len == e.Off {
+		out[k].Len += e.Len
+		return out
+	}
+	return append(out, e)
+}
