@@ -2,7 +2,6 @@ package ewf
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/md5"
 	"crypto/sha1"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/spf13/afero"
 
+	"github.com/lvminspect/lvminspect/internal/containertest"
 	"github.com/lvminspect/lvminspect/scan/device"
 )
 
@@ -54,20 +54,7 @@ func loadManifest(t testing.TB) manifest {
 
 func gunzip(t testing.TB, name string) []byte {
 	t.Helper()
-	f, err := os.Open(filepath.Join(fixDir, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := io.ReadAll(zr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return containertest.Gunzip(t, filepath.Join(fixDir, name))
 }
 
 // fixtureFs puts the gunzipped segment files of a container in memory.

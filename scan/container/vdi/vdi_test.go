@@ -2,7 +2,6 @@ package vdi
 
 import (
 	"bytes"
-	"compress/gzip"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -16,6 +15,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/lvminspect/lvminspect/internal/containertest"
 	"github.com/lvminspect/lvminspect/scan/device"
 	"github.com/spf13/afero"
 )
@@ -24,35 +24,13 @@ const fixtureDir = "../../../testdata/fixtures/containers"
 
 func gunzipFixture(t testing.TB, name string) []byte {
 	t.Helper()
-	f, err := os.Open(filepath.Join(fixtureDir, name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	z, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := io.ReadAll(z)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return containertest.Gunzip(t, filepath.Join(fixtureDir, name))
 }
 
+// hashDevice reads d in odd-sized chunks and returns its sha256.
 func hashDevice(t *testing.T, d device.Device) string {
 	t.Helper()
-	h := sha256.New()
-	buf := make([]byte, 1<<20+777)
-	for off := int64(0); off < d.Size(); {
-		n, err := d.ReadAt(buf, off)
-		if err != nil && !(err == io.EOF && off+int64(n) == d.Size()) {
-			t.Fatalf("ReadAt(%d): %d, %v", off, n, err)
-		}
-		h.Write(buf[:n])
-		off += int64(n)
-	}
-	return hex.EncodeToString(h.Sum(nil))
+	return containertest.HashDevice(t, d)
 }
 
 type countingReader struct {
