@@ -44,6 +44,18 @@ func ConcurrentReader(f afero.File) ReaderAtCloser {
 	return &lockedFile{f: f}
 }
 
+// CloseAll closes every closer in cs, in order, and returns the first
+// error.
+func CloseAll(cs []io.Closer) error {
+	var first error
+	for _, c := range cs {
+		if err := c.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
 // ReadAt frames the ReadAt of a device of size bytes; off must not be
 // negative. At or past the end it returns 0 and io.EOF (0 and nil for an
 // empty p). Otherwise it calls read with p cut at the end of the device

@@ -224,3 +224,26 @@ func TestConcurrentReader(t *testing.T) {
 		}
 	}
 }
+
+type closer struct {
+	closed *[]int
+	i      int
+	err    error
+}
+
+func (c closer) Close() error { *c.closed = append(*c.closed, c.i); return c.err }
+
+func TestCloseAll(t *testing.T) {
+	if err := CloseAll(nil); err != nil {
+		t.Fatal(err)
+	}
+	var closed []int
+	e1, e2 := errors.New("one"), errors.New("two")
+	cs := []io.Closer{closer{&closed, 0, nil}, closer{&closed, 1, e1}, closer{&closed, 2, nil}, closer{&closed, 3, e2}}
+	if err := CloseAll(cs); err != e1 {
+		t.Fatalf("error %v, want the first", err)
+	}
+	if len(closed) != 4 || closed[0] != 0 || closed[3] != 3 {
+		t.Fatalf("closed %v, want all in order", closed)
+	}
+}

@@ -173,14 +173,9 @@ func (im *Image) ConcurrentReads() bool { return true }
 
 // Close closes the segment files Open opened.
 func (im *Image) Close() error {
-	var first error
-	for _, c := range im.closers {
-		if err := c.Close(); err != nil && first == nil {
-			first = err
-		}
-	}
+	err := blockdev.CloseAll(im.closers)
 	im.closers = nil
-	return first
+	return err
 }
 
 // Segments lists the segments in order.

@@ -580,14 +580,9 @@ func (im *Image) ConcurrentReads() bool { return true }
 
 // Close closes the files Open opened (the image and its parents).
 func (im *Image) Close() error {
-	var first error
-	for _, c := range im.closers {
-		if err := c.Close(); err != nil && first == nil {
-			first = err
-		}
-	}
+	err := blockdev.CloseAll(im.closers)
 	im.closers = nil
-	return first
+	return err
 }
 
 // Problems lists what is wrong with the image that did not stop it from
