@@ -3,5 +3,6 @@
 // opens its files read-only and presents the disk inside as a
 // device.Device, in a subpackage of its own; the subpackage blockdev
 // holds what the readers share (files opened for concurrent reads, the
-// bounds of ReadAt, the merging of Map's extents).
+// bounds of ReadAt, reading and mapping a disk resolved into pieces of
+// file, zeros and parent, the merging of Map's extents).
 package container

@@ -1,6 +1,7 @@
 // Package blockdev holds what the container readers share: opening a
 // file for concurrent reads, the bounds of a device's ReadAt, full reads
-// of a container's own structures and the merging of Map's extents.
+// of a container's own structures, the reading and mapping of a virtual
+// disk resolved into pieces (Piece) and the merging of Map's extents.
 package blockdev
 
 import (

@@ -391,39 +391,28 @@ func (im *Image) Info() Info {
 	return in
 }
 
-const (
-	pFile = iota
-	pHole
-	pBad
-)
-
-type piece struct {
-	off, n int64
-	kind   int
-	fo     int64
-	why    string
-}
-
-func (im *Image) pieces(off, n int64, fn func(piece) error) error {
+// pieces resolves [off, off+n) (within Size) into consecutive pieces,
+// one a block at most.
+func (im *Image) pieces(off, n int64, fn func(blockdev.Piece) error) error {
 	bs := im.blockSize
 	for n > 0 {
 		b := off / bs
 		in := off % bs
 		l := min(bs-in, n)
-		p := piece{off: off, n: l}
+		p := blockdev.Piece{Off: off, N: l}
 		e, err := im.entry(b)
 		switch {
 		case err != nil:
-			p.kind, p.why = pBad, fmt.Sprintf("block map entry %d: %v", b, err)
+			p.Kind, p.Why = blockdev.Bad, fmt.Sprintf("block map entry %d: %v", b, err)
 		case e == blockFree || e == blockZero:
-			p.kind = pHole
+			p.Kind = blockdev.Zero
 		default:
 			start := int64(im.h.OffData) + int64(e)*(bs+im.extra) + im.extra
 			used := min(bs, im.size-b*bs)
 			if start+used > im.fileSize {
-				p.kind, p.why = pBad, fmt.Sprintf("block %d (data block %d at byte %d) lies beyond the end of the file (%d bytes)", b, e, start, im.fileSize)
+				p.Kind, p.Why = blockdev.Bad, fmt.Sprintf("block %d (data block %d at byte %d) lies beyond the end of the file (%d bytes)", b, e, start, im.fileSize)
 			} else {
-				p.kind, p.fo = pFile, start+in
+				p.Kind, p.FileOff = blockdev.InFile, start+in
 			}
 		}
 		if err := fn(p); err != nil {
@@ -441,24 +430,7 @@ func (im *Image) ReadAt(p []byte, off int64) (int, error) {
 		return 0, fmt.Errorf("vdi: %s: negative offset %d", im.name, off)
 	}
 	return blockdev.ReadAt(p, off, im.size, func(p []byte) (int, error) {
-		done := 0
-		err := im.pieces(off, int64(len(p)), func(pc piece) error {
-			q := p[pc.off-off : pc.off-off+pc.n]
-			switch pc.kind {
-			case pFile:
-				n, err := im.r.ReadAt(q, pc.fo)
-				if err := blockdev.ShortRead(n, len(q), err); err != nil {
-					return &device.UnreadableError{Device: im.name, Off: pc.off, Len: pc.n, Why: fmt.Sprintf("reading byte %d of the file: %v", pc.fo, err)}
-				}
-			case pHole:
-				clear(q)
-			case pBad:
-				return &device.UnreadableError{Device: im.name, Off: pc.off, Len: pc.n, Why: pc.why}
-			}
-			done += len(q)
-			return nil
-		})
-		return done, err
+		return blockdev.ReadPieces(p, off, im.name, im.r, im.pieces, nil)
 	})
 }
 
@@ -472,21 +444,7 @@ func (im *Image) Map(off, length int64) ([]device.Extent, error) {
 		return nil, nil
 	}
 	length = min(length, im.size-off)
-	var out []device.Extent
-	err := im.pieces(off, length, func(pc piece) error {
-		e := device.Extent{Off: pc.off, Len: pc.n}
-		switch pc.kind {
-		case pFile:
-			e.Kind = device.Data
-		case pHole:
-			e.Kind = device.Hole
-		case pBad:
-			e.Kind, e.Why = device.Unreadable, pc.why
-		}
-		out = blockdev.AppendExtent(out, e)
-		return nil
-	})
-	return out, err
+	return blockdev.MapPieces(off, length, im.pieces, nil)
 }
 
 // mapFieldsMax is the number of block map entries shown as fields.
