@@ -730,14 +730,26 @@ func firstNonEmpty(s ...string) string {
 	return ""
 }
 
-func (im *Image) parseDigest(s *segment, sec *section) {
-	b, err := s.readData(sec, 80)
-	if err != nil || len(b) < 80 {
-		im.warnings = append(im.warnings, fmt.Sprintf("%s: digest section at %d: too short", s.name, sec.Off))
-		return
+// checkedData returns the data of the section sec of type what, n bytes
+// of which the last 4 are the adler32 of the others; if they are short or
+// fail it, it warns that what is stored there is not used and returns
+// nil.
+func (im *Image) checkedData(s *segment, sec *section, n int, what, unused string) []byte {
+	b, err := s.readData(sec, int64(n))
+	if err != nil || len(b) < n {
+		im.warnings = append(im.warnings, fmt.Sprintf("%s: %s section at %d: too short", s.name, what, sec.Off))
+		return nil
 	}
-	if st, c := binary.LittleEndian.Uint32(b[76:]), adler32.Checksum(b[:76]); st != c {
-		im.warnings = append(im.warnings, fmt.Sprintf("%s: digest section at %d: adler32 stored %#08x, computed %#08x: stored hashes not used", s.name, sec.Off, st, c))
+	if st, c := binary.LittleEndian.Uint32(b[n-4:]), adler32.Checksum(b[:n-4]); st != c {
+		im.warnings = append(im.warnings, fmt.Sprintf("%s: %s section at %d: adler32 stored %#08x, computed %#08x: %s not used", s.name, what, sec.Off, st, c, unused))
+		return nil
+	}
+	return b
+}
+
+func (im *Image) parseDigest(s *segment, sec *section) {
+	b := im.checkedData(s, sec, 80, "digest", "stored hashes")
+	if b == nil {
 		return
 	}
 	if !allZero(b[:16]) {
@@ -750,13 +762,8 @@ func (im *Image) parseDigest(s *segment, sec *section) {
 }
 
 func (im *Image) parseHash(s *segment, sec *section) {
-	b, err := s.readData(sec, 36)
-	if err != nil || len(b) < 36 {
-		im.warnings = append(im.warnings, fmt.Sprintf("%s: hash section at %d: too short", s.name, sec.Off))
-		return
-	}
-	if st, c := binary.LittleEndian.Uint32(b[32:]), adler32.Checksum(b[:32]); st != c {
-		im.warnings = append(im.warnings, fmt.Sprintf("%s: hash section at %d: adler32 stored %#08x, computed %#08x: stored MD5 not used", s.name, sec.Off, st, c))
+	b := im.checkedData(s, sec, 36, "hash", "stored MD5")
+	if b == nil {
 		return
 	}
 	if !allZero(b[:16]) {
