@@ -3,7 +3,9 @@ package export
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/lvminspect/lvminspect/model"
@@ -73,5 +75,63 @@ func TestEachRunManyRuns(t *testing.T) {
 	}
 	if len(got) != 2*len(kinds) {
 		t.Errorf("%d runs, want %d", len(got), 2*len(kinds))
+	}
+}
+
+// runsOnly hides a Source's MissingRanges: MissingRanges then asks for
+// its runs.
+type runsOnly struct{ Source }
+
+// TestStripedMissingRangesAgree: a striped source's missing ranges,
+// computed from its areas, are those its runs give, for random layouts
+// of present, truncated and absent PVs.
+func TestStripedMissingRangesAgree(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for iter := 0; iter < 5000; iter++ {
+		var sets []model.StripeSet
+		pvs := map[string]PVReader{}
+		for k := 0; k < 3; k++ {
+			u := fmt.Sprintf("pv%d", k)
+			switch rng.IntN(3) {
+			case 0: // absent
+			case 1:
+				pvs[u] = PVReader{R: bytes.NewReader(nil), Size: 1 << 40, Name: u}
+			case 2:
+				pvs[u] = PVReader{R: bytes.NewReader(nil), Size: int64(rng.IntN(64)) << 12, Name: u}
+			}
+		}
+		off := int64(0)
+		for s := 1 + rng.IntN(3); s > 0; s-- {
+			sc := 1 + rng.IntN(3)
+			chunk := int64(1+rng.IntN(4)) << 12
+			rows := int64(1 + rng.IntN(8))
+			set := model.StripeSet{LVOffset: off, Length: chunk * rows * int64(sc), Chunk: chunk}
+			if sc == 1 {
+				set.Chunk = set.Length
+			}
+			for a := 0; a < sc; a++ {
+				k := rng.IntN(3)
+				set.Areas = append(set.Areas, model.Piece{PVUUID: fmt.Sprintf("pv%d", k), PVLabel: fmt.Sprintf("pv%d", k),
+					PVOffset: int64(rng.IntN(32)) << 12, Length: chunk * rows})
+			}
+			sets = append(sets, set)
+			off += set.Length
+			if rng.IntN(4) == 0 {
+				off += 4096 // a gap
+			}
+		}
+		size := off + int64(rng.IntN(2))*4096
+		src := NewStripedSource(size, sets, pvs, nil)
+		got, err := MissingRanges(context.Background(), src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := MissingRanges(context.Background(), runsOnly{src})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("iteration %d: from the areas\n%v\nfrom the runs\n%v", iter, got, want)
+		}
 	}
 }

@@ -114,6 +114,9 @@ func scanMissing(ctx context.Context, src Source) error {
 // grows with the number of runs, not with the size the LV claims (see
 // EachRun).
 func MissingRanges(ctx context.Context, src Source) ([]Range, error) {
+	if mr, ok := src.(MissingRanger); ok {
+		return mr.MissingRanges(ctx)
+	}
 	var miss []Range
 	err := EachRun(ctx, src, func(r Run) {
 		if r.Kind == RunMissing {
@@ -125,6 +128,18 @@ func MissingRanges(ctx context.Context, src Source) ([]Range, error) {
 	}
 	return miss, nil
 }
+
+// MissingRanger is a Source that can say its missing ranges (what
+// MissingRanges returns) without asking for its runs: a striped LV from
+// its areas instead of chunk by chunk.
+type MissingRanger interface {
+	MissingRanges(ctx context.Context) ([]Range, error)
+}
+
+// AppendRange appends r to list, merging it with the last range when they
+// touch and have the same source and reason (for a MissingRanger that
+// combines the ranges of its parts).
+func AppendRange(list []Range, r Range) []Range { return addRange(list, r) }
 
 // Windows of EachRun: the first is firstWindow bytes; a window that held
 // at most fewRuns runs doubles, one that held more than manyRuns halves

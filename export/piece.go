@@ -1,6 +1,7 @@
 package export
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -57,11 +58,15 @@ type readahead struct {
 const prefetchSize = 16 << 20
 
 // PieceSource is a Source for LVs that map onto PVs as plain pieces
-// (linear and striped segments, see model.VG.MapRange).
+// (linear and striped segments, see model.VG.MapRange), or as stripe sets
+// (model.VG.Layout): a striped LV is then mapped chunk by chunk as it is
+// read, however many chunks it has, and its missing bytes are computed
+// from its areas.
 type PieceSource struct {
 	size   int64
-	pieces []model.Piece
+	sets   []model.StripeSet // sorted, disjoint
 	pvs    map[string]PVReader
+	expand func() ([]model.Piece, error) // Pieces, for stripe sets
 
 	mu    sync.Mutex
 	files []pvFile // the PVs with a File the pieces use
@@ -75,7 +80,7 @@ type PieceSource struct {
 func NewPieceSource(size int64, pieces []model.Piece, pvs map[string]PVReader) *PieceSource {
 	ps := append([]model.Piece(nil), pieces...)
 	sort.SliceStable(ps, func(i, j int) bool { return ps[i].LVOffset < ps[j].LVOffset })
-	clean := ps[:0]
+	var sets []model.StripeSet
 	var end int64
 	for _, p := range ps {
 		if p.LVOffset < end {
@@ -90,18 +95,35 @@ func NewPieceSource(size int64, pieces []model.Piece, pvs map[string]PVReader) *
 		if p.Length <= 0 || p.LVOffset < 0 {
 			continue
 		}
-		clean = append(clean, p)
+		area := p
+		area.LVOffset = 0
+		sets = append(sets, model.StripeSet{LVOffset: p.LVOffset, Length: p.Length, Chunk: p.Length, Areas: []model.Piece{area}})
 		end = p.LVOffset + p.Length
 	}
-	s := &PieceSource{size: size, pieces: clean, pvs: pvs}
+	return newSource(size, sets, pvs)
+}
+
+// NewStripedSource returns a Source for an LV of size bytes laid out as
+// sets (model.VG.Layout: sorted, disjoint); pieces, when not nil, lists
+// the LV's pieces for Pieces (model.VG.MapRange), called only then.
+func NewStripedSource(size int64, sets []model.StripeSet, pvs map[string]PVReader, pieces func() ([]model.Piece, error)) *PieceSource {
+	s := newSource(size, sets, pvs)
+	s.expand = pieces
+	return s
+}
+
+func newSource(size int64, sets []model.StripeSet, pvs map[string]PVReader) *PieceSource {
+	s := &PieceSource{size: size, sets: sets, pvs: pvs}
 	// Only the PVs the pieces use: an LV of a VG of many PVs (opened
 	// once per LV for a verdict) costs its own pieces, not the VG's PVs.
-	for _, p := range clean {
-		pv, ok := pvs[p.PVUUID]
-		if !ok || pv.File == nil || s.file(p.PVUUID) != nil {
-			continue
+	for _, set := range sets {
+		for _, a := range set.Areas {
+			pv, ok := pvs[a.PVUUID]
+			if !ok || pv.File == nil || s.file(a.PVUUID) != nil {
+				continue
+			}
+			s.files = append(s.files, pvFile{uuid: a.PVUUID, extent: &extentCache{f: pv.File}, ahead: &readahead{}})
 		}
-		s.files = append(s.files, pvFile{uuid: p.PVUUID, extent: &extentCache{f: pv.File}, ahead: &readahead{}})
 	}
 	return s
 }
@@ -109,13 +131,31 @@ func NewPieceSource(size int64, pieces []model.Piece, pvs map[string]PVReader) *
 // Size is the LV size in bytes.
 func (s *PieceSource) Size() int64 { return s.size }
 
-// Pieces returns the pieces in LV order (for the provenance extent map).
-func (s *PieceSource) Pieces() []model.Piece { return append([]model.Piece(nil), s.pieces...) }
+// Pieces returns the pieces in LV order (for the provenance extent map):
+// one per chunk of a striped LV.
+func (s *PieceSource) Pieces() []model.Piece {
+	if s.expand != nil {
+		if ps, err := s.expand(); err == nil {
+			return ps
+		}
+	}
+	var out []model.Piece
+	for _, set := range s.sets {
+		for off := int64(0); off < set.Length; {
+			a, pvOff, run := set.ChunkAt(off)
+			p := set.Areas[a]
+			p.LVOffset, p.PVOffset, p.Length = set.LVOffset+off, pvOff, min(run, set.Length-off)
+			out = append(out, p)
+			off += p.Length
+		}
+	}
+	return out
+}
 
-// first returns the index of the first piece ending after off.
+// first returns the index of the first set ending after off.
 func (s *PieceSource) first(off int64) int {
-	return sort.Search(len(s.pieces), func(i int) bool {
-		return s.pieces[i].LVOffset+s.pieces[i].Length > off
+	return sort.Search(len(s.sets), func(i int) bool {
+		return s.sets[i].LVOffset+s.sets[i].Length > off
 	})
 }
 
@@ -130,26 +170,110 @@ func (s *PieceSource) Runs(off, n int64) ([]Run, error) {
 	pos, end := off, off+n
 	i := s.first(off)
 	for pos < end {
-		if i >= len(s.pieces) || s.pieces[i].LVOffset > pos {
+		if i >= len(s.sets) || s.sets[i].LVOffset > pos {
 			gapEnd := end
-			if i < len(s.pieces) {
-				gapEnd = min(end, s.pieces[i].LVOffset)
+			if i < len(s.sets) {
+				gapEnd = min(end, s.sets[i].LVOffset)
 			}
 			out = AppendRun(out, Run{Off: pos, Len: gapEnd - pos, Kind: RunMissing,
 				Reason: "no PV area maps these LV bytes"})
 			pos = gapEnd
 			continue
 		}
-		p := s.pieces[i]
-		pEnd := p.LVOffset + p.Length
-		segEnd := min(end, pEnd)
-		out = s.pieceRuns(out, p, pos, p.PVOffset+(pos-p.LVOffset), segEnd-pos)
-		pos = segEnd
-		if segEnd == pEnd {
+		set := &s.sets[i]
+		setEnd := set.LVOffset + set.Length
+		for pos < min(end, setEnd) {
+			a, pvOff, run := set.ChunkAt(pos - set.LVOffset)
+			l := min(run, min(end, setEnd)-pos)
+			out = s.pieceRuns(out, set.Areas[a], pos, pvOff, l)
+			pos += l
+		}
+		if pos == setEnd {
 			i++
 		}
 	}
 	return out, nil
+}
+
+// MissingRanges lists the bytes of the LV that have no source, as
+// MissingRanges(ctx, s) would from the runs, computed from the sets'
+// areas: a healthy striped LV of any size costs its segments, not its
+// chunks.
+func (s *PieceSource) MissingRanges(ctx context.Context) ([]Range, error) {
+	var miss []Range
+	pos := int64(0)
+	gap := func(to int64) {
+		if to > pos {
+			miss = addRange(miss, Range{Off: pos, Len: to - pos, Reason: "no PV area maps these LV bytes"})
+		}
+	}
+	for si := range s.sets {
+		set := &s.sets[si]
+		gap(set.LVOffset)
+		// Where each area's bytes stop being readable (its length when
+		// they all are), and why.
+		sc := int64(len(set.Areas))
+		from := make([]int64, sc)
+		why := make([]Range, sc)
+		first := set.Length
+		for k, a := range set.Areas {
+			from[k] = a.Length
+			pv, ok := s.pvs[a.PVUUID]
+			switch {
+			case !ok:
+				from[k] = 0
+				why[k] = Range{Source: a.PVUUID, Reason: "PV " + a.PVRef() + " is missing: no input holds it"}
+			case pv.Size-a.PVOffset < a.Length:
+				from[k] = max(0, pv.Size-a.PVOffset)
+				why[k] = Range{Source: a.PVUUID, Reason: fmt.Sprintf("PV %s is truncated: its input %s ends at PV byte %d", pvName(a), pv.Name, pv.Size)}
+			}
+			if from[k] < a.Length {
+				// The LV offset (in the set) of area k's first missing byte.
+				row := from[k] / set.Chunk
+				first = min(first, (row*sc+int64(k))*set.Chunk+from[k]%set.Chunk)
+			}
+		}
+		// From the row where every area is missing, for one reason, the
+		// rest of the set is one range.
+		allFrom := int64(-1)
+		if sc > 1 {
+			allFrom = 0
+			for k := range set.Areas {
+				if from[k] >= set.Areas[k].Length || why[k] != why[0] {
+					allFrom = -1
+					break
+				}
+				allFrom = max(allFrom, (from[k]+set.Chunk-1)/set.Chunk*set.Chunk*sc)
+			}
+		}
+		// Chunk by chunk from the first missing one, in LV order.
+		for off := first; off < set.Length; {
+			if allFrom >= 0 && off >= allFrom {
+				r := why[0]
+				r.Off, r.Len = set.LVOffset+off, set.Length-off
+				miss = addRange(miss, r)
+				break
+			}
+			if (off/set.Chunk)%4096 == 0 {
+				if err := ctx.Err(); err != nil {
+					return nil, err
+				}
+			}
+			k, _, run := set.ChunkAt(off)
+			l := min(run, set.Length-off)
+			inArea := (off/set.Chunk/sc)*set.Chunk + off%set.Chunk
+			if inArea+l > from[k] {
+				a := max(inArea, from[k])
+				r := why[k]
+				r.Off, r.Len = set.LVOffset+off+(a-inArea), inArea+l-a
+				miss = addRange(miss, r)
+			}
+			off += l
+		}
+		pos = set.LVOffset + set.Length
+	}
+	gap(s.size)
+	return miss, nil
 }
 
 // pieceRuns appends the runs of l bytes at LV offset lv, PV offset pvOff,
@@ -223,16 +347,20 @@ func (s *PieceSource) ReadAt(p []byte, off int64) (int, error) {
 		if pos >= s.size {
 			return done, io.EOF
 		}
-		if i >= len(s.pieces) || s.pieces[i].LVOffset > pos {
+		for i < len(s.sets) && s.sets[i].LVOffset+s.sets[i].Length <= pos {
+			i++
+		}
+		if i >= len(s.sets) || s.sets[i].LVOffset > pos {
 			return done, fmt.Errorf("export: no PV area maps LV byte %d", pos)
 		}
-		pc := s.pieces[i]
-		n := int(min(int64(len(p)-done), pc.LVOffset+pc.Length-pos))
+		set := &s.sets[i]
+		ai, pvOff, run := set.ChunkAt(pos - set.LVOffset)
+		pc := set.Areas[ai]
+		n := int(min(int64(len(p)-done), run, set.LVOffset+set.Length-pos))
 		pv, ok := s.pvs[pc.PVUUID]
 		if !ok {
 			return done, fmt.Errorf("export: LV byte %d: PV %s is missing: no input holds it", pos, pc.PVRef())
 		}
-		pvOff := pc.PVOffset + (pos - pc.LVOffset)
 		f := s.file(pc.PVUUID)
 		if f != nil {
 			// Asked when reading starts, not when the LV is opened: a
@@ -266,7 +394,6 @@ func (s *PieceSource) ReadAt(p []byte, off int64) (int, error) {
 		if err != nil {
 			return done, fmt.Errorf("PV %s in %s, byte %d: %w", pvName(pc), pv.Name, pvOff+int64(m), err)
 		}
-		i++
 	}
 	return done, nil
 }

@@ -242,3 +242,91 @@ func appendPiece(out *[]Piece, p Piece) {
 	}
 	*out = append(*out, p)
 }
+
+// StripeSet is LV bytes [LVOffset, LVOffset+Length) laid out in chunks of
+// Chunk bytes over Areas in turn, as a striped segment lays them out:
+// chunk c (counted from LVOffset) lies on area c mod len(Areas), at Chunk
+// × (c div len(Areas)) bytes into it. An area is a Piece whose PVOffset
+// is where it starts on its PV and whose Length is its size (LVOffset is
+// unused). A linear segment is a set of one area, its Chunk its Length.
+type StripeSet struct {
+	LVOffset, Length, Chunk int64
+	Areas                   []Piece
+}
+
+// Layout describes lv as stripe sets, one per segment, with MapRange's
+// checks, when every segment is striped over PV areas, in order, with no
+// gap or overlap, and each area a whole number of chunks: the mapping of
+// any byte is then arithmetic, and an LV of 2^40 chunks costs its
+// segments, not its chunks. ok is false for other LVs (LV areas, unusual
+// layouts), which MapRange maps.
+func (vg *VG) Layout(lv *LV) (sets []StripeSet, ok bool, err error) {
+	if vg.ExtentSize == 0 {
+		return nil, false, fmt.Errorf("vg %s: extent_size is 0: %w", vg.Name, ErrMapping)
+	}
+	if !vg.LVSizeFits(lv) {
+		return nil, false, fmt.Errorf("lv %s: %d extents of %d bytes make more than 2^63 bytes: %w", lv.Name, lv.ExtentCount(), vg.ExtentBytes(), ErrMapping)
+	}
+	eb := vg.ExtentBytes()
+	var next uint64
+	for i, s := range lv.Segments {
+		if s.Kind() != KindStriped || s.StartExtent != next || s.ExtentCount == 0 {
+			return nil, false, nil
+		}
+		next = s.StartExtent + s.ExtentCount
+		sc := int64(s.StripeCount)
+		if sc <= 0 || int64(len(s.Areas)) != sc {
+			return nil, false, fmt.Errorf("lv %s: %s: stripe_count %d but %d areas: %w", lv.Name, SegmentName(i), s.StripeCount, len(s.Areas), ErrMapping)
+		}
+		if s.ExtentCount%uint64(sc) != 0 {
+			return nil, false, fmt.Errorf("lv %s: %s: extent_count %d not a multiple of stripe_count %d: %w", lv.Name, SegmentName(i), s.ExtentCount, sc, ErrMapping)
+		}
+		areaExt := s.ExtentCount / uint64(sc)
+		areaLen := int64(areaExt) * eb
+		set := StripeSet{LVOffset: int64(s.StartExtent) * eb, Length: int64(s.ExtentCount) * eb, Chunk: areaLen}
+		if sc > 1 {
+			set.Chunk = int64(s.StripeSize) * SectorSize
+			if set.Chunk <= 0 {
+				return nil, false, fmt.Errorf("lv %s: %s: striped with stripe_size 0: %w", lv.Name, SegmentName(i), ErrMapping)
+			}
+			if areaLen%set.Chunk != 0 {
+				return nil, false, nil
+			}
+		}
+		for _, a := range s.Areas {
+			if !a.IsPV() {
+				return nil, false, nil
+			}
+			pv := vg.PVByLabel(a.PV)
+			if pv == nil {
+				return nil, false, fmt.Errorf("lv %s: %s: unknown PV %q: %w", lv.Name, SegmentName(i), a.PV, ErrMapping)
+			}
+			if end, carry := bits.Add64(a.Start, areaExt, 0); carry != 0 || end > pv.PECount {
+				return nil, false, fmt.Errorf("lv %s: %s: PE %d beyond %s's %d extents: %w", lv.Name, SegmentName(i), a.Start+areaExt-1, a.PV, pv.PECount, ErrMapping)
+			}
+			start, ok1 := mulFits(pv.PEStart, SectorSize)
+			off, ok2 := mulFits(a.Start, eb)
+			if !ok1 || !ok2 || off > math.MaxInt64-start || areaLen > math.MaxInt64-start-off {
+				return nil, false, fmt.Errorf("lv %s: %s: PE %d of %s lies beyond byte 2^63: %w", lv.Name, SegmentName(i), a.Start, a.PV, ErrMapping)
+			}
+			set.Areas = append(set.Areas, Piece{Length: areaLen, PVUUID: pv.UUID, PVLabel: pv.Label, PVOffset: start + off, PVDevice: pv.Device})
+		}
+		sets = append(sets, set)
+	}
+	if int64(next)*eb != vg.LVSize(lv) || len(sets) == 0 {
+		return nil, false, nil
+	}
+	return sets, true, nil
+}
+
+// ChunkAt maps byte off of the set (from LVOffset) to its area, the PV
+// offset of that byte and how many bytes from it on lie in the same chunk.
+func (s *StripeSet) ChunkAt(off int64) (area int, pvOff, run int64) {
+	if len(s.Areas) == 1 {
+		return 0, s.Areas[0].PVOffset + off, s.Length - off
+	}
+	sc := int64(len(s.Areas))
+	c, w := off/s.Chunk, off%s.Chunk
+	area = int(c % sc)
+	return area, s.Areas[area].PVOffset + (c/sc)*s.Chunk + w, s.Chunk - w
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 
 	"github.com/spf13/afero"
 )
@@ -67,6 +68,13 @@ func Open(fs afero.Fs, path string) (*Input, error) {
 		return nil, err
 	}
 	in := &Input{Path: path, f: f, r: f, Size: st.Size()}
+	if _, ok := f.(*os.File); !ok {
+		// Only the OS's files read at an offset without a shared file
+		// position (pread): others (afero's in-memory files seek and
+		// read) are read one call at a time, as the export engine reads
+		// in several goroutines.
+		in.r = &lockedReader{r: f}
+	}
 	if st.Mode()&os.ModeDevice != 0 {
 		in.IsDevice = true
 		osf, ok := f.(*os.File)
@@ -86,4 +94,17 @@ func Open(fs afero.Fs, path string) (*Input, error) {
 		return nil, fmt.Errorf("%s: is a directory", path)
 	}
 	return in, nil
+}
+
+// lockedReader serializes ReadAt calls on a reader that is not safe for
+// concurrent use.
+type lockedReader struct {
+	mu sync.Mutex
+	r  io.ReaderAt
+}
+
+func (l *lockedReader) ReadAt(p []byte, off int64) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.r.ReadAt(p, off)
 }

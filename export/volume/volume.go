@@ -10,6 +10,7 @@
 package volume
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -131,6 +132,13 @@ func (r *Resolver) open(lv *model.LV, redirect bool) (export.Source, error) {
 		return nil, fmt.Errorf("lv %s: %d extents of %d bytes make more than 2^63 bytes: %w", lv.Name, lv.ExtentCount(), r.VG.ExtentBytes(), model.ErrMapping)
 	}
 	size := r.VG.LVSize(lv)
+	if sets, ok, err := r.VG.Layout(lv); err != nil {
+		return nil, err
+	} else if ok {
+		// Striped over PVs: mapped chunk by chunk as it is read.
+		vg := r.VG
+		return export.NewStripedSource(size, sets, r.PVs, func() ([]model.Piece, error) { return vg.MapRange(lv, 0, size) }), nil
+	}
 	if allStriped(r.VG, lv, map[string]bool{}) {
 		pieces, err := r.VG.MapRange(lv, 0, size)
 		if err != nil {
@@ -268,6 +276,23 @@ func (c *Concat) Runs(off, n int64) ([]export.Run, error) {
 		}
 		off += l
 		n -= l
+	}
+	return out, nil
+}
+
+// MissingRanges is what export.MissingRanges says of each part, in LV
+// order: parts that can say it without their runs (striped PV pieces) do.
+func (c *Concat) MissingRanges(ctx context.Context) ([]export.Range, error) {
+	var out []export.Range
+	for _, p := range c.parts {
+		miss, err := export.MissingRanges(ctx, p.src)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range miss {
+			r.Off += p.off
+			out = export.AppendRange(out, r)
+		}
 	}
 	return out, nil
 }

@@ -421,3 +421,20 @@ func WriteHistory(path string, gens []*VG) error {
 	}
 	return f.Truncate(im.Size)
 }
+
+// Bench is the VG scripts/bench-scale.sh times: n linear LVs of one
+// extent of 1 MiB, lv0 at extent 0, lv1 at extent 1..., and LV "target"
+// of 4 extents after them, on one PV of exactly those extents, with the
+// lean LV sections a metadata backup may hold (no flags or creation
+// keys).
+func Bench(name string, n int) *VG {
+	return &VG{Name: name, ExtentSize: 2048, PVs: []PV{{UUID: UUIDFor("pv "+name, 0), PECount: uint64(n) + 4}}, N: n + 1,
+		LVText: func(i int, w io.Writer) {
+			lv, start, count := fmt.Sprintf("lv%d", i), i, 1
+			if i == n {
+				lv, count = "target", 4
+			}
+			fmt.Fprintf(w, "%s{id=%q\nstatus=[\"READ\",\"WRITE\",\"VISIBLE\"]\nsegment_count=1\nsegment1{start_extent=0\nextent_count=%d\ntype=\"striped\"\nstripe_count=1\nstripes=[\"pv0\",%d]}}\n",
+				lv, dashed(UUIDFor("lv", i)), count, start)
+		}}
+}

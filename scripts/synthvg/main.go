@@ -2,7 +2,8 @@
 // reasonable time (internal/synth), for scripts/bench-scale.sh and for
 // timing lvminspect on metadata that claims huge sizes. Images are sparse.
 //
-//	go run ./scripts/synthvg -out FILE -lvs N          # one PV, N linear LVs
+//	go run ./scripts/synthvg -out FILE -lvs N          # one PV, N linear LVs on one extent
+//	go run ./scripts/synthvg -out FILE -bench N        # bench-scale.sh's VG: N LVs of 1 MiB and target (4 MiB)
 //	go run ./scripts/synthvg -out FILE -case NAME      # see -list
 package main
 
@@ -35,6 +36,7 @@ var cases = map[string]struct {
 func main() {
 	out := flag.String("out", "", "the image file to write")
 	lvs := flag.Int("lvs", 0, "a VG of this many linear LVs of one extent")
+	bench := flag.Int("bench", 0, "scripts/bench-scale.sh's VG: this many LVs of one 1 MiB extent each, and LV target of 4 MiB")
 	name := flag.String("vg", "bench", "the VG's name (with -lvs)")
 	mda := flag.Uint64("mda", 0, "the metadata area's size in bytes (0: what the text needs)")
 	c := flag.String("case", "", "a named case (see -list)")
@@ -61,8 +63,10 @@ func main() {
 		vg = k.vg()
 	case *lvs > 0:
 		vg = synth.ManyLinear(*name, *lvs)
+	case *bench > 0:
+		vg = synth.Bench(*name, *bench)
 	default:
-		fail(fmt.Errorf("give -lvs N or -case NAME"))
+		fail(fmt.Errorf("give -lvs N, -bench N or -case NAME"))
 	}
 	if *out == "" {
 		fail(fmt.Errorf("-out FILE is required"))
