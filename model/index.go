@@ -3,6 +3,7 @@ package model
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 	"weak"
 )
@@ -46,11 +47,33 @@ var (
 	indexes = map[weak.Pointer[VG]]*vgIndex{}
 )
 
+// lastIndex is the index used last and the address of its VG: a front
+// end asks about the LVs of one VG after another, and this answers
+// without the weak pointer and the map. (What an index holds depends only
+// on the LVs and PVs slices, which are compared too, so a VG allocated
+// where a freed one was cannot get an index that is not its own.)
+var lastIndex atomic.Pointer[lastEntry]
+
+type lastEntry struct {
+	vg uintptr
+	ix *vgIndex
+}
+
 // index returns vg's index, building it when there is none or the VG's
 // slices changed since.
 func (vg *VG) index() *vgIndex {
-	wp := weak.Make(vg)
 	lvs, pvs := idOf(vg.LVs), idOf(vg.PVs)
+	if l := lastIndex.Load(); l != nil && l.vg == uintptr(unsafe.Pointer(vg)) && l.ix.lvs == lvs && l.ix.pvs == pvs {
+		return l.ix
+	}
+	ix := vg.lookupIndex(lvs, pvs)
+	lastIndex.Store(&lastEntry{vg: uintptr(unsafe.Pointer(vg)), ix: ix})
+	return ix
+}
+
+// lookupIndex finds or builds vg's index in the table.
+func (vg *VG) lookupIndex(lvs, pvs sliceID) *vgIndex {
+	wp := weak.Make(vg)
 	indexMu.Lock()
 	ix, known := indexes[wp]
 	indexMu.Unlock()
