@@ -1,3 +1,5 @@
+//go:build unix
+
 package main
 
 import (
@@ -13,15 +15,6 @@ import (
 
 	"github.com/lvminspect/lvminspect/internal/synth"
 )
-
-// The test binary runs the command itself when asked (the re-exec
-// pattern): a real process gets the signals.
-func TestMain(m *testing.M) {
-	if os.Getenv("LVMINSPECT_RUN_MAIN") == "1" {
-		os.Exit(execute(newRootCmd(), os.Stderr))
-	}
-	os.Exit(m.Run())
-}
 
 // bigSparsePV writes a PV with one 8 GiB LV whose every MiB starts with 4
 // KiB of data: a file of 32 MiB on disk that takes an export seconds.
