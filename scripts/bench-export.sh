@@ -56,23 +56,8 @@ fi
 WORK=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/bench-export.XXXXXX")
 LOOP=""
 CG=""
-cleanup() {
-	if [[ -n $CG ]]; then
-		rmdir "$CG" 2>/dev/null || log "could not remove cgroup $CG"
-	fi
-	if [[ -n $LOOP ]]; then
-		losetup -d "$LOOP" || log "could not detach $LOOP"
-		LOOP=""
-	fi
-	if [[ -n ${KEEP:-} ]]; then
-		log "kept $WORK"
-	else
-		rm -rf "$WORK"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+LOOPS=()
+bench_traps
 
 IMG=$WORK/pv.img
 LV_BYTES=$((LV_MIB * 1024 * 1024))

@@ -64,20 +64,8 @@ WORK=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/bench-scale.XXXXXX")
 SYNTHVG=$WORK/synthvg
 (cd "$ROOT" && go build -o "$SYNTHVG" ./scripts/synthvg) || die "cannot build scripts/synthvg"
 LOOP=""
-cleanup() {
-	if [[ -n $LOOP ]]; then
-		losetup -d "$LOOP" || log "could not detach $LOOP"
-		LOOP=""
-	fi
-	if [[ -n ${KEEP:-} ]]; then
-		log "kept $WORK"
-	else
-		rm -rf "$WORK"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+LOOPS=()
+bench_traps
 
 # lean_lvs N: the logical_volumes section of the bench VG, one line per
 # key as a metadata backup may write it (internal/synth's Bench is the

@@ -40,13 +40,7 @@ done
 
 WORK=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/bench-segtypes.XXXXXX")
 LOOPS=()
-cleanup() {
-	for l in "${LOOPS[@]}"; do losetup -d "$l" 2>/dev/null || log "could not detach $l"; done
-	LOOPS=()
-	if [[ -n ${KEEP:-} ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT
+bench_traps
 
 # pv0..pv3: one raid image and its 4 MiB metadata LV each; pv4: the pool.
 for i in 0 1 2 3; do truncate -s $(((IMAGE_MIB + 16) * 1048576)) "$WORK/pv$i.img"; done

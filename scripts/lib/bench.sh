@@ -1,5 +1,7 @@
-# bench.sh: helpers shared by scripts/bench-export.sh and
-# scripts/bench-segtypes.sh. Source it after defining log() and die().
+# bench.sh: helpers shared by scripts/bench-export.sh,
+# scripts/bench-segtypes.sh and scripts/bench-scale.sh. Source it after
+# defining log() and die(); set LOOPS=() (or LOOP) and WORK before
+# bench_traps.
 
 # lvm_private_config DIR DEVICE...: an LVM configuration in DIR that sees
 # only DEVICEs (no udev, no devices file, no metadata backups in /etc/lvm),
@@ -40,3 +42,30 @@ div() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "inf"; else printf "%
 # median reads numbers separated by spaces or newlines and prints their
 # median.
 median() { tr ' ' '\n' | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# bench_cleanup: detach the loop devices in LOOPS (and LOOP), remove the
+# cgroup CG if one was made, and remove WORK unless KEEP is set. The bench
+# scripts install it with bench_traps; it may run more than once.
+bench_cleanup() {
+	if [[ -n ${CG:-} ]]; then
+		rmdir "$CG" 2>/dev/null || log "could not remove cgroup $CG"
+		CG=""
+	fi
+	local l
+	for l in ${LOOP:-} "${LOOPS[@]}"; do
+		[[ -n $l ]] || continue
+		losetup -d "$l" 2>/dev/null || log "could not detach $l"
+	done
+	LOOP="" LOOPS=()
+	if [[ -n ${WORK:-} ]]; then
+		if [[ -n ${KEEP:-} ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
+	fi
+}
+
+# bench_traps: bench_cleanup on exit, and the shell's exit statuses for an
+# interrupt (130) and a termination (143), so the clean-up runs for both.
+bench_traps() {
+	trap bench_cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+}
