@@ -2,34 +2,54 @@ package export
 
 import (
 	"math"
-	"os"
+
+	"github.com/lvminspect/lvminspect/scan/device"
 )
 
-// extentCache remembers the last data or hole extent found in a file, so
-// that a sequential export probes the file once per extent rather than
+// extentWindow is the range one Map call of a PV's device describes.
+const extentWindow = 64 << 20
+
+// extentCache remembers the extents a PV's device last described, so
+// that a sequential export asks the device once per window rather than
 // once per block.
 type extentCache struct {
-	f          *os.File
-	start, end int64
-	data       bool
-	valid      bool
-	disabled   bool // the file or OS cannot tell holes: all data
+	d        device.Device
+	ext      []device.Extent
+	disabled bool // the device cannot tell: all data
 }
 
-// lookup says whether file offset off is in data or in a hole, and where
-// that extent ends.
-func (c *extentCache) lookup(off int64) (data bool, end int64) {
+func newExtentCache(d device.Device) *extentCache {
+	_, ok := d.(device.Mapper)
+	return &extentCache{d: d, disabled: !ok}
+}
+
+// lookup says what PV offset off is (data, a hole, unreadable and why)
+// and where that extent ends.
+func (c *extentCache) lookup(off int64) (kind RunKind, end int64, why string) {
 	if c.disabled {
-		return true, math.MaxInt64
+		return RunData, math.MaxInt64, ""
 	}
-	if c.valid && off >= c.start && off < c.end {
-		return c.data, c.end
+	for _, e := range c.ext {
+		if off >= e.Off && off < e.Off+e.Len {
+			return runKind(e)
+		}
 	}
-	data, end, ok := probeExtent(c.f, off)
-	if !ok {
-		c.disabled = true
-		return true, math.MaxInt64
+	ext, err := device.MapAll(c.d, off, extentWindow)
+	if err != nil || len(ext) == 0 || ext[0].Off != off {
+		// Past the device's end (the caller clips to the PV's size), or
+		// a device that cannot say: read it.
+		return RunData, math.MaxInt64, ""
 	}
-	c.start, c.end, c.data, c.valid = off, end, data, true
-	return data, end
+	c.ext = ext
+	return runKind(ext[0])
+}
+
+func runKind(e device.Extent) (RunKind, int64, string) {
+	switch e.Kind {
+	case device.Hole:
+		return RunZero, e.Off + e.Len, ""
+	case device.Unreadable:
+		return RunMissing, e.Off + e.Len, e.Why
+	}
+	return RunData, e.Off + e.Len, ""
 }

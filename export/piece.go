@@ -4,12 +4,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"sync"
 	"sync/atomic"
 
 	"github.com/lvminspect/lvminspect/model"
+	"github.com/lvminspect/lvminspect/scan/device"
 )
 
 // PVReader gives access to one PV's bytes.
@@ -21,12 +21,13 @@ type PVReader struct {
 	Size int64
 	// Name is the input path, for messages.
 	Name string
-	// File is optionally the underlying input file. Where the OS can say
-	// where its holes are (SEEK_DATA/SEEK_HOLE), holes become RunZero and
-	// are not read. Only lseek is used on it (it moves the file offset).
-	File *os.File
-	// FileOffset is where the PV starts inside File.
-	FileOffset int64
+	// Dev is optionally the PV as a device of the graph (offset 0 is the
+	// PV's first byte). Where it knows where its data is (device.Mapper:
+	// the holes of a sparse file, the clusters a container never
+	// allocated), holes become RunZero and are not read, and ranges it
+	// cannot read become RunMissing with the reason; where it takes
+	// readahead hints (device.Advisor), reading ahead is asked of it.
+	Dev device.Device
 }
 
 // pvFile is what a PieceSource keeps about a PV input file it reads.
@@ -119,10 +120,10 @@ func newSource(size int64, sets []model.StripeSet, pvs map[string]PVReader) *Pie
 	for _, set := range sets {
 		for _, a := range set.Areas {
 			pv, ok := pvs[a.PVUUID]
-			if !ok || pv.File == nil || s.file(a.PVUUID) != nil {
+			if !ok || pv.Dev == nil || s.file(a.PVUUID) != nil {
 				continue
 			}
-			s.files = append(s.files, pvFile{uuid: a.PVUUID, extent: &extentCache{f: pv.File}, ahead: &readahead{}})
+			s.files = append(s.files, pvFile{uuid: a.PVUUID, extent: newExtentCache(pv.Dev), ahead: &readahead{}})
 		}
 	}
 	return s
@@ -290,15 +291,13 @@ func (s *PieceSource) pieceRuns(out []Run, p model.Piece, lv, pvOff, l int64) []
 		c = f.extent
 	}
 	for q := int64(0); q < avail; {
-		kind, n := RunData, avail-q
+		kind, n, why := RunData, avail-q, ""
 		if c != nil {
-			data, ext := c.lookup(pv.FileOffset + pvOff + q)
-			if !data {
-				kind = RunZero
-			}
-			n = min(n, ext-(pv.FileOffset+pvOff+q))
+			var ext int64
+			kind, ext, why = c.lookup(pvOff + q)
+			n = min(n, ext-(pvOff+q))
 		}
-		out = AppendRun(out, Run{Off: lv + q, Len: n, Kind: kind, Source: p.PVUUID})
+		out = AppendRun(out, Run{Off: lv + q, Len: n, Kind: kind, Source: p.PVUUID, Reason: why})
 		q += n
 	}
 	if avail < l {
@@ -362,13 +361,14 @@ func (s *PieceSource) ReadAt(p []byte, off int64) (int, error) {
 			return done, fmt.Errorf("export: LV byte %d: PV %s is missing: no input holds it", pos, pc.PVRef())
 		}
 		f := s.file(pc.PVUUID)
-		if f != nil {
+		adv, _ := pv.Dev.(device.Advisor)
+		if f != nil && adv != nil {
 			// Asked when reading starts, not when the LV is opened: a
 			// verdict opens every LV and reads none.
-			f.ahead.sequential.Do(func() { adviseSequential(pv.File, pv.FileOffset, pv.Size) })
+			f.ahead.sequential.Do(func() { adv.AdviseSequential(0, pv.Size) })
 		}
 		m, err := pv.R.ReadAt(p[done:done+n], pvOff)
-		if next := pvOff + int64(m); pv.File != nil && m == n && next < pv.Size {
+		if next := pvOff + int64(m); adv != nil && m == n && next < pv.Size {
 			// Sequential reads: have the kernel fetch what follows
 			// while the caller processes this, for a deeper queue than
 			// one synchronous read at a time. Asked again only once
@@ -379,8 +379,8 @@ func (s *PieceSource) ReadAt(p []byte, off int64) (int, error) {
 				if hw := a.end.Load(); next+prefetchSize/2 > hw || next < hw-2*prefetchSize {
 					end := min(next+prefetchSize, pv.Size)
 					a.end.Store(end)
-					if end = dataEnd(&pv, next, end); end > next {
-						adviseWillNeed(pv.File, pv.FileOffset+next, end-next)
+					if end = dataEnd(pv.Dev, next, end); end > next {
+						adv.AdviseWillNeed(next, end-next)
 					}
 				}
 			}
@@ -398,20 +398,23 @@ func (s *PieceSource) ReadAt(p []byte, off int64) (int, error) {
 	return done, nil
 }
 
-// dataEnd clips the PV range [from, to) to the data extent of pv's file
-// that holds from: readahead of a hole would only fill the page cache with
-// zeros (the reads skip holes), and costs as much system time as reading
-// them. It returns from when from is in a hole, to when holes cannot be
-// told.
-func dataEnd(pv *PVReader, from, to int64) int64 {
-	data, end, ok := probeExtent(pv.File, pv.FileOffset+from)
-	switch {
-	case !ok:
+// dataEnd clips the PV range [from, to) to the data extent of the PV's
+// device that holds from: readahead of a hole would only fill the page
+// cache with zeros (the reads skip holes), and costs as much system time
+// as reading them. It returns from when from is in a hole, to when holes
+// cannot be told.
+func dataEnd(d device.Device, from, to int64) int64 {
+	if d == nil {
 		return to
-	case !data:
+	}
+	ext, err := device.MapAll(d, from, to-from)
+	switch {
+	case err != nil || len(ext) == 0:
+		return to
+	case ext[0].Kind != device.Data:
 		return from
 	}
-	return min(to, end-pv.FileOffset)
+	return min(to, ext[0].Off+ext[0].Len)
 }
 
 // ConcurrentReads reports that ReadAt may run in several goroutines at

@@ -4,6 +4,7 @@ package export
 
 import (
 	"context"
+	"github.com/lvminspect/lvminspect/scan/device"
 	"io"
 	"os"
 	"path/filepath"
@@ -128,7 +129,7 @@ func TestPieceSourceSparseInput(t *testing.T) {
 		{LVOffset: half, Length: half, PVUUID: "pv-uuid", PVOffset: 0},
 	}
 	src := NewPieceSource(pvSize, pieces, map[string]PVReader{
-		"pv-uuid": {R: io.NewSectionReader(f, pvStart, pvSize), Size: pvSize, Name: in, File: f, FileOffset: pvStart},
+		"pv-uuid": {R: io.NewSectionReader(f, pvStart, pvSize), Size: pvSize, Name: in, Dev: pvDevice(t, f, pvStart, pvSize)},
 	})
 	out := filepath.Join(dir, "lv.img")
 	t0 := time.Now()
@@ -175,23 +176,33 @@ func TestDataEndStopsAtHoles(t *testing.T) {
 	if err := f.Truncate(64 * mib); err != nil {
 		t.Fatal(err)
 	}
-	if d, _, ok := probeExtent(f, 0); !ok || d {
+	if ext, err := device.NewFile(f, 64*mib, true, nil).Map(0, mib); err != nil || len(ext) != 1 || ext[0].Kind != device.Hole {
 		t.Skip("this file system does not report holes")
 	}
 	// The PV starts 1 MiB into the file: its data is PV bytes [1, 2) MiB.
-	pv := &PVReader{R: f, Size: 63 * mib, File: f, FileOffset: mib}
+	pv := &PVReader{R: f, Size: 63 * mib, Dev: pvDevice(t, f, mib, 63*mib)}
 	for _, c := range []struct{ from, to, want int64 }{
 		{mib, 17 * mib, 2 * mib},             // clipped at the hole after the data
 		{mib + 4096, mib + 8192, mib + 8192}, // inside the data
 		{0, 16 * mib, 0},                     // starts in a hole: nothing
 		{3 * mib, 19 * mib, 3 * mib},         // hole to the end
 	} {
-		if got := dataEnd(pv, c.from, c.to); got != c.want {
+		if got := dataEnd(pv.Dev, c.from, c.to); got != c.want {
 			t.Errorf("dataEnd(%d, %d) = %d, want %d", c.from, c.to, got, c.want)
 		}
 	}
 	// Without a file to ask, the range stays as it is.
-	if got := dataEnd(&PVReader{R: f, Size: 63 * mib}, 0, 16*mib); got != 16*mib {
+	if got := dataEnd(nil, 0, 16*mib); got != 16*mib {
 		t.Errorf("no file: %d", got)
 	}
+}
+
+// pvDevice is [off, off+size) of the file f as the device a PV on it is.
+func pvDevice(t *testing.T, f *os.File, off, size int64) device.Device {
+	t.Helper()
+	st, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return device.NewSection(device.NewFile(f, st.Size(), true, nil), off, size)
 }

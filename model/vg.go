@@ -220,3 +220,7 @@ func (vg *VG) Shown(lv *LV) bool {
 	}
 	return lv.Visible()
 }
+
+// IsCOWStore reports whether lv is the COW store of an old-style snapshot
+// (LVM shows it under the snapshot's name).
+func (vg *VG) IsCOWStore(lv *LV) bool { return vg.index().cowName[lv.Name] }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"github.com/lvminspect/lvminspect/scan/device"
 	"io"
 
 	"github.com/lvminspect/lvminspect/model"
@@ -42,11 +43,7 @@ type extentFinder interface {
 // a *CarveLimitError). Only the data extents of a sparse image file are
 // read where the OS can tell them (SEEK_DATA, SEEK_HOLE).
 func carve(in *Input) ([]int64, error) {
-	var ext extentFinder
-	if f := in.OSFile(); f != nil && !in.IsDevice {
-		ext = osExtents{f}
-	}
-	return carveReader(in.r, in.Size, ext, MaxCarvedLabels)
+	return carveReader(in.dev, in.Size, mapExtents{in.dev}, MaxCarvedLabels)
 }
 
 func carveReader(r io.ReaderAt, size int64, ext extentFinder, limit int) ([]int64, error) {
@@ -105,4 +102,38 @@ func carveReader(r io.ReaderAt, size int64, ext extentFinder, limit int) ([]int6
 		}
 	}
 	return out, nil
+}
+
+// mapExtents finds data extents through a device's Map: the holes of a
+// sparse file, the clusters a container never allocated.
+type mapExtents struct{ d device.Device }
+
+// mapWindow bounds the range one Map call describes.
+const mapWindow = 1 << 30
+
+func (e mapExtents) dataAt(off int64) (start, end int64, ok bool) {
+	if _, isMapper := e.d.(device.Mapper); !isMapper {
+		return 0, 0, false
+	}
+	size := e.d.Size()
+	for pos := off; pos < size; pos += mapWindow {
+		ext, err := device.MapAll(e.d, pos, min(mapWindow, size-pos))
+		if err != nil {
+			return 0, 0, false
+		}
+		for i, x := range ext {
+			if x.Kind != device.Data {
+				continue // a hole, or a range that cannot be read
+			}
+			end := x.Off + x.Len
+			for _, y := range ext[i+1:] {
+				if y.Kind != device.Data {
+					break
+				}
+				end = y.Off + y.Len
+			}
+			return max(x.Off, off), end, true
+		}
+	}
+	return -1, 0, true
 }

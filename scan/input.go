@@ -6,42 +6,75 @@ import (
 	"os"
 	"sync"
 
+	"github.com/lvminspect/lvminspect/scan/device"
 	"github.com/spf13/afero"
 )
 
-// Input is one opened image file or block device.
+// Input is one disk the scan reads: an image file or block device given
+// on the command line, the virtual disk of an evidence container in one
+// (E01, qcow2, VMDK, VHD, VHDX, VDI, split raw), or a device a layer
+// above found (an LV holding a partition table or a PV). It is a
+// device.Device with the capabilities of what is below it: where the
+// data is (Map), readahead hints, concurrent reads.
 type Input struct {
-	Path     string `json:"path"`
+	Path     string `json:"path"` // as given; for a nested device, its name in the graph
 	Size     int64  `json:"size"`
 	IsDevice bool   `json:"is_device"`
 
-	r io.ReaderAt
-	f afero.File
+	// Node is the device scanned; File, for an input whose file holds a
+	// container, the file itself (its parent in the graph).
+	Node *Node `json:"-"`
+	File *Node `json:"-"`
+	// ContainerErr says why the container in the file could not be
+	// opened (a missing segment or extent file, a damaged header, an
+	// encrypted image): the input is then scanned as the file it is.
+	ContainerErr error `json:"-"`
+
+	dev     device.Device
+	closers []io.Closer
 }
 
 // ReaderAt gives read access to the whole input.
-func (in *Input) ReaderAt() io.ReaderAt { return in.r }
+func (in *Input) ReaderAt() io.ReaderAt { return in.dev }
 
-// OSFile returns the underlying *os.File when the input is a file of the
-// operating system (used for SEEK_DATA/SEEK_HOLE), or nil.
-func (in *Input) OSFile() *os.File {
-	if f, ok := in.f.(*os.File); ok {
-		return f
-	}
-	return nil
+// Device is the input as a device of the graph.
+func (in *Input) Device() device.Device { return in.dev }
+
+// ReadAt reads the input.
+func (in *Input) ReadAt(p []byte, off int64) (int, error) { return in.dev.ReadAt(p, off) }
+
+// Map says where the input's data is (holes of a sparse file, clusters a
+// container never allocated).
+func (in *Input) Map(off, length int64) ([]device.Extent, error) {
+	return device.MapAll(in.dev, off, length)
 }
 
-// Close closes the input.
+// Close closes the input and every file it opened.
 func (in *Input) Close() error {
-	if in.f != nil {
-		return in.f.Close()
+	var first error
+	for i := len(in.closers) - 1; i >= 0; i-- {
+		if err := in.closers[i].Close(); err != nil && first == nil {
+			first = err
+		}
 	}
-	return nil
+	in.closers = nil
+	return first
 }
 
 // NewInput wraps an already open reader (tests, embedded demo disks).
 func NewInput(path string, r io.ReaderAt, size int64) *Input {
-	return &Input{Path: path, Size: size, r: r}
+	in := &Input{Path: path, Size: size, dev: device.Reader{R: r, N: size}}
+	in.Node = &Node{Kind: KindFile, Path: path, Size: size, Label: path, dev: in.dev}
+	return in
+}
+
+// NewDeviceInput makes a device a layer above the scan found (an LV that
+// holds a partition table or a PV) an input of its own: node says what
+// it is in the graph (kind, parents, a label for messages).
+func NewDeviceInput(node *Node, d device.Device) *Input {
+	node.Size = d.Size()
+	node.dev = d
+	return &Input{Path: node.Label, Size: d.Size(), Node: node, dev: d}
 }
 
 // ReadOnlyOSFs is the filesystem inputs are opened from: the operating
@@ -51,8 +84,22 @@ func ReadOnlyOSFs() afero.Fs { return afero.NewReadOnlyFs(afero.NewOsFs()) }
 
 // Open opens path on fs read-only and determines its size: the file size
 // for regular files, the kernel's idea of the device size for block
-// devices.
+// devices. A file that holds an evidence or virtual-disk container (found
+// by its signature, whatever its name) is opened through the container's
+// reader, with the other files the container names (segments, extents,
+// backing files) opened read-only from fs too: the input is then the
+// virtual disk. A container that cannot be opened leaves the input as
+// the file, with ContainerErr saying why.
 func Open(fs afero.Fs, path string) (*Input, error) {
+	in, err := openFile(fs, path)
+	if err != nil {
+		return nil, err
+	}
+	openContainer(fs, in)
+	return in, nil
+}
+
+func openFile(fs afero.Fs, path string) (*Input, error) {
 	// Refuse a pipe before opening it: opening one for reading waits for
 	// a writer.
 	if st, err := fs.Stat(path); err == nil && st.Mode()&(os.ModeNamedPipe|os.ModeSocket) != 0 {
@@ -67,18 +114,16 @@ func Open(fs afero.Fs, path string) (*Input, error) {
 		f.Close()
 		return nil, err
 	}
-	in := &Input{Path: path, f: f, r: f, Size: st.Size()}
-	if _, ok := f.(*os.File); !ok {
-		// Only the OS's files read at an offset without a shared file
-		// position (pread): others (afero's in-memory files seek and
-		// read) are read one call at a time, as the export engine reads
-		// in several goroutines.
-		in.r = &lockedReader{r: f}
+	if st.IsDir() {
+		f.Close()
+		return nil, fmt.Errorf("%s: is a directory", path)
 	}
-	if st.Mode()&os.ModeDevice != 0 {
+	in := &Input{Path: path, Size: st.Size(), closers: []io.Closer{f}}
+	osf, isOS := f.(*os.File)
+	switch {
+	case st.Mode()&os.ModeDevice != 0:
 		in.IsDevice = true
-		osf, ok := f.(*os.File)
-		if !ok {
+		if !isOS {
 			f.Close()
 			return nil, fmt.Errorf("%s: a device, but not opened from the OS filesystem", path)
 		}
@@ -88,23 +133,44 @@ func Open(fs afero.Fs, path string) (*Input, error) {
 			return nil, fmt.Errorf("%s: device size: %w", path, err)
 		}
 		in.Size = sz
-		in.r = &sectorReader{r: f, size: sz}
-	} else if st.IsDir() {
-		f.Close()
-		return nil, fmt.Errorf("%s: is a directory", path)
+		in.dev = device.NewFile(osf, sz, false, &sectorReader{r: f, size: sz})
+	case isOS:
+		in.dev = device.NewFile(osf, in.Size, st.Mode().IsRegular(), nil)
+	default:
+		// Only the OS's files read at an offset without a shared file
+		// position (pread): others (afero's in-memory files seek and
+		// read) are read one call at a time, as the export engine reads
+		// in several goroutines.
+		in.dev = &lockedDevice{Reader: device.Reader{R: f, N: in.Size}}
 	}
+	kind := KindFile
+	if in.IsDevice {
+		kind = KindBlockDevice
+	}
+	in.Node = &Node{Kind: kind, Path: path, Size: in.Size, Label: path, dev: in.dev}
 	return in, nil
 }
 
-// lockedReader serializes ReadAt calls on a reader that is not safe for
+// lockedDevice serializes the reads of a file that is not safe for
 // concurrent use.
-type lockedReader struct {
+type lockedDevice struct {
 	mu sync.Mutex
-	r  io.ReaderAt
+	device.Reader
 }
 
-func (l *lockedReader) ReadAt(p []byte, off int64) (int, error) {
+func (l *lockedDevice) ReadAt(p []byte, off int64) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.r.ReadAt(p, off)
+	return l.Reader.ReadAt(p, off)
+}
+
+// ConcurrentReads is false: reads are serialized.
+func (l *lockedDevice) ConcurrentReads() bool { return false }
+
+// deviceOf returns the device a PV at [off, off+size) of in reads.
+func deviceOf(in *Input, off, size int64) device.Device {
+	if off == 0 && size == in.Size {
+		return in.dev
+	}
+	return device.NewSection(in.dev, off, size)
 }

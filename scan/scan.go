@@ -16,6 +16,7 @@ import (
 
 	"github.com/lvminspect/lvminspect/model"
 	"github.com/lvminspect/lvminspect/scan/content"
+	"github.com/lvminspect/lvminspect/scan/device"
 	"github.com/lvminspect/lvminspect/scan/metatext"
 	"github.com/lvminspect/lvminspect/scan/partition"
 )
@@ -26,6 +27,10 @@ type Result struct {
 	PVs      []*PV
 	VGs      []*VG
 	Problems []Problem
+	// LVNodes are the LVs as devices of the graph, added by a layer
+	// above (export/graph): those that hold a partition table or a PV
+	// are inputs too.
+	LVNodes []*Node
 
 	dups map[string]*dupInfo // PV UUIDs found more than once, by bare UUID
 }
@@ -43,6 +48,9 @@ type InputResult struct {
 	// PartitionContent does the same for each partition without a PV,
 	// by partition index.
 	PartitionContent map[int]content.Info
+	// PartNodes are the partitions as devices of the graph, in table
+	// order.
+	PartNodes []*Node
 }
 
 // PV is a physical volume found on an input.
@@ -54,6 +62,12 @@ type PV struct {
 	Size      int64  // readable bytes from Offset (to the partition's or input's end)
 	Input     *Input
 	R         io.ReaderAt // PV-relative reads
+	// Dev is the PV as a device (offset 0 is the PV's first byte), with
+	// the capabilities of what is below it (where the data is).
+	Dev device.Device
+	// Device is the device of the graph the PV lies on: the partition,
+	// or the input (the container's disk, the LV).
+	Device *Node
 
 	Label    *Label
 	MDAs     []*MDA
@@ -110,13 +124,23 @@ type Options struct {
 // Scan reads every input and assembles the volume groups found.
 func Scan(inputs []*Input, opt Options) *Result {
 	res := &Result{}
+	res.Add(inputs, opt)
+	return res
+}
+
+// Add scans more inputs (devices a layer above found: LVs that hold a
+// partition table or PVs) and assembles the volume groups again over
+// every PV found so far. The inputs scanned before are not read again.
+func (res *Result) Add(inputs []*Input, opt Options) {
 	for _, in := range inputs {
 		ir := scanInput(in, opt)
+		ir.Problems = append(append([]Problem(nil), in.Node.Problems...), ir.Problems...)
 		res.Inputs = append(res.Inputs, ir)
 		res.PVs = append(res.PVs, ir.PVs...)
 	}
+	assignIDs(res)
+	res.VGs, res.Problems, res.dups = nil, nil, nil
 	assemble(res, opt)
-	return res
 }
 
 func scanInput(in *Input, opt Options) *InputResult {
@@ -125,6 +149,7 @@ func scanInput(in *Input, opt Options) *InputResult {
 		defer carveInput(ir)
 	}
 	if pv, err := ProbePV(in, 0, in.Size, 0); err == nil {
+		in.Node.Content = pvContent(pv)
 		ir.PVs = append(ir.PVs, pv)
 	} else if !errors.Is(err, ErrNoLabel) {
 		ir.Problems = append(ir.Problems, problemFrom(SevError, in.Path, 0, err))
@@ -133,7 +158,7 @@ func scanInput(in *Input, opt Options) *InputResult {
 		identifyInput(ir)
 		return ir
 	}
-	tab, err := partition.Read(in.r, in.Size)
+	tab, err := partition.Read(in.dev, in.Size)
 	var rejected *partition.RejectedError
 	if err != nil && (!errors.Is(err, partition.ErrNoTable) || errors.As(err, &rejected)) {
 		ir.Problems = append(ir.Problems, Problem{Severity: SevWarn, Path: in.Path, Structure: "partition table", Msg: err.Error()})
@@ -143,6 +168,17 @@ func scanInput(in *Input, opt Options) *InputResult {
 		return ir
 	}
 	ir.Partitions = tab
+	parts := map[int]*Node{}
+	for _, p := range tab.Partitions {
+		if p.Extended || p.Start <= 0 || p.Start >= in.Size {
+			continue
+		}
+		size := min(p.Size, in.Size-p.Start)
+		n := &Node{Kind: KindPartition, Offset: p.Start, Size: size, index: p.Index,
+			Label: fmt.Sprintf("partition %d of %s", p.Index, in.Node.Label), dev: deviceOf(in, p.Start, size)}
+		ir.PartNodes = append(ir.PartNodes, n)
+		parts[p.Index] = n
+	}
 	for _, p := range tab.Problems {
 		ir.Problems = append(ir.Problems, Problem{Severity: SevWarn, Path: in.Path, Structure: tab.Kind, Msg: p})
 	}
@@ -153,12 +189,20 @@ func scanInput(in *Input, opt Options) *InputResult {
 		size := min(p.Size, in.Size-p.Start)
 		pv, err := ProbePV(in, p.Start, size, p.Index)
 		if err == nil {
+			pv.Device = parts[p.Index]
+			if pv.Device != nil {
+				pv.Device.Content = pvContent(pv)
+			}
 			ir.PVs = append(ir.PVs, pv)
 			continue
 		} else if !errors.Is(err, ErrNoLabel) {
 			ir.Problems = append(ir.Problems, problemFrom(SevError, in.Path, p.Start, err))
 		}
-		if info, ok := content.Identify(io.NewSectionReader(in.r, p.Start, size), size); ok {
+		if info, ok := content.Identify(io.NewSectionReader(in.dev, p.Start, size), size); ok {
+			if n := parts[p.Index]; n != nil {
+				c := info
+				n.Content = &c
+			}
 			if ir.PartitionContent == nil {
 				ir.PartitionContent = map[int]content.Info{}
 			}
@@ -199,12 +243,13 @@ func identifyInput(ir *InputResult) {
 			return
 		}
 	}
-	info, ok := content.Identify(ir.r, ir.Size)
+	info, ok := content.Identify(ir.dev, ir.Size)
 	if !ok {
 		return
 	}
 	info.Hint = strings.NewReplacer("FILE", shellWord(ir.Path), "DEVICE", shellWord(ir.Path)).Replace(info.Hint)
 	ir.Content = &info
+	ir.Node.Content = &info
 	if info.MayHoldPV() {
 		ir.Problems = append(ir.Problems, Problem{Severity: SevInfo, Path: ir.Path, Off: info.Off,
 			Msg: notPV(info)})
@@ -214,12 +259,12 @@ func identifyInput(ir *InputResult) {
 // ProbePV reads the PV whose label area starts at byte off of the input,
 // with size readable bytes. ErrNoLabel means there is none.
 func ProbePV(in *Input, off, size int64, partNo int) (*PV, error) {
-	r := io.NewSectionReader(in.r, off, size)
+	r := deviceOf(in, off, size)
 	lb, probs, err := ReadLabel(r, size, off)
 	if err != nil {
 		return nil, err
 	}
-	pv := &PV{Path: in.Path, Offset: off, Partition: partNo, Size: size, Input: in, R: r, Label: lb}
+	pv := &PV{Path: in.Path, Offset: off, Partition: partNo, Size: size, Input: in, R: r, Dev: r, Device: in.Node, Label: lb}
 	for _, p := range probs {
 		p.Path = in.Path
 		pv.Problems = append(pv.Problems, p)
@@ -315,4 +360,9 @@ func carveInput(ir *InputResult) {
 			Msg: fmt.Sprintf("PV found by searching the input at offset %d, outside any partition table entry", off)})
 		ir.PVs = append(ir.PVs, pv)
 	}
+}
+
+// pvContent is what a device holding a PV holds.
+func pvContent(pv *PV) *content.Info {
+	return &content.Info{Format: "lvm2", Name: "LVM2 physical volume"}
 }

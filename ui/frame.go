@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"github.com/lvminspect/lvminspect/export/graph"
 	"path/filepath"
 	"strings"
 	"unicode/utf8"
@@ -23,7 +24,7 @@ func safeScan(ins []*scan.Input, opt scan.Options) (res *scan.Result) {
 			res = &scan.Result{Problems: []scan.Problem{{Severity: scan.SevError, Msg: fmt.Sprintf("internal error while scanning: %v", r)}}}
 		}
 	}()
-	return scan.Scan(ins, opt)
+	return graph.Scan(ins, opt)
 }
 
 // safeFrame is the last pass over a drawn frame: whatever text from a

@@ -185,7 +185,37 @@ func TestReportFixtures(t *testing.T) {
 					}
 					t.Fatalf("%s: %v", c.cmd, err)
 				}
-				got := decodeReport(t, []byte(out))
+				all := decodeReport(t, []byte(out))
+				// LVM's report of the host (c.file) and, for a fixture with
+				// LVM inside LVs, its report of the guests (guest-c.file),
+				// made with LVM seeing only the guest disks: lvminspect's
+				// report holds both, VG by VG.
+				got := rowsOfVGs(all, want)
+				if gw := filepath.Join(rf.dir, "guest-"+c.file); fileExists(gw) {
+					guestWant := lvmReport(t, gw)
+					guestGot := rowsOfVGs(all, guestWant)
+					if len(guestGot) != len(guestWant) {
+						t.Errorf("%s (guests): %d rows, LVM %d", c.cmd, len(guestGot), len(guestWant))
+					}
+					for i := range min(len(guestGot), len(guestWant)) {
+						for _, k := range cols {
+							if k == "pv_name" || k == "devices" {
+								continue // LVM named the guest disks' loop devices
+							}
+							g, w := guestGot[i][k], guestWant[i][k]
+							if k == "seg_le_ranges" || k == "seg_pe_ranges" {
+								g, w = afterDevice(g), afterDevice(w)
+							}
+							if k == "lv_attr" {
+								g, w = maskLVAttr(g), maskLVAttr(w)
+							}
+							compared++
+							if g != w {
+								t.Errorf("%s guest row %d (%s %s) %s: %q, LVM %q", c.cmd, i, guestWant[i]["vg_name"], guestWant[i]["lv_name"]+guestWant[i]["pv_name"], k, g, w)
+							}
+						}
+					}
+				}
 				if len(got) != len(want) {
 					t.Errorf("%s: %d rows, LVM %d", c.cmd, len(got), len(want))
 					continue
@@ -478,4 +508,35 @@ func TestReportSeqno(t *testing.T) {
 	if !errors.As(err, &ee) || ee.code != 1 {
 		t.Errorf("vgs --seqno 99999: %v", err)
 	}
+}
+
+// rowsOfVGs keeps the rows of got whose VG (vg_name) has rows in want,
+// in their order.
+func rowsOfVGs(got, want []map[string]string) []map[string]string {
+	vgs := map[string]bool{}
+	for _, w := range want {
+		vgs[w["vg_name"]] = true
+	}
+	var out []map[string]string
+	for _, g := range got {
+		if vgs[g["vg_name"]] {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// afterDevice drops the device names of PV:RANGE items ("/dev/loop1:0-3"
+// is "0-3").
+func afterDevice(v string) string {
+	var out []string
+	for _, it := range strings.Split(v, ",") {
+		out = append(out, it[strings.LastIndex(it, ":")+1:])
+	}
+	return strings.Join(out, ",")
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/lvminspect/lvminspect/export/graph"
 	"io/fs"
 	"os"
 	"regexp"
@@ -131,7 +132,7 @@ func scanInputs(paths []string, opt scan.Options) (*scan.Result, func(), error) 
 	if err != nil {
 		return nil, nil, err
 	}
-	return scan.Scan(ins, opt), closeAll, nil
+	return graph.Scan(ins, opt), closeAll, nil
 }
 
 // openInputs opens every path read-only. It fails on the first path that

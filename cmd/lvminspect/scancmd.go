@@ -145,11 +145,7 @@ func nothingFound(res *scan.Result, args []string, opt scan.Options) string {
 // when it shows an old generation (--seqno).
 func printScanTree(w io.Writer, res *scan.Result, check lvCheck, past bool) {
 	for _, in := range res.Inputs {
-		kind := "image"
-		if in.IsDevice {
-			kind = "device"
-		}
-		fmt.Fprintf(w, "%s  (%s, %s)\n", in.Path, kind, format.Size(in.Size))
+		fmt.Fprintf(w, "%s  (%s)  device %s\n", in.Path, inputKind(in), in.Node.ID)
 		if t := in.Partitions; t != nil {
 			fmt.Fprintf(w, "  %s partition table, %d-byte sectors\n", strings.ToUpper(t.Kind), t.SectorSize)
 			for _, p := range t.Partitions {
@@ -188,7 +184,7 @@ func printScanTree(w io.Writer, res *scan.Result, check lvCheck, past bool) {
 	}
 	for _, vg := range res.VGs {
 		fmt.Fprintln(w)
-		printVG(w, vg, check, past)
+		printVG(w, res, vg, check, past)
 	}
 	if probs := res.AllProblems(); len(probs) > 0 {
 		fmt.Fprintf(w, "\n%s:\n", format.Count(len(probs), "problem", "problems"))
@@ -245,7 +241,7 @@ func printPV(w io.Writer, pv *scan.PV, ind string) {
 	}
 }
 
-func printVG(w io.Writer, vg *scan.VG, check lvCheck, past bool) {
+func printVG(w io.Writer, res *scan.Result, vg *scan.VG, check lvCheck, past bool) {
 	m := vg.Meta
 	eb := m.ExtentBytes()
 	fmt.Fprintf(w, "VG %s  uuid %s  seqno %d  extent %s\n", m.Name, m.UUID, m.Seqno, format.Size(eb))
@@ -282,6 +278,7 @@ func printVG(w io.Writer, vg *scan.VG, check lvCheck, past bool) {
 			format.SizeOf(format.Product(p.Meta.PECount, eb)), format.SizeOf(format.Product(p.Meta.PECount-pf, eb)), format.SizeOf(format.Product(pf, eb)))
 	}
 	r := volume.ForScan(vg)
+	lvNodes := res.LVNodesOf(m.UUID)
 	for _, lv := range m.LVs {
 		f := lvFacts(r, lv, past)
 		vis := ""
@@ -297,6 +294,13 @@ func printVG(w io.Writer, vg *scan.VG, check lvCheck, past bool) {
 			size = format.SizeOf(format.Product(lv.ExtentCount(), eb))
 		}
 		fmt.Fprintf(w, "├─ LV %s%s  %s  %s  attr %s  uuid %s%s\n", lv.Name, vis, size, f.Type, f.Attr, lv.UUID, tags)
+		if n := lvNodes[lv.Name]; n != nil && !past {
+			holds := "nothing recognised"
+			if n.Content != nil {
+				holds = n.Content.Name
+			}
+			fmt.Fprintf(w, "│   device %s, holds: %s\n", n.ID, holds)
+		}
 		for _, l := range factLines(m, lv, f, past) {
 			fmt.Fprintf(w, "│   %s\n", l)
 		}
@@ -582,4 +586,23 @@ func segDetail(vg *model.VG, s *model.Segment) string {
 		return ""
 	}
 	return "  " + strings.Join(parts, ", ")
+}
+
+// inputKind says what an input is: an image file or a disk device, the
+// virtual disk of a container in a file, an LV of a VG found on the
+// inputs; with its size.
+func inputKind(in *scan.InputResult) string {
+	size := format.Size(in.Size)
+	switch {
+	case in.File != nil:
+		return fmt.Sprintf("%s container, virtual disk %s", in.Node.Kind, size)
+	case in.Node.Kind == scan.KindLV:
+		return fmt.Sprintf("LV of VG %s, %s", in.Node.VG, size)
+	case in.IsDevice:
+		return "device, " + size
+	}
+	if in.ContainerErr != nil {
+		return "image, " + size + ", container not opened"
+	}
+	return "image, " + size
 }

@@ -18,13 +18,45 @@ import (
 type jsonScan struct {
 	Tool     string         `json:"tool"`
 	Version  string         `json:"version"`
+	Devices  []jsonDevice   `json:"devices"`
 	Inputs   []jsonInput    `json:"inputs"`
 	PVs      []jsonPV       `json:"pvs"`
 	VGs      []jsonVG       `json:"vgs"`
 	Problems []scan.Problem `json:"problems"`
 }
 
+// jsonDevice is one device of the graph: an input, a container's
+// virtual disk, a partition, an LV.
+type jsonDevice struct {
+	ID      string       `json:"id"`
+	Kind    string       `json:"kind"`
+	Parents []string     `json:"parents"`
+	Path    string       `json:"path,omitempty"`
+	Offset  uint64       `json:"offset"`
+	Size    uint64       `json:"size"`
+	Format  any          `json:"format,omitempty"`
+	Content *jsonContent `json:"content"`
+	// For an LV: its VG (name and UUID) and name.
+	VG     string `json:"vg,omitempty"`
+	VGUUID string `json:"vg_uuid,omitempty"`
+	LV     string `json:"lv,omitempty"`
+}
+
+func devicesJSON(res *scan.Result) []jsonDevice {
+	out := []jsonDevice{}
+	for _, n := range res.Devices() {
+		j := jsonDevice{ID: n.ID, Kind: n.Kind, Parents: nonNil(n.Parents), Path: n.Path, Offset: uint64(n.Offset),
+			Size: uint64(n.Size), Format: n.Format, VG: n.VG, VGUUID: n.VGUUID, LV: n.LV}
+		if n.Content != nil {
+			j.Content = contentJSON(*n.Content)
+		}
+		out = append(out, j)
+	}
+	return out
+}
+
 type jsonInput struct {
+	Device         string         `json:"device"`
 	Path           string         `json:"path"`
 	Size           int64          `json:"size"`
 	IsDevice       bool           `json:"is_device"`
@@ -75,6 +107,7 @@ type jsonPV struct {
 	Path            string               `json:"path"`
 	Offset          uint64               `json:"offset"`
 	Partition       int                  `json:"partition"`
+	Device          string               `json:"device"`
 	UUID            string               `json:"uuid"`
 	DeviceSize      uint64               `json:"device_size"`
 	ReadableSize    int64                `json:"readable_size"`
@@ -170,8 +203,12 @@ type jsonVGPV struct {
 }
 
 type jsonLV struct {
-	Name          string        `json:"name"`
-	UUID          string        `json:"uuid"`
+	Name string `json:"name"`
+	UUID string `json:"uuid"`
+	// Device is the LV's id in the graph; Content what it holds (a file
+	// system, a partition table, a PV…).
+	Device        string        `json:"device,omitempty"`
+	Content       *jsonContent  `json:"content,omitempty"`
 	Visible       bool          `json:"visible"`
 	Size          json.Number   `json:"size"`
 	ExtentCount   uint64        `json:"extent_count"`
@@ -237,10 +274,10 @@ func checkJSON(c model.Check) jsonCheck {
 // buildScanJSON is the document of a scan; check gives each LV's export
 // verdict (exportable, not_exportable_reason, missing_bytes).
 func buildScanJSON(res *scan.Result, check lvCheck, past bool) *jsonScan {
-	out := &jsonScan{Tool: "lvminspect", Version: Version(), Inputs: []jsonInput{}, PVs: []jsonPV{}, VGs: []jsonVG{},
+	out := &jsonScan{Tool: "lvminspect", Version: Version(), Devices: devicesJSON(res), Inputs: []jsonInput{}, PVs: []jsonPV{}, VGs: []jsonVG{},
 		Problems: nonNilProblems(res.AllProblems())}
 	for _, in := range res.Inputs {
-		ji := jsonInput{Path: in.Path, Size: in.Size, IsDevice: in.IsDevice}
+		ji := jsonInput{Device: in.Node.ID, Path: in.Path, Size: in.Size, IsDevice: in.IsDevice}
 		if t := in.Partitions; t != nil {
 			pt := &jsonPartTable{Kind: t.Kind, SectorSize: t.SectorSize, Partitions: []jsonPartition{}}
 			for _, p := range t.Partitions {
@@ -262,7 +299,7 @@ func buildScanJSON(res *scan.Result, check lvCheck, past bool) *jsonScan {
 		out.PVs = append(out.PVs, pvJSON(pv))
 	}
 	for _, vg := range res.VGs {
-		out.VGs = append(out.VGs, vgJSON(vg, check, past))
+		out.VGs = append(out.VGs, vgJSON(res, vg, check, past))
 	}
 	pvAttrsJSON(out, res)
 	return out
@@ -316,7 +353,7 @@ func copyJSON(c *scan.Copy) *jsonCopy {
 
 func pvJSON(pv *scan.PV) jsonPV {
 	h := pv.Label.Header
-	j := jsonPV{Path: pv.Path, Offset: uint64(pv.Offset), Partition: pv.Partition, UUID: pv.UUID(), DeviceSize: h.DeviceSize,
+	j := jsonPV{Path: pv.Path, Offset: uint64(pv.Offset), Partition: pv.Partition, Device: pv.Device.ID, UUID: pv.UUID(), DeviceSize: h.DeviceSize,
 		ReadableSize: pv.Size, LabelSector: pv.Label.Sector, LabelWeak: pv.Label.Weak, ExtVersion: h.ExtVersion,
 		ExtFlags: h.ExtFlags, InUse: h.InUse(), DataAreas: nonNilLocn(h.DataAreas), BootloaderAreas: nonNilLocn(h.BootloaderAreas),
 		Checksums: map[string]jsonCheck{"label_header": checkJSON(pv.Label.CRC)}, MDAs: []jsonMDA{},
@@ -357,7 +394,7 @@ func nonNil(s []string) []string {
 	return s
 }
 
-func vgJSON(vg *scan.VG, check lvCheck, past bool) jsonVG {
+func vgJSON(res *scan.Result, vg *scan.VG, check lvCheck, past bool) jsonVG {
 	m := vg.Meta
 	j := jsonVG{Name: m.Name, UUID: m.UUID, Seqno: m.Seqno, ExtentSize: m.ExtentBytes(), Status: nonNil(m.Status),
 		Flags: nonNil(m.Flags), Tags: nonNil(m.Tags), SystemID: m.SystemID, Description: m.Description,
@@ -393,10 +430,17 @@ func vgJSON(vg *scan.VG, check lvCheck, past bool) jsonVG {
 	total := vgExtents(m)
 	j.Size, j.Free = bytesJSON(total, m.ExtentBytes()), bytesJSON(total-min(used, total), m.ExtentBytes())
 	r := volume.ForScan(vg)
+	lvNodes := res.LVNodesOf(m.UUID)
 	j.LVs = &lvStream{n: len(m.LVs), each: func(i int) jsonLV {
 		lv := m.LVs[i]
 		jl := lvJSON(m, lv)
 		factsJSON(&jl, r, lv, past)
+		if n := lvNodes[lv.Name]; n != nil && !past {
+			jl.Device = n.ID
+			if n.Content != nil {
+				jl.Content = contentJSON(*n.Content)
+			}
+		}
 		v := check(vg, lv)
 		jl.Exportable, jl.MissingBytes = v.Exportable, v.MissingBytes
 		if !v.Exportable {

@@ -103,7 +103,7 @@ func (tf *thinFixture) resolver(meta []byte) *volume.Resolver {
 	}
 	pvs := map[string]export.PVReader{}
 	for uuid, pv := range volume.PVReaders(tf.vg) {
-		pv.R, pv.File = r, nil
+		pv.R, pv.Dev = r, nil
 		pvs[uuid] = pv
 	}
 	return volume.New(cloneVG(tf.vg.Meta), pvs)

@@ -18,8 +18,7 @@ func PVReaders(vg *scan.VG) map[string]export.PVReader {
 		if p.PV == nil {
 			continue
 		}
-		out[p.Meta.UUID] = export.PVReader{R: p.PV.R, Size: p.PV.Size, Name: p.PV.Path,
-			File: p.PV.Input.OSFile(), FileOffset: p.PV.Offset}
+		out[p.Meta.UUID] = export.PVReader{R: p.PV.R, Size: p.PV.Size, Name: p.PV.Path, Dev: p.PV.Dev}
 	}
 	return out
 }

@@ -1,6 +1,6 @@
 //go:build linux
 
-package export
+package device
 
 import (
 	"errors"
@@ -10,7 +10,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// lseek runs lseek(2) on f without changing f's blocking mode.
+// lseek runs lseek(2) on f without changing f's blocking mode, and
+// without moving the offset other readers use (reads are preads).
 func lseek(f *os.File, off int64, whence int) (int64, error) {
 	rc, err := f.SyscallConn()
 	if err != nil {
@@ -30,8 +31,7 @@ func lseek(f *os.File, off int64, whence int) (int64, error) {
 func probeExtent(f *os.File, off int64) (data bool, end int64, ok bool) {
 	d, err := lseek(f, off, unix.SEEK_DATA)
 	if errors.Is(err, unix.ENXIO) {
-		// No data at or after off: a hole up to the end of the file (or
-		// beyond it, where PVReader.Size already makes bytes missing).
+		// No data at or after off: a hole up to the end of the file.
 		return false, math.MaxInt64, true
 	}
 	if err != nil || d < off {
@@ -47,8 +47,6 @@ func probeExtent(f *os.File, off int64) (data bool, end int64, ok bool) {
 	return true, h, true
 }
 
-// adviseSequential tells the kernel that [off, off+n) of f will be read
-// sequentially (a larger readahead). Errors are ignored: it is a hint.
 func adviseSequential(f *os.File, off, n int64) {
 	rc, err := f.SyscallConn()
 	if err != nil {
@@ -57,8 +55,6 @@ func adviseSequential(f *os.File, off, n int64) {
 	_ = rc.Control(func(fd uintptr) { _ = unix.Fadvise(int(fd), off, n, unix.FADV_SEQUENTIAL) })
 }
 
-// adviseWillNeed starts asynchronous readahead of [off, off+n) of f.
-// Errors are ignored: it is a hint.
 func adviseWillNeed(f *os.File, off, n int64) {
 	rc, err := f.SyscallConn()
 	if err != nil {

@@ -1,0 +1,337 @@
+// Package graph builds the device graph above LVM: an LV is a device
+// too, tasted again like any disk. An LV that holds a partition table or
+// an LVM2 PV (a virtual machine's disk on a virtualisation host, as
+// Proxmox VE and oVirt keep them) becomes an input of the scan: its
+// partitions, the guest's PVs and VGs appear under it, with their
+// history, and export like any other. Guest VGs are told apart from the
+// host's by UUID.
+//
+// It sits above export (it opens LVs through export/volume) and below
+// the front ends, which call Scan instead of scan.Scan.
+package graph
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/lvminspect/lvminspect/export"
+	"github.com/lvminspect/lvminspect/export/volume"
+	"github.com/lvminspect/lvminspect/model"
+	"github.com/lvminspect/lvminspect/scan"
+	"github.com/lvminspect/lvminspect/scan/content"
+	"github.com/lvminspect/lvminspect/scan/device"
+	"github.com/lvminspect/lvminspect/scan/partition"
+)
+
+// MaxDepth bounds the LV layers opened: LVM in an LV in an LV… deeper
+// than this is reported, not opened.
+const MaxDepth = 4
+
+// MaxTasted bounds the LVs whose content is looked at in one scan; a VG
+// of more LVs (a crafted one of 290,000) has the rest reported, not
+// opened.
+const MaxTasted = 4096
+
+// Scan scans the inputs, then every LV that holds a partition table or
+// a PV, as an input of its own, until no new one is found or MaxDepth
+// layers were opened.
+func Scan(ins []*scan.Input, opt scan.Options) *scan.Result {
+	res := scan.Scan(ins, opt)
+	Expand(res, opt)
+	return res
+}
+
+// Expand adds to res the LVs that hold a partition table or a PV, and
+// what is in them, and names what every other LV holds.
+func Expand(res *scan.Result, opt scan.Options) {
+	st := &state{tasted: map[string]bool{}, budget: MaxTasted, parents: map[*scan.Node][]*scan.Node{}}
+	for {
+		var added []*scan.Input
+		for _, vg := range res.VGs {
+			added = append(added, expandVG(res, vg, st)...)
+		}
+		if len(added) == 0 {
+			break
+		}
+		res.Add(added, opt)
+	}
+	nameLVs(res, st)
+}
+
+// state is what Expand keeps from one round to the next.
+type state struct {
+	tasted  map[string]bool // LV keys looked at
+	budget  int             // LVs that may still be looked at
+	parents map[*scan.Node][]*scan.Node
+}
+
+// lvKey identifies an LV across generations and names: VG UUID and LV
+// UUID.
+func lvKey(vg *model.VG, lv *model.LV) string {
+	return model.BareUUID(vg.UUID) + "/" + model.BareUUID(lv.UUID)
+}
+
+func expandVG(res *scan.Result, vg *scan.VG, st *state) []*scan.Input {
+	if vg.Meta == nil {
+		return nil
+	}
+	depth, parents, ancestors := 0, []*scan.Node(nil), map[string]bool{}
+	for _, p := range vg.PVs {
+		if p.PV == nil || p.PV.Device == nil {
+			continue
+		}
+		depth = max(depth, p.PV.Device.Depth)
+		parents = append(parents, p.PV.Device)
+		for _, a := range ancestorsOf(res, p.PV.Input) {
+			ancestors[a] = true
+		}
+	}
+	var added []*scan.Input
+	rv := volume.ForScan(vg)
+	for _, lv := range vg.Meta.LVs {
+		key := lvKey(vg.Meta, lv)
+		if st.tasted[key] || !tasteable(vg.Meta, lv) {
+			continue
+		}
+		st.tasted[key] = true
+		name := vg.Meta.Name + "/" + lv.Name
+		if st.budget <= 0 {
+			if st.budget == 0 {
+				vg.Problems = append(vg.Problems, scan.Problem{Severity: scan.SevInfo,
+					Msg: fmt.Sprintf("more than %d LVs: the content of %s and the LVs after it is not looked at", MaxTasted, name)})
+			}
+			st.budget--
+			continue
+		}
+		st.budget--
+		if ancestors[key] {
+			vg.Problems = append(vg.Problems, scan.Problem{Severity: scan.SevError,
+				Msg: fmt.Sprintf("LV %s lies inside itself (a PV of its VG is inside it): not opened", name)})
+			continue
+		}
+		src, err := rv.OpenLV(lv)
+		if err != nil {
+			continue
+		}
+		d := NewDevice(src, name)
+		holds, info := taste(d)
+		node := &scan.Node{ID: "lv:" + name, Kind: scan.KindLV, Label: name, Size: d.Size(), Depth: depth + 1,
+			VG: vg.Meta.Name, VGUUID: vg.Meta.UUID, LV: lv.Name, Content: info}
+		st.parents[node] = parents
+		res.LVNodes = append(res.LVNodes, node)
+		if !holds {
+			continue
+		}
+		if depth+1 > MaxDepth {
+			vg.Problems = append(vg.Problems, scan.Problem{Severity: scan.SevWarn,
+				Msg: fmt.Sprintf("LV %s holds %s, %d layers of LVs deep: not opened (at most %d)", name, info.Name, depth+1, MaxDepth)})
+			continue
+		}
+		in := scan.NewDeviceInput(node, d)
+		node.LVKeys = append(append([]string(nil), keysOf(ancestors)...), key)
+		added = append(added, in)
+	}
+	return added
+}
+
+func keysOf(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// ancestorsOf lists the LVs an input is inside (their keys).
+func ancestorsOf(res *scan.Result, in *scan.Input) []string {
+	if in == nil || in.Node == nil {
+		return nil
+	}
+	return in.Node.LVKeys
+}
+
+func appendOnce(list []string, s string) []string {
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}
+
+// tasteable says whether an LV is a disk to look into: a visible LV
+// that presents data of its own. Pools, sub-LVs, snapshots and the
+// COW stores of old-style snapshots are not (a snapshot of a VM's disk
+// holds the same guest PVs as the disk itself: opened too, they would
+// be duplicates of them).
+func tasteable(vg *model.VG, lv *model.LV) bool {
+	if !lv.Visible() || len(lv.Segments) == 0 {
+		return false
+	}
+	for _, s := range lv.Segments {
+		switch s.Kind() {
+		case model.KindThinPool, model.KindCachePool, model.KindSnapshot:
+			return false
+		case model.KindThin:
+			if s.Thin != nil && (s.Thin.Origin != "" || s.Thin.MergingOrigin != "") {
+				return false
+			}
+		}
+	}
+	return !vg.IsCOWStore(lv)
+}
+
+// taste says whether d holds a partition table or a PV (then it is
+// scanned as a disk), and what it holds.
+func taste(d device.Device) (bool, *content.Info) {
+	if _, _, err := scan.ReadLabel(d, d.Size(), 0); err == nil {
+		return true, &content.Info{Format: "lvm2", Name: "LVM2 physical volume"}
+	}
+	if tab, err := partition.Read(d, d.Size()); err == nil && tab != nil && len(tab.Partitions) > 0 {
+		return true, &content.Info{Format: tab.Kind, Name: strings.ToUpper(tab.Kind) + " partition table"}
+	}
+	if info, ok := content.Identify(d, d.Size()); ok {
+		return false, &info
+	}
+	return false, nil
+}
+
+// nameLVs gives every LV device its id: lv:VG/LV, or lv:VGUUID/LV where
+// two VGs share a name; and names the partitions under them again.
+func nameLVs(res *scan.Result, st *state) {
+	names := map[string]map[string]bool{}
+	for _, n := range res.LVNodes {
+		if names[n.VG] == nil {
+			names[n.VG] = map[string]bool{}
+		}
+		names[n.VG][n.VGUUID] = true
+	}
+	for _, vg := range res.VGs {
+		if vg.Meta != nil {
+			if names[vg.Meta.Name] == nil {
+				names[vg.Meta.Name] = map[string]bool{}
+			}
+			names[vg.Meta.Name][vg.Meta.UUID] = true
+		}
+	}
+	for _, n := range res.LVNodes {
+		vg := n.VG
+		if len(names[n.VG]) > 1 {
+			vg = n.VGUUID
+		}
+		n.ID = "lv:" + vg + "/" + n.LV
+	}
+	res.AssignIDs()
+	for _, n := range res.LVNodes {
+		n.Parents = nil
+		for _, p := range st.parents[n] {
+			n.Parents = appendOnce(n.Parents, p.ID)
+		}
+	}
+}
+
+// Device is an LV (an export.Source) as a device of the graph: holes
+// where the LV has none (unprovisioned thin blocks, holes of the images
+// below), an *device.UnreadableError where its bytes have no source (a
+// missing PV), never zeros in their place.
+type Device struct {
+	src  export.Source
+	name string
+}
+
+// NewDevice returns src as a device named name ("VG/LV").
+func NewDevice(src export.Source, name string) *Device { return &Device{src: src, name: name} }
+
+// Source is the LV as the export engine reads it.
+func (d *Device) Source() export.Source { return d.src }
+
+// Size is the LV's size.
+func (d *Device) Size() int64 { return d.src.Size() }
+
+// ReadAt reads the LV: its data, zeros for its holes, an error for bytes
+// no input holds.
+func (d *Device) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, fmt.Errorf("%s: read at negative offset %d", d.name, off)
+	}
+	size := d.src.Size()
+	if off >= size {
+		if len(p) == 0 {
+			return 0, nil
+		}
+		return 0, io.EOF
+	}
+	want := len(p)
+	if int64(want) > size-off {
+		p = p[:size-off]
+	}
+	runs, err := d.src.Runs(off, int64(len(p)))
+	if err != nil {
+		return 0, err
+	}
+	done := 0
+	for _, r := range runs {
+		q := p[r.Off-off : r.Off-off+r.Len]
+		switch r.Kind {
+		case export.RunData:
+			n, err := d.src.ReadAt(q, r.Off)
+			done += n
+			if err != nil && !(err == io.EOF && n == len(q)) {
+				return done, err
+			}
+		case export.RunZero:
+			clear(q)
+			done += len(q)
+		default:
+			why := r.Reason
+			if why == "" {
+				why = "no input holds these bytes"
+			}
+			return done, &device.UnreadableError{Device: d.name, Off: r.Off, Len: r.Len, Why: why}
+		}
+	}
+	if done < want {
+		return done, io.EOF
+	}
+	return done, nil
+}
+
+// Map describes the LV's runs as extents.
+func (d *Device) Map(off, length int64) ([]device.Extent, error) {
+	size := d.src.Size()
+	if off < 0 || length < 0 || off >= size {
+		return nil, nil
+	}
+	length = min(length, size-off)
+	runs, err := d.src.Runs(off, length)
+	if err != nil {
+		return nil, err
+	}
+	var out []device.Extent
+	for _, r := range runs {
+		e := device.Extent{Off: r.Off, Len: r.Len, Kind: device.Data}
+		switch r.Kind {
+		case export.RunZero:
+			e.Kind = device.Hole
+		case export.RunMissing:
+			e.Kind, e.Why = device.Unreadable, r.Reason
+		}
+		if n := len(out); n > 0 && out[n-1].Kind == e.Kind && out[n-1].Why == e.Why && out[n-1].Off+out[n-1].Len == e.Off {
+			out[n-1].Len += e.Len
+			continue
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// ConcurrentReads is the source's answer.
+func (d *Device) ConcurrentReads() bool {
+	if c, ok := d.src.(export.ConcurrentSource); ok {
+		return c.ConcurrentReads()
+	}
+	return false
+}
