@@ -48,6 +48,23 @@ type Provenance struct {
 	// LegDifferences is the leg comparison of a mirror or raid1 LV, when
 	// one was asked for (any JSON-encodable report).
 	LegDifferences any `json:"leg_differences,omitempty"`
+	// Device is, for the export of a device of the graph (export
+	// --device), the chain of devices from the inputs to it, the device
+	// exported last.
+	Device []ChainDevice `json:"device,omitempty"`
+}
+
+// ChainDevice is one device of the chain an exported device is read
+// through.
+type ChainDevice struct {
+	ID      string   `json:"id"`
+	Kind    string   `json:"kind"`
+	Parents []string `json:"parents,omitempty"`
+	Path    string   `json:"path,omitempty"`
+	Offset  int64    `json:"offset"`
+	Size    int64    `json:"size"`
+	VG      string   `json:"vg,omitempty"`
+	LV      string   `json:"lv,omitempty"`
 }
 
 // Input is one input file or device.

@@ -23,6 +23,7 @@ import (
 )
 
 type exportFlags struct {
+	device   string // --device ID
 	output   string
 	seqno    uint64
 	hasSeqno bool // --seqno was given
@@ -72,14 +73,26 @@ Exit status:
 A temporary file (.NAME.tmp-…) that an export killed without warning
 (kill -9) left beside its output is named by the next export to that
 directory; remove it.`,
-		Args: usageArgs(cobra.MinimumNArgs(2)),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if fl.device != "" {
+				return usageArgs(cobra.MinimumNArgs(1))(cmd, args)
+			}
+			return usageArgs(cobra.MinimumNArgs(2))(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			fl.hasSeqno = cmd.Flags().Changed("seqno")
+			if fl.device != "" {
+				if fl.hasSeqno || fl.Raw || fl.VerifyLegs {
+					return &exitError{code: exitUsage, err: errors.New("--device: --seqno, --raw and --verify-legs apply to LVs only")}
+				}
+				return runExportDevice(cmd, fl.device, args, fl)
+			}
 			return runExport(cmd, args[0], args[1:], fl)
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&fl.output, "output", "o", "", "output file, or - for stdout (default ./VG/LV.img)")
+	f.StringVarP(&fl.output, "output", "o", "", "output file, or - for stdout (default ./VG/LV.img; with --device ./ID.img)")
+	f.StringVar(&fl.device, "device", "", "export the device `ID` of scan --json's devices[] (a partition, a container's virtual disk, an LV's device) instead of VG/LV: PATH... are then all inputs")
 	f.BoolVar(&fl.Force, "force", false, "replace an existing output file and provenance record, never an input (with -o -: write to a terminal)")
 	f.BoolVar(&fl.AllowPartial, "allow-partial", false, "export missing or unreadable ranges as zeros (listed on stderr and in the provenance record; exit status 3 if there are any)")
 	f.Uint64Var(&fl.seqno, "seqno", 0, "export the LV as metadata generation `N` described it (see 'lvminspect history'; default: the current one)")
@@ -124,10 +137,12 @@ func outputPath(output string, vg *scan.VG, lv *model.LV) string {
 // (with has false, the current one). An old generation is opened from
 // the history, scanned here once and returned for the provenance record.
 func selectVG(res *scan.Result, name string, seqno uint64, has bool) (*scan.VG, *history.History, error) {
-	for _, vg := range res.VGs {
-		if vg.Meta.Name == name && (!has || seqno == vg.Meta.Seqno) {
-			return vg, nil, nil
-		}
+	vg, err := findVG(res, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	if vg != nil && (!has || seqno == vg.Meta.Seqno) {
+		return vg, nil, nil
 	}
 	if has {
 		h := history.Scan(res, history.Options{})
@@ -200,6 +215,18 @@ func runExport(cmd *cobra.Command, lvArg string, paths []string, fl exportFlags)
 	case err != nil:
 		return exportError(err)
 	}
+	name := vg.Meta.Name + "/" + lv.Name
+	if oc.Verdict != nil && oc.Verdict.Old {
+		name += fmt.Sprintf(" (seqno %d)", vg.Meta.Seqno)
+	}
+	return reportOutcome(cmd, stderr, oc, name, "LV", pe)
+}
+
+// reportOutcome prints the hash lines of a finished export (on stdout,
+// or stderr when the image went to stdout), what makes the image of name
+// other than an exact copy, and what else to know of it; and gives the
+// exit status.
+func reportOutcome(cmd *cobra.Command, stderr *lineWriter, oc *job.Outcome, name, what string, pe *job.ProvenanceError) error {
 	sums := stderr
 	if oc.Result.Path != "-" {
 		sums = newLineWriter(cmd.OutOrStdout())
@@ -209,12 +236,8 @@ func runExport(cmd *cobra.Command, lvArg string, paths []string, fl exportFlags)
 	if oc.Result.MD5 != "" {
 		fmt.Fprintf(sums, "%s  %s\n", oc.Result.MD5, oc.Result.Path)
 	}
-	name := vg.Meta.Name + "/" + lv.Name
-	if oc.Verdict != nil && oc.Verdict.Old {
-		name += fmt.Sprintf(" (seqno %d)", vg.Meta.Seqno)
-	}
 	if len(oc.Warnings) > 0 {
-		fmt.Fprintf(stderr, "warning: the image of %s is not an exact copy of the LV:\n", name)
+		fmt.Fprintf(stderr, "warning: the image of %s is not an exact copy of the %s:\n", name, what)
 		for _, w := range oc.Warnings {
 			fmt.Fprintf(stderr, "  %s\n", w)
 		}
@@ -232,6 +255,59 @@ func runExport(cmd *cobra.Command, lvArg string, paths []string, fl exportFlags)
 		return &exitError{code: exitIncomplete, err: fmt.Errorf("%s: the image is not an exact copy (see the warning above)", name)}
 	}
 	return nil
+}
+
+// runExportDevice exports the device id of the graph the inputs make.
+func runExportDevice(cmd *cobra.Command, id string, paths []string, fl exportFlags) error {
+	if fl.output == "-" && !fl.Force && isTerminal(cmd.OutOrStdout()) {
+		return &exitError{code: exitUsage, err: errors.New("-o -: standard output is a terminal; redirect it to a file or a pipe (or use --force)")}
+	}
+	res, closeAll, err := scanInputs(paths, fl.scan)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	n := res.DeviceByID(id)
+	if n == nil {
+		var ids []string
+		for _, d := range res.Devices() {
+			ids = append(ids, d.ID)
+		}
+		return &exitError{code: exitUsage, err: fmt.Errorf("--device %s: no such device on the inputs (devices: %s)", id, strings.Join(ids, ", "))}
+	}
+	stderr := newLineWriter(cmd.ErrOrStderr())
+	defer stderr.Flush()
+	out := fl.output
+	if out == "" {
+		out = job.DefaultDeviceOutput(n.ID)
+	}
+	for _, t := range staleTemporaries(out) {
+		fmt.Fprintf(stderr, "lvminspect: stale temporary %s from an interrupted export; remove it\n", t)
+	}
+	stderr.Flush()
+	ctx, caught, stop := signalContext(cmd.Context())
+	defer stop()
+	req := &job.DeviceRequest{Result: res, Device: n, Options: fl.Options, Output: fl.output, Stdout: cmd.OutOrStdout(),
+		Protect: paths, CommandLine: os.Args, ToolVersion: Version()}
+	bar := newProgressBar(cmd.ErrOrStderr())
+	if bar != nil {
+		req.Progress = bar.update
+		req.Stage = bar.stage
+	}
+	oc, err := job.RunDevice(ctx, req)
+	if bar != nil {
+		bar.finish()
+	}
+	var pe *job.ProvenanceError
+	switch {
+	case errors.As(err, &pe):
+	case errors.Is(err, context.Canceled):
+		s := caught()
+		return &exitError{code: interruptedStatus(s), err: fmt.Errorf("interrupted (%s): no output was left behind", signalName(s))}
+	case err != nil:
+		return exportError(err)
+	}
+	return reportOutcome(cmd, stderr, oc, "device "+n.ID, "device", pe)
 }
 
 // exportError gives a failed export its exit status: 1, nothing was
@@ -285,3 +361,39 @@ func (p *progressBar) update(pr export.Progress) {
 func (p *progressBar) stage(s string) { fmt.Fprintf(p.w, "\r%s…\x1b[K", termsafe.Text(s)) }
 
 func (p *progressBar) finish() { fmt.Fprint(p.w, "\r\x1b[K") }
+
+// findVG finds the VG a command names by its name or its UUID (either
+// form): nil when none has it. A name two VGs share (a guest VG inside
+// an LV named like the host's, two disks of cloned machines) is refused
+// with both choices listed.
+func findVG(res *scan.Result, name string) (*scan.VG, error) {
+	if model.ValidUUID(name) {
+		for _, vg := range res.VGs {
+			if model.BareUUID(vg.Meta.UUID) == model.BareUUID(name) {
+				return vg, nil
+			}
+		}
+	}
+	var found []*scan.VG
+	for _, vg := range res.VGs {
+		if vg.Meta.Name == name {
+			found = append(found, vg)
+		}
+	}
+	if len(found) <= 1 {
+		if len(found) == 1 {
+			return found[0], nil
+		}
+		return nil, nil
+	}
+	var choices []string
+	for _, vg := range found {
+		where := "no PV present"
+		if vg.Source != nil && vg.Source.PV != nil {
+			where = "on " + vg.Source.PV.Path
+		}
+		choices = append(choices, fmt.Sprintf("%s (%s)", vg.Meta.UUID, where))
+	}
+	return nil, &exitError{code: exitUsage, err: fmt.Errorf("%d VGs are named %s: give the VG by its UUID (UUID/LV): %s",
+		len(found), name, strings.Join(choices, ", "))}
+}

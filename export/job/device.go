@@ -1,0 +1,134 @@
+package job
+
+import (
+	"context"
+	"errors"
+
+	"github.com/lvminspect/lvminspect/export"
+	"github.com/lvminspect/lvminspect/scan"
+)
+
+// DeviceRequest is the export of a device of the graph: a partition, a
+// container's virtual disk, an LV by its device id.
+type DeviceRequest struct {
+	Result *scan.Result
+	Device *scan.Node
+	Options
+	// Output is the image path ("" for DefaultDeviceOutput), or "-" for
+	// Stdout.
+	Output      string
+	Stdout      interface{ Write([]byte) (int, error) }
+	FS          export.FS
+	Protect     []string
+	CommandLine []string
+	ToolVersion string
+	Progress    func(export.Progress)
+	Stage       func(string)
+}
+
+// DefaultDeviceOutput is ./ID.img, the id made a safe file name.
+func DefaultDeviceOutput(id string) string { return safeName(id) + ".img" }
+
+// RunDevice exports a device with the engine, hash and provenance of an
+// LV's export: an input is never replaced, an existing file only with
+// Force, unreadable ranges fail the export unless AllowPartial (then
+// they are zeros, listed in Warnings and the record). The provenance
+// record holds the chain of devices from the inputs to the one
+// exported.
+func RunDevice(ctx context.Context, req *DeviceRequest) (*Outcome, error) {
+	if req == nil || req.Result == nil || req.Device == nil || req.Device.Device() == nil {
+		return nil, errors.New("export: no device to export")
+	}
+	res, n, opt := req.Result, req.Device, req.Options
+	out := req.Output
+	if out == "" {
+		out = DefaultDeviceOutput(n.ID)
+	}
+	fsys := req.FS
+	if fsys == nil {
+		fsys = export.OSFS{}
+	}
+	protect := append([]string(nil), req.Protect...)
+	for _, in := range res.Inputs {
+		protect = append(protect, in.Path)
+	}
+	pp := ""
+	if out != "-" && !opt.NoProvenance {
+		pp = export.ProvenancePath(out)
+	}
+	if err := checkPaths(fsys, out, pp, protect, opt.Force); err != nil {
+		return nil, err
+	}
+	var hashes []string
+	if opt.HashInputs {
+		if req.Stage != nil {
+			req.Stage("hashing inputs")
+		}
+		var err error
+		if hashes, err = hashInputs(ctx, res); err != nil {
+			return nil, err
+		}
+	}
+	if req.Stage != nil {
+		req.Stage("exporting")
+	}
+	src := export.NewDeviceSource(n.Device(), n.ID)
+	w := export.Options{Output: out, Force: opt.Force, AllowPartial: opt.AllowPartial, Sparse: !opt.NoSparse,
+		MD5: opt.MD5, Progress: req.Progress, FS: fsys, Protect: protect}
+	if req.Stdout != nil {
+		w.Stdout = req.Stdout
+	}
+	r, err := export.Export(ctx, src, w)
+	if err != nil {
+		return nil, err
+	}
+	prov := &export.Provenance{Tool: "lvminspect", ToolVersion: req.ToolVersion, CommandLine: Redact(req.CommandLine),
+		Device: DeviceChain(res, n)}
+	prov.FillResult(r)
+	for i, in := range res.Inputs {
+		if in.Node.Kind == scan.KindLV {
+			continue
+		}
+		e := export.Input{Path: in.Path, Size: in.Size}
+		if i < len(hashes) {
+			e.SHA256 = hashes[i]
+		}
+		prov.Inputs = append(prov.Inputs, e)
+	}
+	oc := &Outcome{Result: r, Provenance: prov, Path: AbsOutput(r.Path)}
+	oc.Warnings, oc.Notes = warnings(n.ID, 0, r, prov, nil)
+	oc.Complete = len(oc.Warnings) == 0
+	if pp != "" {
+		if err := export.WriteProvenanceFS(fsys, pp, prov); err != nil {
+			return oc, &ProvenanceError{Path: pp, Err: err}
+		}
+		oc.ProvenancePath = AbsOutput(pp)
+	}
+	return oc, nil
+}
+
+// DeviceChain is the chain of devices from the inputs to n, n last: what
+// each is (kind, path, offset in its parent, size), for the provenance
+// record.
+func DeviceChain(res *scan.Result, n *scan.Node) []export.ChainDevice {
+	byID := map[string]*scan.Node{}
+	for _, d := range res.Devices() {
+		byID[d.ID] = d
+	}
+	var chain []export.ChainDevice
+	seen := map[string]bool{}
+	var walk func(d *scan.Node)
+	walk = func(d *scan.Node) {
+		if d == nil || seen[d.ID] || len(chain) > 64 {
+			return
+		}
+		seen[d.ID] = true
+		for _, p := range d.Parents {
+			walk(byID[p])
+		}
+		chain = append(chain, export.ChainDevice{ID: d.ID, Kind: d.Kind, Path: d.Path, Offset: d.Offset, Size: d.Size,
+			Parents: d.Parents, VG: d.VG, LV: d.LV})
+	}
+	walk(n)
+	return chain
+}
