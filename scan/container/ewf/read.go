@@ -52,6 +52,17 @@ func (im *Image) locate(i int64) (chunkLoc, error) {
 		return chunkLoc{}, fmt.Errorf("%s: table entry of chunk %d: %w", s.name, i, err)
 	}
 	v := binary.LittleEndian.Uint32(e[:])
+	next, hasNext := uint32(0), n == 8
+	if hasNext {
+		next = binary.LittleEndian.Uint32(e[4:])
+	}
+	return im.locFrom(t, v, next, hasNext)
+}
+
+// locFrom is where the chunk whose table entry is v lies in t's segment
+// file; next is the following entry, when the table has one.
+func (im *Image) locFrom(t *table, v, next uint32, hasNext bool) (chunkLoc, error) {
+	s := im.segs[t.seg]
 	loc := chunkLoc{seg: t.seg, tbl: t, compressed: v&0x80000000 != 0, off: t.base + int64(v&0x7fffffff)}
 	// The chunk ends where the next one starts, or at the next section.
 	k2 := sort.Search(len(s.starts), func(k int) bool { return s.starts[k] > loc.off })
@@ -59,9 +70,9 @@ func (im *Image) locate(i int64) (chunkLoc, error) {
 	if k2 < len(s.starts) {
 		end = s.starts[k2]
 	}
-	if n == 8 {
-		if next := t.base + int64(binary.LittleEndian.Uint32(e[4:])&0x7fffffff); next > loc.off && next < end {
-			end = next
+	if hasNext {
+		if nx := t.base + int64(next&0x7fffffff); nx > loc.off && nx < end {
+			end = nx
 		}
 	}
 	loc.size = end - loc.off
@@ -80,6 +91,7 @@ func (im *Image) chunkLen(i int64) int64 {
 // decoder holds the buffers and the inflater of one reader.
 type decoder struct {
 	raw []byte
+	run []byte // the stored bytes of a run of chunks (readRun)
 	br  bytes.Reader
 	fr  io.ReadCloser
 }
@@ -128,19 +140,13 @@ func (im *Image) decodeAt(i int64, loc chunkLoc, dst []byte) error {
 	}
 	d := im.getDecoder()
 	defer im.pool.Put(d)
-	if loc.compressed {
-		// A compressed chunk is a zlib stream; never larger than
-		// the chunk and the deflate overhead of stored blocks.
-		limit := want + want/16 + 1024
-		if loc.size > limit {
-			loc.size = limit
-		}
-	} else {
-		if loc.size < want+4 {
-			return im.unreadable(i, fmt.Sprintf("%s: uncompressed, %d bytes stored, %d needed with its checksum", where, loc.size, want+4))
-		}
-		loc.size = want + 4
+	// A compressed chunk is a zlib stream; never larger than the chunk
+	// and the deflate overhead of stored blocks.
+	n, err := im.rawSize(i, loc, want, where)
+	if err != nil {
+		return err
 	}
+	loc.size = n
 	if int64(cap(d.raw)) < loc.size {
 		d.raw = make([]byte, loc.size)
 	}
@@ -151,6 +157,27 @@ func (im *Image) decodeAt(i int64, loc chunkLoc, dst []byte) error {
 		}
 		return fmt.Errorf("%s: %w", where, err)
 	}
+	return im.decodeRaw(i, loc, raw, dst, d, where)
+}
+
+// rawSize is how many bytes of the segment file the chunk of loc is read
+// as (an uncompressed chunk with its checksum; a compressed one at most
+// its size plus deflate's overhead), or an error for an uncompressed
+// chunk stored too short.
+func (im *Image) rawSize(i int64, loc chunkLoc, want int64, where string) (int64, error) {
+	if loc.compressed {
+		return min(loc.size, want+want/16+1024), nil
+	}
+	if loc.size < want+4 {
+		return 0, im.unreadable(i, fmt.Sprintf("%s: uncompressed, %d bytes stored, %d needed with its checksum", where, loc.size, want+4))
+	}
+	return want + 4, nil
+}
+
+// decodeRaw checks chunk i, read as raw from its segment file, and
+// decompresses or copies it into dst.
+func (im *Image) decodeRaw(i int64, loc chunkLoc, raw, dst []byte, d *decoder, where string) error {
+	want := int64(len(dst))
 	if !loc.compressed {
 		copy(dst, raw[:want])
 		st, c := binary.LittleEndian.Uint32(raw[want:]), adler32.Checksum(raw[:want])
@@ -307,6 +334,15 @@ func (im *Image) ReadAt(p []byte, off int64) (int, error) {
 					l = e.Off - pos
 				} else {
 					return n, im.acqError(e)
+				}
+			}
+			if in == 0 && l == im.chunkLen(i) && int64(len(p)-n) >= 2*im.chunkSize {
+				// Whole chunks: read their stored bytes in one go and
+				// decode them straight into p.
+				m, ok := im.readRun(p[n:], i)
+				if ok {
+					n += m
+					continue
 				}
 			}
 			b, err := im.chunk(i)
@@ -590,4 +626,103 @@ func headerDate(v string) string {
 		return fmt.Sprintf("%04d-%02d-%02d %02d:%02d:%02d (local time of the acquisition)", x[0], x[1], x[2], x[3], x[4], x[5])
 	}
 	return v
+}
+
+// maxRun bounds the stored bytes readRun reads at once (a buffer of
+// this size per concurrent reader).
+const maxRun = 2 << 20
+
+// readRun fills p with the whole chunks from chunk first on, as many as
+// p holds, that one table lists and that lie one after the other in one
+// segment file: their table entries are read in one read, their stored
+// bytes in another, and each is checked and decoded into p. It reports
+// false, having filled nothing that counts, when the chunks are not laid
+// out so (or one of them fails: the caller's chunk-by-chunk path then
+// reports the error precisely), or an acquisition error range is among
+// them.
+func (im *Image) readRun(p []byte, first int64) (int, bool) {
+	k := sort.Search(len(im.tables), func(k int) bool { return im.tables[k].first+im.tables[k].count > first })
+	if k == len(im.tables) || first < 0 {
+		return 0, false
+	}
+	t := &im.tables[k]
+	s := im.segs[t.seg]
+	if s.f == nil || t.bad != "" {
+		return 0, false
+	}
+	count := int64(len(p)) / im.chunkSize
+	count = min(count, t.first+t.count-first, im.chunks-first)
+	for count > 0 && im.chunkLen(first+count-1) != im.chunkSize {
+		count-- // a short last chunk goes the chunk-by-chunk way
+	}
+	if count < 2 {
+		return 0, false
+	}
+	if e := im.errorAt(first*im.chunkSize, (first+count)*im.chunkSize); e != nil {
+		return 0, false
+	}
+	j := first - t.first
+	ne := count
+	if j+count < t.count {
+		ne++ // the entry after the last, for its end
+	}
+	ent := make([]byte, 4*ne)
+	if _, err := s.f.ReadAt(ent, t.entriesOff+4*j); err != nil {
+		return 0, false
+	}
+	locs := make([]chunkLoc, count)
+	var start, end int64
+	for c := int64(0); c < count; c++ {
+		v := binary.LittleEndian.Uint32(ent[4*c:])
+		next, has := uint32(0), c+1 < ne
+		if has {
+			next = binary.LittleEndian.Uint32(ent[4*(c+1):])
+		}
+		loc, err := im.locFrom(t, v, next, has)
+		if err != nil {
+			return 0, false
+		}
+		sz, err := im.rawSize(first+c, loc, im.chunkSize, "")
+		if err != nil {
+			return 0, false
+		}
+		loc.size = sz
+		if c == 0 {
+			start = loc.off
+		} else if loc.off < end || loc.off-end > 4096 {
+			// Not in order, or apart: stop the run here.
+			count, locs = c, locs[:c]
+			break
+		}
+		end = loc.off + loc.size
+		if end-start > maxRun {
+			if c < 2 {
+				return 0, false
+			}
+			count, locs = c, locs[:c]
+			end = locs[c-1].off + locs[c-1].size
+			break
+		}
+		locs[c] = loc
+	}
+	if count < 2 {
+		return 0, false
+	}
+	d := im.getDecoder()
+	defer im.pool.Put(d)
+	if int64(cap(d.run)) < end-start {
+		d.run = make([]byte, end-start)
+	}
+	raw := d.run[:end-start]
+	if n, err := s.f.ReadAt(raw, start); int64(n) < end-start && err != nil {
+		return 0, false
+	}
+	for c, loc := range locs {
+		i := first + int64(c)
+		dst := p[int64(c)*im.chunkSize : int64(c+1)*im.chunkSize]
+		if err := im.decodeRaw(i, loc, raw[loc.off-start:loc.off-start+loc.size], dst, d, ""); err != nil {
+			return 0, false
+		}
+	}
+	return int(count * im.chunkSize), true
 }
