@@ -5,11 +5,15 @@
 //	go run ./scripts/synthvg -out FILE -lvs N          # one PV, N linear LVs on one extent
 //	go run ./scripts/synthvg -out FILE -bench N        # bench-scale.sh's VG: N LVs of 1 MiB and target (4 MiB)
 //	go run ./scripts/synthvg -out FILE -case NAME      # see -list
+//	go run ./scripts/synthvg -out FILE -random MIB [-written PCT]
+//	                                                   # VG bench, LV data of MIB MiB of random bytes (PCT % of it written, the rest holes)
 package main
 
 import (
+	"encoding/binary"
 	"flag"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"sort"
@@ -40,6 +44,8 @@ func main() {
 	name := flag.String("vg", "bench", "the VG's name (with -lvs)")
 	mda := flag.Uint64("mda", 0, "the metadata area's size in bytes (0: what the text needs)")
 	c := flag.String("case", "", "a named case (see -list)")
+	random := flag.Int("random", 0, "a VG bench with one linear LV data of this many MiB (a multiple of 4) of random bytes")
+	written := flag.Int("written", 100, "with -random: the percentage of the LV written, in 1 MiB pieces spread over it (the rest are holes)")
 	list := flag.Bool("list", false, "list the cases")
 	flag.Parse()
 	if *list {
@@ -65,6 +71,13 @@ func main() {
 		vg = synth.ManyLinear(*name, *lvs)
 	case *bench > 0:
 		vg = synth.Bench(*name, *bench)
+	case *random > 0:
+		if *random%4 != 0 {
+			fail(fmt.Errorf("-random %d: not a multiple of 4", *random))
+		}
+		ext := uint64(*random / 4)
+		vg = &synth.VG{Name: *name, PVs: []synth.PV{{UUID: synth.UUIDFor("pv random", 0), PECount: ext}},
+			LVs: []synth.LV{synth.LinearLV("data", 0, 0, ext)}}
 	default:
 		fail(fmt.Errorf("give -lvs N, -bench N or -case NAME"))
 	}
@@ -78,7 +91,11 @@ func main() {
 	for i := 1; i < len(vg.PVs); i++ {
 		paths = append(paths, strings.TrimSuffix(*out, filepath.Ext(*out))+fmt.Sprintf("-pv%d", i)+filepath.Ext(*out))
 	}
-	if err := synth.WriteImages(vg, paths, nil); err != nil {
+	var fill func(int, *os.File, int64) error
+	if *random > 0 {
+		fill = func(_ int, f *os.File, dataOff int64) error { return writeRandom(f, dataOff, int64(*random), *written) }
+	}
+	if err := synth.WriteImages(vg, paths, fill); err != nil {
 		fail(err)
 	}
 }
@@ -86,4 +103,24 @@ func main() {
 func fail(err error) {
 	fmt.Fprintln(os.Stderr, "synthvg:", err)
 	os.Exit(2)
+}
+
+// writeRandom writes mib MiB of random bytes at off of f, or pct % of
+// them in 1 MiB pieces spread evenly (the rest left as holes).
+func writeRandom(f *os.File, off, mib int64, pct int) error {
+	buf := make([]byte, 1<<20)
+	rng := rand.New(rand.NewPCG(uint64(mib), uint64(pct)))
+	step := int64(1)
+	if pct > 0 && pct < 100 {
+		step = int64(100 / pct)
+	}
+	for i := int64(0); i < mib; i += step {
+		for j := 0; j < len(buf); j += 8 {
+			binary.LittleEndian.PutUint64(buf[j:], rng.Uint64())
+		}
+		if _, err := f.WriteAt(buf, off+i<<20); err != nil {
+			return err
+		}
+	}
+	return nil
 }
