@@ -133,32 +133,47 @@ func (failing) ReadAt([]byte, int64) (int, error) { return 0, io.ErrUnexpectedEO
 
 // The starts of files made by the real tools (gzip, xz, zstd, bzip2, lz4,
 // qemu-img for each of its formats, cryptsetup, mkfs.*, mkswap; see
-// testdata/make.sh), cut to their first 66 KiB: what each tool writes must
-// be named as that format.
+// testdata/make.sh), cut to their first 68 KiB, and the parts Identify
+// reads of the images made with labels and UUIDs: what each tool writes
+// must be named as that format, and the labelled ones with the label and
+// UUID make.sh gave (TestIdentifyLabels).
 func TestIdentifyRealFiles(t *testing.T) {
 	paths, err := filepath.Glob("testdata/*.head.gz")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(paths) == 0 {
-		t.Fatal("no testdata/*.head.gz: run testdata/make.sh")
+	more, _ := filepath.Glob("testdata/*.pieces.gz")
+	if len(paths) == 0 || len(more) == 0 {
+		t.Fatal("no testdata/*.head.gz or *.pieces.gz: run testdata/make.sh")
 	}
-	for _, p := range paths {
-		// name: FORMAT.SOMETHING.head.gz
+	for _, p := range append(paths, more...) {
+		// name: FORMAT.VARIANT.head.gz or FORMAT.VARIANT.pieces.gz
 		base := filepath.Base(p)
 		want := base[:strings.IndexByte(base, '.')]
-		t.Run(strings.TrimSuffix(base, ".head.gz"), func(t *testing.T) {
-			b, err := fixture.Gunzip(p)
+		variant := strings.Split(base, ".")[1]
+		t.Run(strings.TrimSuffix(strings.TrimSuffix(base, ".gz"), ".head"), func(t *testing.T) {
+			r, size, err := openTestdata(p)
 			if err != nil {
 				t.Fatal(err)
 			}
-			info, ok := identify(b)
+			info, ok := Identify(r, size)
 			if !ok || info.Format != want {
-				t.Errorf("got %+v %v, want %s", info, ok, want)
+				t.Fatalf("got %#v %v, want %s", info, ok, want)
 			}
 			// mkfs.ext2/3/4 must be told apart by name.
-			if variant := strings.Split(base, ".")[1]; want == "ext" && !strings.HasPrefix(info.Name, variant+" ") {
+			if gen, _, _ := strings.Cut(variant, "-"); want == "ext" && !strings.HasPrefix(info.Name, gen+" ") {
 				t.Errorf("%s named %q", variant, info.Name)
+			}
+			// Every one of these formats gets a UUID from its tool.
+			if pat, ok := uuidShapes[want]; ok && !pat.MatchString(info.UUID) {
+				t.Errorf("UUID %q is not of the form %s", info.UUID, pat)
+			}
+			if l, ok := labelled[strings.TrimSuffix(base, ".gz")]; ok {
+				if info.Label != l.label || info.UUID != l.uuid {
+					t.Errorf("label %q uuid %q, want %q %q", info.Label, info.UUID, l.label, l.uuid)
+				}
+			} else if strings.HasSuffix(base, ".pieces.gz") {
+				t.Errorf("no label and UUID to compare with: add %s to labelled", base)
 			}
 		})
 	}
@@ -170,6 +185,9 @@ func FuzzIdentify(f *testing.F) {
 	f.Add(put(8192, 4096, "\xfc\x4e\x2b\xa9\x01\x00\x00\x00"))
 	f.Add(put(4096, 1080, "\x53\xef"))
 	f.Add(put(4096, 0, "LUKS\xba\xbe\x00\x02"))
+	for _, b := range labelSeeds() {
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		info, ok := identify(b)
 		again, ok2 := identify(b)
@@ -181,6 +199,12 @@ func FuzzIdentify(f *testing.F) {
 		}
 		if info.Off < 0 || (ok && info.Off >= int64(max(len(b), 1))) {
 			t.Fatalf("signature offset %d outside %d bytes", info.Off, len(b))
+		}
+		if !ok && (info.Label != "" || info.UUID != "") {
+			t.Fatalf("no match with a label or UUID: %#v", info)
+		}
+		if len(info.Label) > maxLabel || len(info.UUID) > maxUUID {
+			t.Fatalf("label of %d bytes or UUID of %d: %#v", len(info.Label), len(info.UUID), info)
 		}
 	})
 }
