@@ -364,5 +364,5 @@ func carveInput(ir *InputResult) {
 
 // pvContent is what a device holding a PV holds.
 func pvContent(pv *PV) *content.Info {
-	return &content.Info{Format: "lvm2", Name: "LVM2 physical volume"}
+	return &content.Info{Format: "lvm2", Name: "LVM2 physical volume", UUID: pv.UUID()}
 }

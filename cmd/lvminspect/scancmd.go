@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"github.com/lvminspect/lvminspect/scan/content"
 	"io"
 	"math/big"
 	"strings"
@@ -158,7 +159,7 @@ func printScanTree(w io.Writer, res *scan.Result, check lvCheck, past bool) {
 				}
 				fmt.Fprintf(w, "  ├─ partition %d  start %d  size %s  %s\n", p.Index, uint64(p.Start), format.SizeOf(unsigned(p.Size)), desc)
 				if c, ok := in.PartitionContent[p.Index]; ok {
-					fmt.Fprintf(w, "  │    holds: %s\n", c.Name)
+					fmt.Fprintf(w, "  │    holds: %s\n", holdsText(c))
 				}
 				for _, pv := range in.PVs {
 					if pv.Partition == p.Index && pv.Offset == p.Start {
@@ -173,7 +174,7 @@ func printScanTree(w io.Writer, res *scan.Result, check lvCheck, past bool) {
 			}
 		}
 		if in.Content != nil {
-			fmt.Fprintf(w, "  holds: %s\n", in.Content.Name)
+			fmt.Fprintf(w, "  holds: %s\n", holdsText(*in.Content))
 		}
 		if len(in.PVs) == 0 {
 			fmt.Fprintln(w, "  no LVM2 physical volume found")
@@ -297,7 +298,7 @@ func printVG(w io.Writer, res *scan.Result, vg *scan.VG, check lvCheck, past boo
 		if n := lvNodes[lv.Name]; n != nil && !past {
 			holds := "nothing recognised"
 			if n.Content != nil {
-				holds = n.Content.Name
+				holds = holdsText(*n.Content)
 			}
 			fmt.Fprintf(w, "│   device %s, holds: %s\n", n.ID, holds)
 		}
@@ -605,4 +606,17 @@ func inputKind(in *scan.InputResult) string {
 		return "image, " + size + ", container not opened"
 	}
 	return "image, " + size
+}
+
+// holdsText says what a device holds: the format's name, with the label
+// and UUID the format records.
+func holdsText(c content.Info) string {
+	s := c.Name
+	if c.Label != "" {
+		s += fmt.Sprintf(" labelled %q", c.Label)
+	}
+	if c.UUID != "" {
+		s += ", UUID " + c.UUID
+	}
+	return s
 }

@@ -68,13 +68,15 @@ type jsonInput struct {
 type jsonContent struct {
 	Format    string `json:"format"`
 	Name      string `json:"name"`
+	Label     string `json:"label,omitempty"`
+	UUID      string `json:"uuid,omitempty"`
 	Offset    uint64 `json:"offset"`
 	MayHoldPV bool   `json:"may_hold_pv"`
 	Hint      string `json:"hint,omitempty"`
 }
 
 func contentJSON(c content.Info) *jsonContent {
-	return &jsonContent{Format: c.Format, Name: c.Name, Offset: uint64(c.Off), MayHoldPV: c.MayHoldPV(), Hint: c.Hint}
+	return &jsonContent{Format: c.Format, Name: c.Name, Label: c.Label, UUID: c.UUID, Offset: uint64(c.Off), MayHoldPV: c.MayHoldPV(), Hint: c.Hint}
 }
 
 type jsonPartTable struct {

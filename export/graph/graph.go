@@ -187,13 +187,20 @@ func tasteable(vg *model.VG, lv *model.LV) bool {
 // taste says whether d holds a partition table or a PV (then it is
 // scanned as a disk), and what it holds.
 func taste(d device.Device) (bool, *content.Info) {
-	if _, _, err := scan.ReadLabel(d, d.Size(), 0); err == nil {
-		return true, &content.Info{Format: "lvm2", Name: "LVM2 physical volume"}
+	info, known := content.Identify(d, d.Size())
+	if lb, _, err := scan.ReadLabel(d, d.Size(), 0); err == nil {
+		if !known || info.Format != "lvm2" {
+			info = content.Info{Format: "lvm2", Name: "LVM2 physical volume", UUID: model.DashedUUID(lb.Header.UUID)}
+		}
+		return true, &info
 	}
 	if tab, err := partition.Read(d, d.Size()); err == nil && tab != nil && len(tab.Partitions) > 0 {
-		return true, &content.Info{Format: tab.Kind, Name: strings.ToUpper(tab.Kind) + " partition table"}
+		if !known || info.Format != tab.Kind {
+			info = content.Info{Format: tab.Kind, Name: strings.ToUpper(tab.Kind) + " partition table"}
+		}
+		return true, &info
 	}
-	if info, ok := content.Identify(d, d.Size()); ok {
+	if known {
 		return false, &info
 	}
 	return false, nil
