@@ -24,6 +24,12 @@ type Piece struct {
 	Kind    PieceKind
 	FileOff int64  // for InFile
 	Why     string // for Bad
+	// R and File are for an InFile piece of a disk stored in several
+	// files, or in blocks that must be decoded: R is what to read at
+	// FileOff instead of ReadPieces' r, File its name in errors ("the
+	// file" if empty). MapPieces does not use them.
+	R    io.ReaderAt
+	File string
 }
 
 // Pieces calls fn on the consecutive pieces [off, off+n) of a virtual
@@ -31,19 +37,27 @@ type Piece struct {
 type Pieces func(off, n int64, fn func(Piece) error) error
 
 // ReadPieces fills p with the bytes at off of the virtual disk name:
-// the InFile pieces from r, the Zero pieces with zeros, the InParent
-// pieces with parent (zeros if parent is nil). A Bad piece, or a file
-// that reads short, stops it with a *device.UnreadableError. It
-// returns the number of bytes filled before it stopped.
+// the InFile pieces from r (or from their own R), the Zero pieces with
+// zeros, the InParent pieces with parent (zeros if parent is nil). A
+// Bad piece, or a file that reads short, stops it with a
+// *device.UnreadableError. It returns the number of bytes filled before
+// it stopped.
 func ReadPieces(p []byte, off int64, name string, r io.ReaderAt, pieces Pieces, parent func(q []byte, off int64) error) (int, error) {
 	done := 0
 	err := pieces(off, int64(len(p)), func(pc Piece) error {
 		q := p[pc.Off-off : pc.Off-off+pc.N]
 		switch pc.Kind {
 		case InFile:
-			n, err := r.ReadAt(q, pc.FileOff)
+			src, file := r, pc.File
+			if pc.R != nil {
+				src = pc.R
+			}
+			if file == "" {
+				file = "the file"
+			}
+			n, err := src.ReadAt(q, pc.FileOff)
 			if err := ShortRead(n, len(q), err); err != nil {
-				return &device.UnreadableError{Device: name, Off: pc.Off, Len: pc.N, Why: fmt.Sprintf("reading byte %d of the file: %v", pc.FileOff, err)}
+				return &device.UnreadableError{Device: name, Off: pc.Off, Len: pc.N, Why: fmt.Sprintf("reading byte %d of %s: %v", pc.FileOff, file, err)}
 			}
 		case Zero:
 			clear(q)
