@@ -130,6 +130,11 @@ type LV struct {
 	Minor            *int64     `json:"minor,omitempty"`
 	SegmentCount     int64      `json:"segment_count"`
 	Segments         []*Segment `json:"segments"` // sorted by StartExtent
+	// Invalid says what is wrong with the LV's own metadata (something
+	// LVM would refuse: stripe_count 0, segments that overlap or leave a
+	// gap...); empty when nothing is. The VG's other LVs are read as
+	// usual; this one is shown but not exported.
+	Invalid string `json:"invalid,omitempty"`
 }
 
 // Visible reports whether the LV carries the VISIBLE status word.

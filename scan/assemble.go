@@ -123,6 +123,13 @@ func buildVG(res *Result, copies []*Copy, pvByUUID map[string]*PV) *VG {
 			bestSeq[u] = c.VG.Seqno
 		}
 	}
+	for _, lv := range vg.Meta.LVs {
+		if lv.Invalid != "" {
+			vg.Problems = append(vg.Problems, Problem{Severity: SevError, Path: best.PV.Path, Off: best.Off, Structure: "metadata text",
+				Msg: fmt.Sprintf("VG %s seqno %d: the metadata of LV %s is invalid (%s): it is shown but not exported; an earlier generation may describe it (lvminspect history, export --seqno N)",
+					vg.Meta.Name, vg.Meta.Seqno, lv.Name, lv.Invalid)})
+		}
+	}
 	for _, mp := range vg.Meta.PVs {
 		p := &VGPV{Meta: mp}
 		u := model.BareUUID(mp.UUID)

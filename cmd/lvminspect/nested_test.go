@@ -194,3 +194,31 @@ func TestGuestVGNamedLikeHost(t *testing.T) {
 		t.Errorf("no %s in scan --json", want)
 	}
 }
+
+// One LV whose metadata LVM would refuse (stripe_count 0) no longer
+// hides its VG: the VG is shown with the problem (exit status 3), its
+// other LVs export, and that one is refused with the reason.
+func TestInvalidLVKeepsItsVG(t *testing.T) {
+	dir := t.TempDir()
+	img := filepath.Join(dir, "pv.img")
+	bad := synth.LinearLV("bad", 0, 2, 1)
+	bad.Segments[0].StripeCount = "0"
+	vg := &synth.VG{Name: "odd", PVs: []synth.PV{{UUID: synth.UUIDFor("pv", 9), PECount: 4}},
+		LVs: []synth.LV{synth.LinearLV("good", 0, 0, 2), bad}}
+	if err := synth.WriteImages(vg, []string{img}, nil); err != nil {
+		t.Fatal(err)
+	}
+	stdout, _, err := run(t, "", "scan", img)
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != exitIncomplete || !strings.Contains(stdout, "VG odd ") ||
+		!strings.Contains(stdout, "the metadata of LV bad is invalid") || !strings.Contains(stdout, "stripe_count is 0") {
+		t.Fatalf("scan: %v\n%s", err, stdout)
+	}
+	if _, stderr, err := run(t, "", "export", "-o", filepath.Join(dir, "good.img"), "odd/good", img); err != nil {
+		t.Fatalf("export good: %v\n%s", err, stderr)
+	}
+	_, _, err = run(t, "", "export", "-o", filepath.Join(dir, "bad.img"), "odd/bad", img)
+	if !errors.As(err, &ee) || ee.code != exitFailed || !strings.Contains(err.Error(), "invalid") {
+		t.Fatalf("export bad: %v", err)
+	}
+}

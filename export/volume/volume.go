@@ -97,6 +97,9 @@ func (r *Resolver) OpenLV(lv *model.LV) (export.Source, error) { return r.open(l
 func (r *Resolver) OpenRaw(lv *model.LV) (export.Source, error) { return r.open(lv, false) }
 
 func (r *Resolver) open(lv *model.LV, redirect bool) (export.Source, error) {
+	if lv.Invalid != "" {
+		return nil, fmt.Errorf("lv %s: its metadata is invalid (%s): %w", lv.Name, lv.Invalid, model.ErrMapping)
+	}
 	key := lv.Name
 	if !redirect {
 		key = "\x00raw " + lv.Name // a raw open may run inside the LV's own redirect

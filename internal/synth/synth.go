@@ -47,6 +47,9 @@ type Segment struct {
 	StripeSize uint64
 	// Extra is more text inside the segment section, verbatim.
 	Extra string
+	// StripeCount, when not empty, is written as stripe_count instead of
+	// the number of stripes (crafted metadata).
+	StripeCount string
 }
 
 // Stripe is one area of a striped segment.
@@ -187,7 +190,11 @@ func (lv *LV) write(w io.Writer, i int) {
 		}
 		fmt.Fprintf(w, "\nsegment%d {\nstart_extent = %d\nextent_count = %d\n\ntype = %s\n", k+1, s.Start, s.Count, quote(typ))
 		if typ == "striped" {
-			fmt.Fprintf(w, "stripe_count = %d\n", len(s.Stripes))
+			if s.StripeCount != "" {
+				fmt.Fprintf(w, "stripe_count = %s\n", s.StripeCount)
+			} else {
+				fmt.Fprintf(w, "stripe_count = %d\n", len(s.Stripes))
+			}
 			if len(s.Stripes) > 1 {
 				fmt.Fprintf(w, "stripe_size = %d\n", s.StripeSize)
 			}

@@ -63,14 +63,28 @@ func mustValid(t *testing.T, text string) *model.VG {
 func mustInvalid(t *testing.T, text string, want ...string) *model.VG {
 	t.Helper()
 	vg, err := Parse([]byte(text))
+	// A problem of one LV's own metadata makes that LV invalid
+	// (model.LV.Invalid), the others of its VG still read; any other
+	// makes the VG's metadata invalid (*InvalidError).
+	var problems []string
 	var ie *InvalidError
-	if !errors.As(err, &ie) {
-		t.Fatalf("Parse: err = %v, want *InvalidError", err)
+	if errors.As(err, &ie) {
+		problems = ie.Problems
+	} else if err != nil {
+		t.Fatalf("Parse: err = %v, want *InvalidError or an invalid LV", err)
 	}
 	if vg == nil {
-		t.Fatal("no VG returned with *InvalidError")
+		t.Fatal("no VG returned")
 	}
-	all := strings.Join(ie.Problems, "\n")
+	for _, lv := range vg.LVs {
+		if lv.Invalid != "" {
+			problems = append(problems, lv.Invalid)
+		}
+	}
+	if len(problems) == 0 {
+		t.Fatalf("Parse: neither an *InvalidError nor an invalid LV")
+	}
+	all := strings.Join(problems, "\n")
 	for _, w := range want {
 		if !strings.Contains(all, w) {
 			t.Errorf("no problem containing %q in:\n%s", w, all)
@@ -427,4 +441,23 @@ internal_hash = "crc32c" meta_dev = "im" recalculate = 1`)+
 			t.Errorf("anomalies %q", vg.Anomalies)
 		}
 	})
+}
+
+// A problem in one LV's metadata (stripe_count 0) makes that LV invalid,
+// not the VG: its other LVs read as usual.
+func TestInvalidLVKeepsVG(t *testing.T) {
+	vg, err := Parse([]byte(vgText(plain("good") + lvText("bad", `type = "striped" stripe_count = 0 stripes = ["pv0", 0]`))))
+	if err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	if good := vg.LV("good"); good == nil || good.Invalid != "" || len(good.Segments) != 1 {
+		t.Errorf("good: %+v", good)
+	}
+	bad := vg.LV("bad")
+	if bad == nil || !strings.Contains(bad.Invalid, "stripe_count is 0 but 1 areas") {
+		t.Fatalf("bad: %+v", bad)
+	}
+	if !hasAnomaly(vg, "invalid LV bad") {
+		t.Errorf("anomalies %q", vg.Anomalies)
+	}
 }

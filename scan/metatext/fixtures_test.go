@@ -57,8 +57,15 @@ func loadFixtures(t *testing.T) []*fixture {
 		dir := filepath.Dir(p)
 		fx := &fixture{name: filepath.Base(dir), dir: dir}
 		fx.vgs = readReport(t, filepath.Join(dir, "vgs.json"), "vg")
+		if g := filepath.Join(dir, "guest-vgs.json"); fileExists(g) {
+			// LVM inside LVs: the guests' VGs, reported apart.
+			fx.vgs = append(fx.vgs, readReport(t, g, "vg")...)
+		}
 		fx.pvs = readReport(t, filepath.Join(dir, "pvs.json"), "pv")
 		fx.lvs = readReport(t, filepath.Join(dir, "lvs.json"), "seg")
+		if g := filepath.Join(dir, "guest-lvs.json"); fileExists(g) {
+			fx.lvs = append(fx.lvs, readReport(t, g, "seg")...)
+		}
 		readJSON(t, filepath.Join(dir, "manifest.json"), &fx.manifest)
 		out = append(out, fx)
 	}
@@ -416,4 +423,9 @@ func checkRemoved(t *testing.T, fx *fixture, gens map[string]map[uint64]*model.V
 			eq(t, what+" devices", reportDevices(vg, seg), r["devices"])
 		}
 	}
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
 }

@@ -2,6 +2,7 @@ package metatext
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/lvminspect/lvminspect/model"
 )
@@ -18,6 +19,11 @@ type builder struct {
 
 	segments     int  // segment sections and thin pool messages read
 	segmentsSaid bool // the MaxSegments problem was recorded
+
+	// curLV is the LV being read: a problem found in it makes that LV
+	// invalid (model.LV.Invalid), not the whole VG.
+	curLV      *model.LV
+	lvProblems map[*model.LV][]string
 }
 
 func where(n *Node) string {
@@ -62,6 +68,23 @@ func (b *builder) problemsFull() bool {
 // fail records a problem (something LVM would refuse) about node n. It
 // is also recorded as an anomaly.
 func (b *builder) fail(n *Node, format string, args ...any) {
+	if lv := b.curLV; lv != nil {
+		msg := where(n) + ": " + fmt.Sprintf(format, args...)
+		if b.lvProblems == nil {
+			b.lvProblems = map[*model.LV][]string{}
+		}
+		if len(b.lvProblems[lv]) < 8 {
+			b.lvProblems[lv] = append(b.lvProblems[lv], msg)
+		}
+		b.note(n, "invalid LV %s: %s", clip(lv.Name), fmt.Sprintf(format, args...))
+		return
+	}
+	b.failVG(n, format, args...)
+}
+
+// failVG records a problem that makes the whole VG's metadata invalid,
+// wherever it is found (a limit of this reader).
+func (b *builder) failVG(n *Node, format string, args ...any) {
 	if b.problemsFull() {
 		return
 	}
@@ -74,8 +97,12 @@ func (b *builder) fail(n *Node, format string, args ...any) {
 	b.vg.Anomalies = append(b.vg.Anomalies, "invalid: "+msg)
 }
 
-// finish appends the counts of unlisted anomalies and problems.
+// finish appends the counts of unlisted anomalies and problems, and
+// marks the LVs found invalid.
 func (b *builder) finish() {
+	for lv, ps := range b.lvProblems {
+		lv.Invalid = strings.Join(ps, "; ")
+	}
 	if b.moreNotes > 0 {
 		b.vg.Anomalies = append(b.vg.Anomalies, fmt.Sprintf("%d more anomalies not listed", b.moreNotes))
 	}

@@ -107,7 +107,10 @@ func (b *builder) logicalVolume(n *Node) *model.LV {
 	if b.pvs[n.Name()] != nil {
 		b.note(n, "LV %q is shadowed by the PV label of the same name in area lists", clip(n.Name()))
 	}
-	lv := &model.LV{
+	lv := &model.LV{Name: n.Name()}
+	b.curLV = lv
+	defer func() { b.curLV = nil }()
+	*lv = model.LV{
 		Name:             n.Name(),
 		UUID:             b.uuid(s, "id"),
 		Status:           s.words("status", true),
@@ -151,7 +154,7 @@ func (b *builder) segmentBudget(c *Node) bool {
 	if b.segments == MaxSegments {
 		if !b.segmentsSaid {
 			b.segmentsSaid = true
-			b.fail(c, "more than %d segments in the VG: the rest are not read (a limit of this reader)", MaxSegments)
+			b.failVG(c, "more than %d segments in the VG: the rest are not read (a limit of this reader)", MaxSegments)
 		}
 		return false
 	}
