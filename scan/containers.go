@@ -11,6 +11,8 @@ import (
 	"github.com/lvminspect/lvminspect/scan/container/splitraw"
 	"github.com/lvminspect/lvminspect/scan/container/vdi"
 	"github.com/lvminspect/lvminspect/scan/container/vhd"
+	"github.com/lvminspect/lvminspect/scan/container/vhdx"
+	"github.com/lvminspect/lvminspect/scan/container/vmdk"
 	"github.com/lvminspect/lvminspect/scan/device"
 	"github.com/spf13/afero"
 )
@@ -68,6 +70,20 @@ var containerFormats = []containerFormat{
 	}},
 	{kind: KindVHD, probe: vhd.Probe, open: func(fs afero.Fs, p string) (*openedContainer, error) {
 		im, err := vhd.Open(fs, p)
+		if err != nil {
+			return nil, err
+		}
+		return &openedContainer{Container: im, info: im.Info(), structures: im.Fields(), problems: im.Problems()}, nil
+	}},
+	{kind: KindVHDX, probe: vhdx.Probe, open: func(fs afero.Fs, p string) (*openedContainer, error) {
+		im, err := vhdx.Open(fs, p)
+		if err != nil {
+			return nil, err
+		}
+		return &openedContainer{Container: im, info: im.Info(), structures: im.Fields(), problems: im.Problems()}, nil
+	}},
+	{kind: KindVMDK, probe: vmdk.Probe, open: func(fs afero.Fs, p string) (*openedContainer, error) {
+		im, err := vmdk.Open(fs, p)
 		if err != nil {
 			return nil, err
 		}

@@ -66,6 +66,7 @@ func TestContainersScanAndExport(t *testing.T) {
 	banana := fixture.Load(t, "banana")
 	for _, c := range []struct{ file, kind string }{
 		{"banana.E01", "ewf"}, {"banana-split.E01", "ewf"}, {"banana.vhd", "vhd"}, {"banana.vdi", "vdi"},
+		{"banana.vmdk", "vmdk"}, {"banana-stream.vmdk", "vmdk"}, {"banana.vhdx", "vhdx"},
 	} {
 		t.Run(c.file, func(t *testing.T) {
 			dir := t.TempDir()
