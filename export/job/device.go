@@ -3,8 +3,10 @@ package job
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/lvminspect/lvminspect/export"
+	"github.com/lvminspect/lvminspect/internal/format"
 	"github.com/lvminspect/lvminspect/scan"
 )
 
@@ -24,6 +26,8 @@ type DeviceRequest struct {
 	ToolVersion string
 	Progress    func(export.Progress)
 	Stage       func(string)
+	// Scan says how Result was scanned; CommandForDevice repeats it.
+	Scan scan.Options
 }
 
 // DefaultDeviceOutput is ./ID.img, the id made a safe file name.
@@ -131,4 +135,39 @@ func DeviceChain(res *scan.Result, n *scan.Node) []export.ChainDevice {
 	}
 	walk(n)
 	return chain
+}
+
+// CheckDevice says, before anything is written, whether the device n
+// can be exported with opt, from its map (as RunDevice reads it): bytes
+// no input holds make the export fail unless AllowPartial, which exports
+// them as zeros. Bytes that turn out unreadable only when read (a
+// container's chunk whose checksum fails) are not known before.
+// The verdict's LV is the device's id.
+func CheckDevice(ctx context.Context, n *scan.Node, opt Options) *Verdict {
+	if n == nil || n.Device() == nil {
+		err := errors.New("no device selected")
+		return &Verdict{Reason: err.Error(), Err: err}
+	}
+	src := export.NewDeviceSource(n.Device(), n.ID)
+	v := &Verdict{LV: n.ID, Size: src.Size()}
+	miss, err := export.MissingRanges(ctx, src)
+	if err != nil {
+		v.Err, v.Reason = err, plainError(err)
+		return v
+	}
+	v.Missing = miss
+	for _, r := range miss {
+		v.MissingBytes += r.Len
+		if v.MissingWhy == "" {
+			v.MissingWhy = rangeWhy(r)
+		}
+	}
+	v.Exportable = true
+	if v.MissingBytes > 0 && !opt.AllowPartial {
+		v.Exportable = false
+		v.Err = &export.MissingError{Ranges: miss}
+		v.Reason = fmt.Sprintf("%s of %s have no source (%s); --allow-partial exports them as zeros",
+			format.Size(v.MissingBytes), format.Size(v.Size), v.MissingWhy)
+	}
+	return v
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/lvminspect/lvminspect/export/record"
 	"github.com/lvminspect/lvminspect/model"
+	"github.com/lvminspect/lvminspect/scan"
 )
 
 // DefaultOutput is where an export goes when no path is given:
@@ -68,33 +69,8 @@ func SameFilesystem(out string, inputs []string) (bool, error) {
 func CommandFor(req *Request) []string {
 	args := []string{"lvminspect", "export"}
 	o := req.Options
-	for _, f := range []struct {
-		on   bool
-		flag string
-	}{{o.AllowPartial, "--allow-partial"}, {o.Raw, "--raw"}, {o.MD5, "--md5"}, {o.VerifyLegs, "--verify-legs"},
-		{o.NoSparse, "--no-sparse"}, {o.NoProvenance, "--no-provenance"}, {o.Force, "--force"}, {o.HashInputs, "--hash-inputs"}} {
-		if f.on {
-			args = append(args, f.flag)
-		}
-	}
-	carve := req.Scan.Carve
-	if req.Result != nil {
-		for _, pv := range req.Result.PVs {
-			carve = carve || pv.Carved
-		}
-	}
-	if carve {
-		args = append(args, "--carve")
-	}
-	if req.Scan.NoPartitions {
-		args = append(args, "--no-partitions")
-	}
-	var pvs []string
-	for u, p := range req.Scan.PVs {
-		pvs = append(pvs, "--pv="+model.DashedUUID(u)+"="+p)
-	}
-	sort.Strings(pvs)
-	args = append(args, pvs...)
+	args = append(args, optionFlags(o, true)...)
+	args = append(args, scanFlags(req.Result, req.Scan)...)
 	if req.VG != nil && record.NeedsHistory(req.VG) {
 		args = append(args, "--seqno", strconv.FormatUint(req.VG.Meta.Seqno, 10))
 	}
@@ -106,12 +82,81 @@ func CommandFor(req *Request) []string {
 	if req.VG != nil && req.LV != nil {
 		args = append(args, req.VG.Meta.Name+"/"+req.LV.Name)
 	}
-	if req.Result != nil {
-		for _, in := range req.Result.Inputs {
-			args = append(args, in.Path)
+	return append(args, inputPaths(req.Result)...)
+}
+
+// CommandForDevice is the export command line that does what a device
+// export does: "lvminspect export --device ID [flags] -o OUT INPUT...".
+func CommandForDevice(req *DeviceRequest) []string {
+	args := []string{"lvminspect", "export"}
+	id := ""
+	if req.Device != nil {
+		id = req.Device.ID
+	}
+	args = append(args, "--device", id)
+	args = append(args, optionFlags(req.Options, false)...)
+	args = append(args, scanFlags(req.Result, req.Scan)...)
+	out := req.Output
+	if out == "" {
+		out = DefaultDeviceOutput(id)
+	}
+	args = append(args, "-o", out)
+	return append(args, inputPaths(req.Result)...)
+}
+
+// optionFlags are the export command's flags for o; lv adds those that
+// apply to LVs only (--raw, --verify-legs).
+func optionFlags(o Options, lv bool) []string {
+	var args []string
+	for _, f := range []struct {
+		on   bool
+		flag string
+	}{{o.AllowPartial, "--allow-partial"}, {lv && o.Raw, "--raw"}, {o.MD5, "--md5"}, {lv && o.VerifyLegs, "--verify-legs"},
+		{o.NoSparse, "--no-sparse"}, {o.NoProvenance, "--no-provenance"}, {o.Force, "--force"}, {o.HashInputs, "--hash-inputs"}} {
+		if f.on {
+			args = append(args, f.flag)
 		}
 	}
 	return args
+}
+
+// scanFlags are the flags that scan the inputs as res was scanned.
+func scanFlags(res *scan.Result, opt scan.Options) []string {
+	var args []string
+	carve := opt.Carve
+	if res != nil {
+		for _, pv := range res.PVs {
+			carve = carve || pv.Carved
+		}
+	}
+	if carve {
+		args = append(args, "--carve")
+	}
+	if opt.NoPartitions {
+		args = append(args, "--no-partitions")
+	}
+	var pvs []string
+	for u, p := range opt.PVs {
+		pvs = append(pvs, "--pv="+model.DashedUUID(u)+"="+p)
+	}
+	sort.Strings(pvs)
+	return append(args, pvs...)
+}
+
+// inputPaths are the inputs given: the LVs a layer above opened as
+// disks of their own are found again from them.
+func inputPaths(res *scan.Result) []string {
+	var out []string
+	if res == nil {
+		return nil
+	}
+	for _, in := range res.Inputs {
+		if in.Node != nil && in.Node.Kind == scan.KindLV {
+			continue
+		}
+		out = append(out, in.Path)
+	}
+	return out
 }
 
 // ShellJoin joins a command line for a POSIX shell, quoting every
