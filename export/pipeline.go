@@ -134,6 +134,9 @@ func (p *pipeline) run(parent context.Context) error {
 			seq++
 		}
 	})
+	if pf, ok := p.src.(Prefetcher); ok {
+		wg.Go(func() { p.prefetch(ctx, pf) })
+	}
 	var readers sync.WaitGroup
 	for range p.readers() {
 		readers.Go(func() {
