@@ -8,6 +8,7 @@ import (
 
 	"github.com/lvminspect/lvminspect/model"
 	"github.com/lvminspect/lvminspect/scan/container/ewf"
+	"github.com/lvminspect/lvminspect/scan/container/qcow2"
 	"github.com/lvminspect/lvminspect/scan/container/splitraw"
 	"github.com/lvminspect/lvminspect/scan/container/vdi"
 	"github.com/lvminspect/lvminspect/scan/container/vhd"
@@ -70,6 +71,13 @@ var containerFormats = []containerFormat{
 	}},
 	{kind: KindVHD, probe: vhd.Probe, open: func(fs afero.Fs, p string) (*openedContainer, error) {
 		im, err := vhd.Open(fs, p)
+		if err != nil {
+			return nil, err
+		}
+		return &openedContainer{Container: im, info: im.Info(), structures: im.Fields(), problems: im.Problems()}, nil
+	}},
+	{kind: KindQCOW2, probe: qcow2.Probe, open: func(fs afero.Fs, p string) (*openedContainer, error) {
+		im, err := qcow2.Open(fs, p)
 		if err != nil {
 			return nil, err
 		}

@@ -67,6 +67,7 @@ func TestContainersScanAndExport(t *testing.T) {
 	for _, c := range []struct{ file, kind string }{
 		{"banana.E01", "ewf"}, {"banana-split.E01", "ewf"}, {"banana.vhd", "vhd"}, {"banana.vdi", "vdi"},
 		{"banana.vmdk", "vmdk"}, {"banana-stream.vmdk", "vmdk"}, {"banana.vhdx", "vhdx"},
+		{"banana.qcow2", "qcow2"}, {"banana-compressed.qcow2", "qcow2"},
 	} {
 		t.Run(c.file, func(t *testing.T) {
 			dir := t.TempDir()
@@ -223,5 +224,29 @@ func TestVerify(t *testing.T) {
 	var ee *exitError
 	if !errors.As(err, &ee) || ee.code != exitFailed {
 		t.Errorf("verify of a raw image: %v", err)
+	}
+}
+
+// multipv's three PVs, each in another format (qcow2, VMDK, VHDX),
+// assemble into one VG whose every LV exports to the manifest's sha256.
+func TestContainersOfOneVG(t *testing.T) {
+	f := fixture.Load(t, "multipv")
+	dir := t.TempDir()
+	var paths []string
+	for _, c := range []string{"multipv-pv0.qcow2", "multipv-pv1.vmdk", "multipv-pv2.vhdx"} {
+		paths = append(paths, writeContainer(t, dir, c))
+	}
+	stdout, _, err := run(t, "", append([]string{"scan"}, paths...)...)
+	if err != nil || strings.Contains(stdout, "MISSING") {
+		t.Fatalf("scan: %v\n%s", err, stdout)
+	}
+	for _, lv := range f.Manifest.LVs {
+		out := filepath.Join(dir, lv.Name+".img")
+		if _, stderr, err := run(t, "", append([]string{"export", "-o", out, lv.VG + "/" + lv.Name}, paths...)...); err != nil {
+			t.Fatalf("export %s: %v\n%s", lv.Name, err, stderr)
+		}
+		if got := fileSHA(t, out); got != lv.ExpectedSHA256() {
+			t.Errorf("%s: sha256 %s, manifest %s", lv.Name, got, lv.ExpectedSHA256())
+		}
 	}
 }
