@@ -1,0 +1,220 @@
+package graph
+
+import (
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+
+	"github.com/spf13/afero"
+
+	"github.com/lvminspect/lvminspect/export/job"
+	_ "github.com/lvminspect/lvminspect/export/segtypes"
+	"github.com/lvminspect/lvminspect/internal/fixture"
+	"github.com/lvminspect/lvminspect/internal/synth"
+	"github.com/lvminspect/lvminspect/scan"
+	"github.com/lvminspect/lvminspect/scan/device"
+)
+
+func scanImages(t *testing.T, fs afero.Fs, paths ...string) *scan.Result {
+	t.Helper()
+	var ins []*scan.Input
+	for _, p := range paths {
+		in, err := scan.Open(fs, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { in.Close() })
+		ins = append(ins, in)
+	}
+	return Scan(ins, scan.Options{})
+}
+
+// The host of nested-thin: the LVs holding a disk are inputs with their
+// partitions, one layer deep, their ids named after the LVs; the guest
+// LVs two layers deep.
+func TestNestedThinGraph(t *testing.T) {
+	f := fixture.Load(t, "nested-thin")
+	fs := afero.NewMemMapFs()
+	if err := afero.WriteFile(fs, "/pv0.img", f.Image(t, "pv0"), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	res := scanImages(t, fs, "/pv0.img")
+	want := map[string]struct {
+		kind   string
+		depth  int
+		parent string
+	}{
+		"in1":                     {scan.KindFile, 0, ""},
+		"lv:pve/vm-100-disk-0":    {scan.KindLV, 1, "in1"},
+		"lv:pve/vm-100-disk-0.p2": {scan.KindPartition, 1, "lv:pve/vm-100-disk-0"},
+		"lv:pve/vm-101-disk-0":    {scan.KindLV, 1, "in1"},
+		"lv:vg0/data":             {scan.KindLV, 2, "lv:pve/vm-100-disk-0.p2"},
+		"lv:guest101/srv":         {scan.KindLV, 2, "lv:pve/vm-101-disk-0"},
+	}
+	seen := map[string]bool{}
+	for _, d := range res.Devices() {
+		if seen[d.ID] {
+			t.Errorf("device %s listed twice", d.ID)
+		}
+		seen[d.ID] = true
+		w, ok := want[d.ID]
+		if !ok {
+			continue
+		}
+		delete(want, d.ID)
+		if d.Kind != w.kind || d.Depth != w.depth || (w.parent != "" && (len(d.Parents) != 1 || d.Parents[0] != w.parent)) {
+			t.Errorf("%s: kind %s depth %d parents %v; want %s %d %s", d.ID, d.Kind, d.Depth, d.Parents, w.kind, w.depth, w.parent)
+		}
+	}
+	for id := range want {
+		t.Errorf("no device %s", id)
+	}
+	// Pools, sub-LVs and the pool's spare are not looked into.
+	for _, id := range []string{"lv:pve/data", "lv:pve/data_tdata", "lv:pve/lvol0_pmspare"} {
+		if seen[id] {
+			t.Errorf("%s was tasted", id)
+		}
+	}
+	if len(res.VGs) != 3 {
+		t.Errorf("%d VGs, want pve, vg0, guest101", len(res.VGs))
+	}
+}
+
+// An LV's device reads an LV with a missing PV as unreadable there, not
+// as zeros, and says so in its map.
+func TestLVDeviceMissingPV(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.img"), filepath.Join(dir, "b.img")
+	vg := &synth.VG{Name: "two", PVs: []synth.PV{{UUID: synth.UUIDFor("pv", 1), PECount: 2}, {UUID: synth.UUIDFor("pv", 2), PECount: 2}},
+		LVs: []synth.LV{{Name: "span", Segments: []synth.Segment{
+			{Start: 0, Count: 1, Stripes: []synth.Stripe{{PV: 0}}}, {Start: 1, Count: 1, Stripes: []synth.Stripe{{PV: 1}}}}}}}
+	if err := synth.WriteImages(vg, []string{a, b}, nil); err != nil {
+		t.Fatal(err)
+	}
+	res := scanImages(t, scan.ReadOnlyOSFs(), a) // b withheld
+	for _, in := range res.Inputs {
+		if in.Node.Kind == scan.KindLV {
+			t.Fatalf("an LV that holds nothing known became an input: %s", in.Node.ID)
+		}
+	}
+	r := volumeDevice(t, res, "two", "span")
+	ext, err := r.Map(0, r.Size())
+	if err != nil || len(ext) != 2 || ext[0].Kind == device.Unreadable || ext[1].Kind != device.Unreadable {
+		t.Fatalf("map %+v, %v", ext, err)
+	}
+	buf := make([]byte, 4096)
+	_, err = r.ReadAt(buf, 4<<20)
+	var ue *device.UnreadableError
+	if !errors.As(err, &ue) || ue.Off != 4<<20 {
+		t.Fatalf("read of the missing half: %v", err)
+	}
+}
+
+// volumeDevice opens VG/LV of res as a device.
+func volumeDevice(t *testing.T, res *scan.Result, vgName, lvName string) *Device {
+	t.Helper()
+	for _, vg := range res.VGs {
+		if vg.Meta.Name == vgName {
+			src, err := forScan(vg).OpenLV(vg.Meta.LV(lvName))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return NewDevice(src, vgName+"/"+lvName)
+		}
+	}
+	t.Fatalf("no VG %s", vgName)
+	return nil
+}
+
+// countingFs counts the bytes read from the files it opens.
+type countingFs struct {
+	afero.Fs
+	n *atomic.Int64
+}
+
+func (c countingFs) Open(name string) (afero.File, error) {
+	f, err := c.Fs.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	return countingFile{File: f, n: c.n}, nil
+}
+
+type countingFile struct {
+	afero.File
+	n *atomic.Int64
+}
+
+func (f countingFile) ReadAt(p []byte, off int64) (int, error) {
+	n, err := f.File.ReadAt(p, off)
+	f.n.Add(int64(n))
+	return n, err
+}
+
+func (f countingFile) Read(p []byte) (int, error) {
+	n, err := f.File.Read(p)
+	f.n.Add(int64(n))
+	return n, err
+}
+
+// Holes through the layers: exporting a 1 %-written LV from a qcow2
+// reads the clusters that hold data, not the LV's size.
+func TestSparseLVFromQcow2ReadsOnlyItsData(t *testing.T) {
+	if _, err := exec.LookPath("qemu-img"); err != nil {
+		t.Skip("qemu-img is not installed")
+	}
+	dir := t.TempDir()
+	raw := filepath.Join(dir, "pv.img")
+	vg := &synth.VG{Name: "sparse", PVs: []synth.PV{{UUID: synth.UUIDFor("pv", 3), PECount: 64}},
+		LVs: []synth.LV{synth.LinearLV("data", 0, 0, 64)}} // 256 MiB
+	err := synth.WriteImages(vg, []string{raw}, func(_ int, f *os.File, dataOff int64) error {
+		// 1 % of the LV: a 64 KiB piece every 6.4 MiB.
+		buf := make([]byte, 64<<10)
+		for i := range buf {
+			buf[i] = byte(i*7 + 1)
+		}
+		for off := int64(0); off < 256<<20; off += 6400 << 10 {
+			if _, err := f.WriteAt(buf, dataOff+off); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := filepath.Join(dir, "pv.qcow2")
+	if out, err := exec.Command("qemu-img", "convert", "-f", "raw", "-O", "qcow2", raw, q).CombinedOutput(); err != nil {
+		t.Fatalf("qemu-img: %v\n%s", err, out)
+	}
+	var n atomic.Int64
+	fs := countingFs{Fs: afero.NewReadOnlyFs(afero.NewOsFs()), n: &n}
+	res := scanImages(t, fs, q)
+	if len(res.VGs) != 1 {
+		t.Fatalf("%d VGs", len(res.VGs))
+	}
+	before := n.Load()
+	out := filepath.Join(dir, "data.img")
+	oc, err := job.Run(context.Background(), &job.Request{Result: res, VG: res.VGs[0], LV: res.VGs[0].Meta.LV("data"), Output: out,
+		Options: job.Options{NoProvenance: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := n.Load() - before
+	st, _ := os.Stat(q)
+	t.Logf("LV of 256 MiB, qcow2 file of %d bytes: %d bytes read for the export", st.Size(), read)
+	// 41 pieces of 64 KiB (one 64 KiB cluster each, or two where a piece
+	// straddles), plus L2 tables: far below the LV's 256 MiB.
+	if read > 8<<20 {
+		t.Errorf("the export read %d bytes of the qcow2 for 2.6 MiB of data", read)
+	}
+	raw2, _ := os.ReadFile(raw)
+	want := sha256hex(raw2[1<<20 : 1<<20+256<<20])
+	if oc.Result.SHA256 != want {
+		t.Errorf("sha256 %s, want %s", oc.Result.SHA256, want)
+	}
+}
