@@ -73,8 +73,8 @@ func (d *detailsPane) Update(msg tea.Msg) tea.Cmd {
 		return cmd
 	case tea.MouseMsg:
 		d.sc.scroll(wheel(msg))
-	case verdictMsg, factsMsg, historyMsg:
-		if d.node != nil && d.node.kind == kLV {
+	case verdictMsg, factsMsg, historyMsg, fileOpenedMsg:
+		if d.node != nil && (d.node.kind == kLV || d.node.kind == kContainerFile) {
 			top := d.sc.top
 			d.sc.set(d.render())
 			d.sc.scroll(top)
@@ -236,6 +236,14 @@ func detailsLines(s *session, n *node, width int) []string {
 	switch n.kind {
 	case kInput:
 		inputDetails(d, n.in)
+	case kContainer:
+		containerDetails(d, n)
+	case kContainerFiles:
+		containerFilesDetails(d, n)
+	case kContainerFile:
+		containerFileDetails(d, n)
+	case kHolds:
+		holdsDetails(d, n)
 	case kPartTable:
 		t := n.table
 		d.section(strings.ToUpper(t.Kind) + " partition table")
@@ -303,6 +311,21 @@ func inputDetails(d *detailsBuilder, in *scan.InputResult) {
 		kind = "block device"
 	}
 	d.kv("kind", kind)
+	if f := in.File; f != nil {
+		d.kv("device", f.ID)
+		d.kv("size", format.SizeExact(f.Size))
+		d.kv("holds", fmt.Sprintf("%s container, virtual disk %s (device %s)", containerName(in.Node.Kind), format.SizeExact(in.Node.Size), in.Node.ID))
+		d.hint("x: hex view of the file with the container's structures · select the container below for its details")
+		d.problems(in.Problems)
+		return
+	}
+	if in.Node != nil && in.Node.ID != "" {
+		d.kv("device", in.Node.ID)
+	}
+	if in.ContainerErr != nil {
+		d.kv("container", paint(d.st.Check.Bad, "✗ "+in.ContainerErr.Error()))
+		d.para(d.st.Muted, "the file is read as it is: what it holds inside the container is not seen")
+	}
 	d.kv("size", format.SizeExact(in.Size))
 	d.kv("PVs found", len(in.PVs))
 	if in.Partitions != nil {
@@ -337,6 +360,10 @@ func partitionDetails(d *detailsBuilder, n *node) {
 		if c.Hint != "" {
 			d.kvWords("next step", c.Hint)
 		}
+	}
+	if n.dev != nil {
+		d.kv("device", n.dev.ID)
+		d.hint("e: export the partition · x: hex view at its start")
 	}
 }
 

@@ -195,6 +195,14 @@ func lvDetails(d *detailsBuilder, n *node) {
 	}
 	d.section(title)
 	d.kv("uuid", lv.UUID)
+	if dev := n.dev; dev != nil {
+		d.kv("device", dev.ID)
+		if dev.Content != nil {
+			d.kv("holds", dev.Content.Name)
+		} else {
+			d.kv("holds", "nothing recognised")
+		}
+	}
 	f := d.s.facts(v.vg, lv)
 	if f == nil {
 		// What the metadata alone says, until the disks were read.

@@ -36,21 +36,24 @@ const (
 type exportOption struct {
 	flag, what string
 	v          func(o *job.Options) *bool
+	lvOnly     bool // not for a device (export --device refuses it)
 }
 
 var exportOptions = []exportOption{
-	{"--allow-partial", "missing bytes as zeros", func(o *job.Options) *bool { return &o.AllowPartial }},
-	{"--raw", "own extents as stored", func(o *job.Options) *bool { return &o.Raw }},
-	{"--md5", "an MD5 too", func(o *job.Options) *bool { return &o.MD5 }},
-	{"--verify-legs", "compare mirror/raid1 legs", func(o *job.Options) *bool { return &o.VerifyLegs }},
-	{"--hash-inputs", "SHA-256 of every input", func(o *job.Options) *bool { return &o.HashInputs }},
+	{"--allow-partial", "missing bytes as zeros", func(o *job.Options) *bool { return &o.AllowPartial }, false},
+	{"--raw", "own extents as stored", func(o *job.Options) *bool { return &o.Raw }, true},
+	{"--md5", "an MD5 too", func(o *job.Options) *bool { return &o.MD5 }, false},
+	{"--verify-legs", "compare mirror/raid1 legs", func(o *job.Options) *bool { return &o.VerifyLegs }, true},
+	{"--hash-inputs", "SHA-256 of every input", func(o *job.Options) *bool { return &o.HashInputs }, false},
 }
 
-// exportPane is the export of one LV: a form with the export command's
-// options, the output path (shown absolute, with a warning when it is on
-// the file system of an input) and the verdict of job.Check for those
-// options; then the export, run by job.Run as the export command runs
-// it, with its progress; then its outcome.
+// exportPane is the export of one LV, or of one device of the graph (a
+// partition, a container's virtual disk, an LV read as a disk): a form
+// with the export command's options, the output path (shown absolute,
+// with a warning when it is on the file system of an input) and the
+// verdict of job.Check (job.CheckDevice) for those options; then the
+// export, run by job.Run (job.RunDevice) as the export command runs it,
+// with its progress; then its outcome.
 type exportPane struct {
 	s    *session
 	h    host
@@ -60,7 +63,8 @@ type exportPane struct {
 	state exportState
 	vg    *scan.VG
 	lv    *model.LV
-	asOf  bool // a past generation
+	dev   *scan.Node // a device instead of vg/lv
+	asOf  bool       // a past generation
 	opts  job.Options
 	field int // 0: the path, then exportOptions
 	path  textinput.Model
@@ -155,12 +159,17 @@ func (e *exportPane) show(n *node, explicit bool) (tea.Cmd, error) {
 		return nil, errors.New("the export does not follow the tree")
 	case e.state == exportRunning:
 		return nil, errors.New("an export runs already")
-	case n == nil || n.kind != kLV:
-		return nil, errors.New("select a logical volume to export")
+	case n == nil || !canExport(n):
+		return nil, errors.New("select a logical volume or a device (a partition, a container, what an LV holds) to export")
 	}
-	e.state, e.vg, e.lv, e.asOf = exportForm, n.vg.vg, n.lv, n.vg.travelling()
 	e.opts, e.outcome, e.err = job.Options{}, nil, nil
-	e.path.SetValue(job.DefaultOutput(e.vg.Meta.Name, e.lv.Name))
+	if n.kind == kLV {
+		e.state, e.vg, e.lv, e.dev, e.asOf = exportForm, n.vg.vg, n.lv, nil, n.vg.travelling()
+		e.path.SetValue(job.DefaultOutput(e.vg.Meta.Name, e.lv.Name))
+	} else {
+		e.state, e.vg, e.lv, e.dev, e.asOf = exportForm, nil, nil, n.dev, false
+		e.path.SetValue(job.DefaultDeviceOutput(e.dev.ID))
+	}
 	e.path.CursorEnd()
 	e.h.capture(modeForm)
 	return tea.Batch(e.focusField(0), e.check()), nil
@@ -174,8 +183,52 @@ func checkOptions(o job.Options) job.Options {
 // check asks for the verdict with the form's options and whether the
 // output path shares a file system with an input.
 func (e *exportPane) check() tea.Cmd {
-	_, cmd := e.s.verdict(e.vg, e.lv, checkOptions(e.opts))
+	var cmd tea.Cmd
+	if e.dev != nil {
+		_, cmd = e.s.deviceVerdict(e.dev, checkOptions(e.opts))
+	} else {
+		_, cmd = e.s.verdict(e.vg, e.lv, checkOptions(e.opts))
+	}
 	return tea.Batch(cmd, e.checkPath())
+}
+
+// verdict is the verdict with the form's options, if worked out.
+func (e *exportPane) verdict() (*job.Verdict, bool) {
+	if e.dev != nil {
+		return e.s.deviceVerdictCached(e.dev, checkOptions(e.opts))
+	}
+	return e.s.verdictCached(e.vg, e.lv, checkOptions(e.opts))
+}
+
+// options are the form's choices: those of the export command for an
+// LV, or for a device.
+func (e *exportPane) options() []exportOption {
+	if e.dev == nil {
+		return exportOptions
+	}
+	var out []exportOption
+	for _, o := range exportOptions {
+		if !o.lvOnly {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// what names what is exported: VG/LV, or the device's id.
+func (e *exportPane) what() string {
+	if e.dev != nil {
+		return "device " + e.dev.ID
+	}
+	return e.vg.Meta.Name + "/" + e.lv.Name
+}
+
+// size is how many bytes the export writes.
+func (e *exportPane) size() int64 {
+	if e.dev != nil {
+		return e.dev.Size
+	}
+	return e.vg.Meta.LVSize(e.lv)
 }
 
 func (e *exportPane) checkPath() tea.Cmd {
@@ -197,16 +250,19 @@ func (e *exportPane) checkPath() tea.Cmd {
 	})
 }
 
+// inputs are the paths of the inputs given (the LVs the graph opened as
+// disks are not files).
 func (e *exportPane) inputs() []string {
 	var out []string
-	for _, in := range e.s.res.Inputs {
+	for _, in := range topInputs(e.s.res) {
 		out = append(out, in.Path)
 	}
 	return out
 }
 
 func (e *exportPane) focusField(i int) tea.Cmd {
-	e.field = (i + len(exportOptions) + 1) % (len(exportOptions) + 1)
+	n := len(e.options())
+	e.field = (i + n + 1) % (n + 1)
 	if e.field == 0 {
 		e.path.Focus() // the cursor does not blink: no timer runs
 		return nil
@@ -216,7 +272,7 @@ func (e *exportPane) focusField(i int) tea.Cmd {
 }
 
 func (e *exportPane) toggle() tea.Cmd {
-	p := exportOptions[e.field-1].v(&e.opts)
+	p := e.options()[e.field-1].v(&e.opts)
 	*p = !*p
 	return e.check()
 }
@@ -254,7 +310,7 @@ func (e *exportPane) Update(msg tea.Msg) tea.Cmd {
 // start checks the verdict and the path, asks before overwriting, and
 // starts the export.
 func (e *exportPane) start() tea.Cmd {
-	v, ok := e.s.verdictCached(e.vg, e.lv, checkOptions(e.opts))
+	v, ok := e.verdict()
 	switch {
 	case !ok:
 		e.h.setStatus("still checking what the export would read; press enter again in a moment", levelInfo)
@@ -286,9 +342,9 @@ func (e *exportPane) start() tea.Cmd {
 		}
 	}
 	if len(exists) > 0 {
-		q := fmt.Sprintf("%s exists. Overwrite it with %s/%s?", exists[0], e.vg.Meta.Name, e.lv.Name)
+		q := fmt.Sprintf("%s exists. Overwrite it with %s?", exists[0], e.what())
 		if len(exists) > 1 {
-			q = fmt.Sprintf("%s exist. Overwrite them with %s/%s and its record?", strings.Join(exists, " and "), e.vg.Meta.Name, e.lv.Name)
+			q = fmt.Sprintf("%s exist. Overwrite them with %s and its record?", strings.Join(exists, " and "), e.what())
 		}
 		e.h.ask(q,
 			func() tea.Cmd { return e.launch(path, true) })
@@ -304,19 +360,28 @@ func (e *exportPane) launch(path string, force bool) tea.Cmd {
 	r := &exportRun{id: runs, path: job.AbsOutput(path), cancel: cancel, prog: make(chan export.Progress, 1), stage: make(chan string, 4),
 		done: make(chan exportDoneMsg, 1), ended: make(chan struct{}), started: time.Now(),
 		bar: progress.New(progress.WithDefaultGradient(), progress.WithoutPercentage(), progress.WithColorProfile(lipgloss.ColorProfile()))}
-	r.last.Total = e.vg.Meta.LVSize(e.lv)
+	r.last.Total = e.size()
 	opts := e.opts
 	opts.Force = force
-	req := &job.Request{Result: e.s.res, History: e.s.hist, VG: e.vg, LV: e.lv, Options: opts, Output: path,
-		FS: e.s.cfg.ExportFS, Scan: e.s.cfg.ScanOptions, CommandLine: e.commandLine(path, opts), ToolVersion: e.s.cfg.Version, Progress: r.report,
-		Stage: func(s string) {
-			select {
-			case r.stage <- s:
-			default:
-			}
-		}}
+	stage := func(s string) {
+		select {
+		case r.stage <- s:
+		default:
+		}
+	}
+	var run func() (*job.Outcome, error)
+	if e.dev != nil {
+		req := &job.DeviceRequest{Result: e.s.res, Device: e.dev, Options: opts, Output: path, FS: e.s.cfg.ExportFS, Scan: e.s.cfg.ScanOptions,
+			CommandLine: e.commandLine(path, opts), ToolVersion: e.s.cfg.Version, Progress: r.report, Stage: stage}
+		run = func() (*job.Outcome, error) { return job.RunDevice(ctx, req) }
+	} else {
+		req := &job.Request{Result: e.s.res, History: e.s.hist, VG: e.vg, LV: e.lv, Options: opts, Output: path,
+			FS: e.s.cfg.ExportFS, Scan: e.s.cfg.ScanOptions, CommandLine: e.commandLine(path, opts), ToolVersion: e.s.cfg.Version, Progress: r.report,
+			Stage: stage}
+		run = func() (*job.Outcome, error) { return job.Run(ctx, req) }
+	}
 	go func() {
-		oc, err := job.Run(ctx, req)
+		oc, err := run()
 		r.done <- exportDoneMsg{id: r.id, oc: oc, err: err}
 		close(r.ended)
 	}()
@@ -329,6 +394,9 @@ func (e *exportPane) launch(path string, force bool) tea.Cmd {
 // provenance record keeps it and the form shows it: job.CommandFor, the
 // same words the export command itself would be given.
 func (e *exportPane) commandLine(path string, opts job.Options) []string {
+	if e.dev != nil {
+		return job.CommandForDevice(&job.DeviceRequest{Result: e.s.res, Device: e.dev, Options: opts, Output: path, Scan: e.s.cfg.ScanOptions})
+	}
 	return job.CommandFor(&job.Request{Result: e.s.res, VG: e.vg, LV: e.lv, Options: opts, Output: path, Scan: e.s.cfg.ScanOptions})
 }
 
@@ -381,7 +449,7 @@ func (e *exportPane) abandon() {
 }
 
 func (e *exportPane) quitQuestion() string {
-	return fmt.Sprintf("An export of %s/%s is running. Stop it (nothing is left at %s) and quit?", e.vg.Meta.Name, e.lv.Name, e.run.path)
+	return fmt.Sprintf("An export of %s is running. Stop it (nothing is left at %s) and quit?", e.what(), e.run.path)
 }
 
 // finish shows the outcome in the pane and the status line.
@@ -389,7 +457,7 @@ func (e *exportPane) finish(d exportDoneMsg) tea.Cmd {
 	r := e.run
 	e.state, e.outcome, e.err = exportDone, d.oc, d.err
 	e.h.capture(modeBrowse)
-	e.h.setStatus(outcomeText(e.vg, e.lv, r, d))
+	e.h.setStatus(outcomeText(e.what(), r, d))
 	e.h.blur()
 	if r.quit {
 		return tea.Quit
@@ -400,7 +468,7 @@ func (e *exportPane) finish(d exportDoneMsg) tea.Cmd {
 // outcomeText is the status line of a finished export: job's summary, and
 // every warning and note, so that an image that is not a clean copy never
 // shows as one.
-func outcomeText(vg *scan.VG, lv *model.LV, r *exportRun, d exportDoneMsg) (string, level) {
+func outcomeText(what string, r *exportRun, d exportDoneMsg) (string, level) {
 	var pe *job.ProvenanceError
 	var ee *export.ExistsError
 	var ne *job.NotExportableError
@@ -408,6 +476,9 @@ func outcomeText(vg *scan.VG, lv *model.LV, r *exportRun, d exportDoneMsg) (stri
 	case d.err == nil || errors.As(d.err, &pe):
 		oc := d.oc
 		summary := oc.Summary()
+		if oc.Verdict == nil {
+			summary = strings.Replace(summary, "exported", "exported "+what, 1)
+		}
 		clean := len(oc.Warnings) == 0 && (oc.Verdict == nil || oc.Verdict.Clean())
 		var lines []string
 		for _, l := range append(append([]string{summary}, oc.Warnings...), oc.Notes...) {
@@ -427,7 +498,7 @@ func outcomeText(vg *scan.VG, lv *model.LV, r *exportRun, d exportDoneMsg) (stri
 		}
 		return strings.Join(lines, " · "), l
 	case errors.Is(d.err, context.Canceled):
-		return fmt.Sprintf("export of %s/%s cancelled; nothing was left at %s", vg.Meta.Name, lv.Name, r.path), levelWarn
+		return fmt.Sprintf("export of %s cancelled; nothing was left at %s", what, r.path), levelWarn
 	case errors.As(d.err, &ee):
 		return "✗ " + ee.Path + " appeared while exporting; nothing was overwritten", levelErr
 	case errors.As(d.err, &ne):
@@ -459,18 +530,22 @@ func (e *exportPane) heading() []string {
 	if e.state == exportRunning {
 		verb = "Exporting"
 	}
-	what := fmt.Sprintf("%s %s/%s", verb, e.vg.Meta.Name, e.lv.Name)
+	what := verb + " " + e.what()
 	if e.asOf {
 		what += fmt.Sprintf(" as of seqno %d (a past generation)", e.vg.Meta.Seqno)
 	}
-	return []string{string(paint(st.Pane.Title, what)) + " " + string(paint(st.Muted, format.SizeExact(e.vg.Meta.LVSize(e.lv))))}
+	out := []string{string(paint(st.Pane.Title, what)) + " " + string(paint(st.Muted, format.SizeExact(e.size())))}
+	if e.dev != nil {
+		out = append(out, string(paint(st.Muted, deviceWhat(e.dev))))
+	}
+	return out
 }
 
 func (e *exportPane) formView() []string {
 	st := e.s.st
 	w := max(e.width, 20)
 	out := e.heading()
-	v, ok := e.s.verdictCached(e.vg, e.lv, checkOptions(e.opts))
+	v, ok := e.verdict()
 	if !ok {
 		out = append(out, e.s.waiting("checking what the export would read…"))
 	} else {
@@ -485,7 +560,11 @@ func (e *exportPane) formView() []string {
 					out = append(out, string(paint(st.Check.Warn, fmt.Sprintf("  and %d more ranges", len(v.Missing)-10))))
 					break
 				}
-				for j, l := range wrapWords(fmt.Sprintf("zero-filled: LV bytes [%d, %d) (%s): %s", m.Off, m.Off+m.Len, format.Size(m.Len), m.Reason), w-4) {
+				unit := "LV"
+				if e.dev != nil {
+					unit = "device"
+				}
+				for j, l := range wrapWords(fmt.Sprintf("zero-filled: %s bytes [%d, %d) (%s): %s", unit, m.Off, m.Off+m.Len, format.Size(m.Len), m.Reason), w-4) {
 					ind := "  "
 					if j > 0 {
 						ind = "    "
@@ -514,7 +593,7 @@ func (e *exportPane) formView() []string {
 		}
 	}
 	out = append(out, "", "  "+string(paint(st.Bold, "Options")))
-	for i, o := range exportOptions {
+	for i, o := range e.options() {
 		box := "[ ]"
 		if *o.v(&e.opts) {
 			box = "[x]"
@@ -566,7 +645,7 @@ func (e *exportPane) doneView() []string {
 	st := e.s.st
 	out := e.heading()
 	w := max(e.width, 20)
-	text, l := outcomeText(e.vg, e.lv, e.run, exportDoneMsg{oc: e.outcome, err: e.err})
+	text, l := outcomeText(e.what(), e.run, exportDoneMsg{oc: e.outcome, err: e.err})
 	style := map[level]lipgloss.Style{levelGood: st.Check.Good, levelWarn: st.Check.Warn, levelErr: st.Check.Bad}[l]
 	for _, part := range strings.Split(text, " · ") {
 		for _, wl := range wrapWords(part, w) {
@@ -583,4 +662,18 @@ func (e *exportPane) doneView() []string {
 		}
 	}
 	return out
+}
+
+// deviceWhat says what a device of the graph is, for people.
+func deviceWhat(d *scan.Node) string {
+	switch d.Kind {
+	case scan.KindLV:
+		return "the LV " + d.VG + "/" + d.LV + " as a disk"
+	case scan.KindPartition:
+		return d.Label
+	}
+	if d.Path != "" {
+		return "the virtual disk of the " + containerName(d.Kind) + " container " + d.Path
+	}
+	return d.Label
 }

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"fmt"
-	"github.com/lvminspect/lvminspect/export/graph"
 	"path/filepath"
 	"strings"
 	"unicode/utf8"
@@ -11,6 +10,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/lvminspect/lvminspect/export/graph"
 	"github.com/lvminspect/lvminspect/internal/format"
 	"github.com/lvminspect/lvminspect/internal/termsafe"
 	"github.com/lvminspect/lvminspect/scan"
@@ -40,7 +40,7 @@ func startupStatus(res *scan.Result, opt scan.Options) (string, level) {
 				return fmt.Sprintf("no LVM2 PV found; %s is %s: see its details", filepath.Base(in.Path), c.Name), levelWarn
 			}
 		}
-		if !opt.Carve && len(res.Inputs) > 0 {
+		if !opt.Carve && len(topInputs(res)) > 0 {
 			return "no LVM2 PV found; lvminspect --carve searches every sector", levelWarn
 		}
 		return "no LVM2 physical volume found in the inputs", levelWarn
@@ -76,10 +76,10 @@ func (m *Model) header() string {
 	if m.s.cfg.Title != "" {
 		parts = append(parts, termsafe.Text(m.s.cfg.Title))
 	} else if res != nil {
-		if len(res.Inputs) == 1 {
-			parts = append(parts, termsafe.Text(res.Inputs[0].Path))
+		if ins := topInputs(res); len(ins) == 1 {
+			parts = append(parts, termsafe.Text(ins[0].Path))
 		} else {
-			parts = append(parts, format.Count(len(res.Inputs), "input", "inputs"))
+			parts = append(parts, format.Count(len(ins), "input", "inputs"))
 		}
 	}
 	if res != nil {
@@ -102,6 +102,8 @@ func (m *Model) activeSet() keySet {
 		return m.bar.activeSet()
 	case modeForm, modeExporting:
 		return m.keys.Export
+	case modeVerifying:
+		return m.keys.Verify
 	case modeHelp:
 		return m.keys.HelpKey
 	}
@@ -163,6 +165,9 @@ func (m *Model) helpSet() keySet {
 	if m.helpFrom == modeExporting || m.helpFrom == modeForm {
 		return m.keys.Export
 	}
+	if m.helpFrom == modeVerifying {
+		return m.keys.Verify
+	}
 	return m.focused().Keys()
 }
 
@@ -174,7 +179,7 @@ func (m *Model) fullHelp(w, h int) string {
 	set := m.helpSet()
 	groups := set.FullHelp()
 	global := []key.Binding{m.keys.Global.Focus, m.keys.Global.Help, m.keys.Global.Quit, m.keys.Global.Interrupt}
-	if m.helpFrom == modeExporting {
+	if m.helpFrom == modeExporting || m.helpFrom == modeVerifying {
 		global = global[1:]
 	}
 	groups = append(groups, global)

@@ -31,7 +31,7 @@ func demoModel(t testing.TB, w, h int) *Model {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := New(Config{Result: scan.Scan(ins, scan.Options{}), Demo: true, Title: demo.Title})
+	m := New(Config{Result: safeScan(ins, scan.Options{}), Demo: true, Title: demo.Title})
 	start(t, m, w, h)
 	return m
 }
@@ -52,7 +52,7 @@ func fixtureModelImages(t testing.TB, name string, images []string, w, h int) *M
 		b := f.Image(t, img)
 		ins = append(ins, scan.NewInput(img+".img", bytesReaderAt(b), int64(len(b))))
 	}
-	m := New(Config{Result: scan.Scan(ins, scan.Options{})})
+	m := New(Config{Result: safeScan(ins, scan.Options{})})
 	start(t, m, w, h)
 	return m
 }

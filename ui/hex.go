@@ -131,13 +131,15 @@ type hexPane struct {
 	readTop int64 // the top it was asked for
 }
 
-// hexWait is an LV the hex view waits for.
+// hexWait is an LV, or a container's file, the hex view waits for.
 type hexWait struct {
-	key  lvKey
-	make func(export.Source) *hexSource
-	off  int64
-	name string
-	err  error
+	key      lvKey
+	make     func(export.Source) *hexSource
+	file     *containerFile
+	makeFile func(io.ReaderAt, int64) *hexSource
+	off      int64
+	name     string
+	err      error
 }
 
 // hexReadMsg carries a window of bytes read for the hex view.
@@ -192,6 +194,20 @@ func (x *hexPane) show(n *node, _ bool) (tea.Cmd, error) {
 	if err != nil {
 		return nil, err
 	}
+	if t.file != nil {
+		in, f := t.in, t.file
+		mk := func(r io.ReaderAt, size int64) *hexSource { return fileSource(in, f, newLockedReaderAt(r), size) }
+		e, cmd := x.s.openFile(f)
+		switch {
+		case e.ready && e.err != nil:
+			return nil, e.err
+		case e.ready:
+			x.open(mk(e.f, e.size), t.off)
+			return x.fetch(), nil
+		}
+		x.src, x.wait = nil, &hexWait{file: f, makeFile: mk, off: t.off, name: t.name}
+		return cmd, nil
+	}
 	if t.lv == nil {
 		x.open(t.src, t.off)
 		return x.fetch(), nil
@@ -221,12 +237,21 @@ func (x *hexPane) Update(msg tea.Msg) tea.Cmd {
 	case tea.WindowSizeMsg:
 		return x.fetch()
 	case lvOpenedMsg:
-		if w := x.wait; w != nil && w.key == msg.key {
+		if w := x.wait; w != nil && w.file == nil && w.key == msg.key {
 			if msg.err != nil {
 				w.err = msg.err
 				return nil
 			}
 			x.open(w.make(msg.src), w.off)
+			return x.fetch()
+		}
+	case fileOpenedMsg:
+		if w := x.wait; w != nil && w.file != nil && w.file.key() == msg.key {
+			if msg.err != nil {
+				w.err = msg.err
+				return nil
+			}
+			x.open(w.makeFile(msg.f, msg.size), w.off)
 			return x.fetch()
 		}
 	case hexReadMsg:
@@ -418,6 +443,9 @@ func (h *hexPane) View() string {
 	if w := h.wait; w != nil {
 		if w.err != nil {
 			return st.Status.Err.Render(termsafe.Text("✗ cannot open " + w.name + ": " + w.err.Error()))
+		}
+		if w.file != nil {
+			return h.s.waiting("opening " + termsafe.Text(w.name) + " read-only…")
 		}
 		return h.s.waiting("opening " + termsafe.Text(w.name) + " (its mapping is read from the PVs)…")
 	}

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"io"
 	"path/filepath"
 	"sort"
 
@@ -21,6 +22,10 @@ type hexTarget struct {
 	lv   *model.LV
 	make func(export.Source) *hexSource
 	name string
+	// file is a container's file to open first (one other than the
+	// input's own); in the input whose container it is.
+	file *containerFile
+	in   *scan.InputResult
 }
 
 // hexTarget returns the hex view's target for a node, or an error saying
@@ -28,7 +33,16 @@ type hexTarget struct {
 func targetOf(n *node) (hexTarget, error) {
 	ready := func(src *hexSource, off int64) (hexTarget, error) { return hexTarget{src: src, off: off}, nil }
 	switch n.kind {
-	case kInput, kPartTable:
+	case kInput, kContainer, kContainerFile:
+		if n.in.File == nil {
+			return ready(inputSource(n.in), 0)
+		}
+		f := n.file
+		if f == nil || f.first {
+			return ready(fileSource(n.in, f, n.in.File.Device(), n.in.File.Size), firstOffset(f))
+		}
+		return hexTarget{file: f, in: n.in, off: firstOffset(f), name: f.name}, nil
+	case kHolds, kPartTable:
 		return ready(inputSource(n.in), 0)
 	case kPartition:
 		return ready(inputSource(n.in), n.part.Start)
@@ -68,7 +82,45 @@ func inputSource(in *scan.InputResult) *hexSource {
 	for _, pv := range in.PVs {
 		fs = append(fs, pvFields(pv)...)
 	}
-	return &hexSource{title: filepath.Base(in.Path), unit: "input", r: in.ReaderAt(), start: 0, end: in.Size, fields: tidyFields(fs)}
+	if isLVInput(in) {
+		src := &hexSource{title: "LV " + in.Path, unit: "LV", r: in.ReaderAt(), start: 0, end: in.Size, fields: tidyFields(fs)}
+		if d, ok := in.Device().(interface{ Source() export.Source }); ok {
+			src.lv = d.Source() // what is missing is shown as such
+		}
+		return src
+	}
+	title := filepath.Base(in.Path)
+	if in.File != nil {
+		title += " (" + containerName(in.Node.Kind) + " virtual disk)"
+	}
+	return &hexSource{title: title, unit: "input", r: in.ReaderAt(), start: 0, end: in.Size, fields: tidyFields(fs)}
+}
+
+// fileSource is a file of a container: its bytes, with the fields of the
+// container's structures that are in it.
+func fileSource(in *scan.InputResult, f *containerFile, r io.ReaderAt, size int64) *hexSource {
+	var fs []model.Field
+	name := filepath.Base(in.Path)
+	if f != nil {
+		name = f.name
+		for _, st := range f.structs {
+			fs = append(fs, st.Fields...)
+		}
+	}
+	return &hexSource{title: name + " (" + containerName(in.Node.Kind) + " container file)", unit: "file", r: r, start: 0, end: size,
+		fields: tidyFields(fs)}
+}
+
+// firstOffset is where the first structure of a file is.
+func firstOffset(f *containerFile) int64 {
+	if f == nil || len(f.structs) == 0 {
+		return 0
+	}
+	off := f.structs[0].Off
+	for _, st := range f.structs {
+		off = min(off, st.Off)
+	}
+	return max(off, 0)
 }
 
 func pvSource(pv *scan.PV) *hexSource {

@@ -129,7 +129,7 @@ func moveActions(k *MoveKeys, page func() int, f func(d int), top, bottom func()
 // TreeKeys act on the device tree.
 type TreeKeys struct {
 	MoveKeys
-	Expand, Collapse, Toggle, Hex, Text, History, Hidden, Export, Search, Next, Present key.Binding
+	Expand, Collapse, Toggle, Hex, Text, History, Hidden, Export, Verify, Search, Next, Present key.Binding
 }
 
 func newTreeKeys() *TreeKeys {
@@ -143,6 +143,7 @@ func newTreeKeys() *TreeKeys {
 		History:  kb([]string{"v"}, "v", "history"),
 		Hidden:   kb([]string{"a"}, "a", "show hidden LVs"),
 		Export:   kb([]string{"e"}, "e", "export LV"),
+		Verify:   kb([]string{"V"}, "V", "verify container"),
 		Search:   kb([]string{"/"}, "/", "search names, UUIDs, tags"),
 		Next:     kb([]string{"n"}, "n", "next match"),
 		Present:  kb([]string{"c"}, "c", "back to current metadata"),
@@ -151,21 +152,21 @@ func newTreeKeys() *TreeKeys {
 
 func (k *TreeKeys) all() []*key.Binding {
 	return append(k.list(), &k.Expand, &k.Collapse, &k.Toggle, &k.Hex, &k.Text, &k.History,
-		&k.Hidden, &k.Export, &k.Search, &k.Next, &k.Present)
+		&k.Hidden, &k.Export, &k.Verify, &k.Search, &k.Next, &k.Present)
 }
 
 func (k *TreeKeys) name() string { return "device tree" }
 
 // ShortHelp implements help.KeyMap.
 func (k *TreeKeys) ShortHelp() []key.Binding {
-	return enabled(&k.Export, &k.Hex, &k.Text, &k.History, &k.Search, &k.Present)
+	return enabled(&k.Export, &k.Verify, &k.Hex, &k.Text, &k.History, &k.Search, &k.Present)
 }
 
 // FullHelp implements help.KeyMap.
 func (k *TreeKeys) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		enabled(append(k.list(), &k.Expand, &k.Collapse, &k.Toggle)...),
-		enabled(&k.Hex, &k.Text, &k.History, &k.Export, &k.Hidden, &k.Search, &k.Next, &k.Present),
+		enabled(&k.Hex, &k.Text, &k.History, &k.Export, &k.Verify, &k.Hidden, &k.Search, &k.Next, &k.Present),
 	}
 }
 
@@ -324,6 +325,25 @@ func (k *ExportKeys) ShortHelp() []key.Binding {
 // FullHelp implements help.KeyMap.
 func (k *ExportKeys) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
 
+// VerifyKeys act while a container is verified.
+type VerifyKeys struct {
+	Stop key.Binding
+}
+
+func newVerifyKeys() *VerifyKeys {
+	return &VerifyKeys{Stop: kb([]string{"esc"}, "esc", "stop verifying")}
+}
+
+func (k *VerifyKeys) all() []*key.Binding { return []*key.Binding{&k.Stop} }
+
+func (k *VerifyKeys) name() string { return "verification" }
+
+// ShortHelp implements help.KeyMap.
+func (k *VerifyKeys) ShortHelp() []key.Binding { return enabled(&k.Stop) }
+
+// FullHelp implements help.KeyMap.
+func (k *VerifyKeys) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
+
 // PromptKeys act while a text field (search, offset) has the keyboard.
 type PromptKeys struct {
 	Confirm, Cancel key.Binding
@@ -396,6 +416,7 @@ type KeyMaps struct {
 	Text    *TextKeys
 	History *HistoryKeys
 	Export  *ExportKeys
+	Verify  *VerifyKeys
 	Prompt  *PromptKeys
 	Confirm *ConfirmKeys
 	HelpKey *HelpKeys
@@ -405,12 +426,12 @@ type KeyMaps struct {
 func DefaultKeyMaps() *KeyMaps {
 	return &KeyMaps{
 		Global: newGlobalKeys(), Tree: newTreeKeys(), Details: newDetailsKeys(), Hex: newHexKeys(), Text: newTextKeys(),
-		History: newHistoryKeys(), Export: newExportKeys(), Prompt: newPromptKeys(), Confirm: newConfirmKeys(),
+		History: newHistoryKeys(), Export: newExportKeys(), Verify: newVerifyKeys(), Prompt: newPromptKeys(), Confirm: newConfirmKeys(),
 		HelpKey: newHelpKeys(),
 	}
 }
 
 // sets lists every context (for tests).
 func (k *KeyMaps) sets() []keySet {
-	return []keySet{k.Global, k.Tree, k.Details, k.Hex, k.Text, k.History, k.Export, k.Prompt, k.Confirm, k.HelpKey}
+	return []keySet{k.Global, k.Tree, k.Details, k.Hex, k.Text, k.History, k.Export, k.Verify, k.Prompt, k.Confirm, k.HelpKey}
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/charmbracelet/bubbles/spinner"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/spf13/afero"
 
 	"github.com/lvminspect/lvminspect/export"
 	"github.com/lvminspect/lvminspect/scan"
@@ -48,6 +49,10 @@ type Config struct {
 	// Version is the program version recorded in export provenance
 	// records.
 	Version string
+	// FS is the file system the inputs were opened from: the hex view
+	// opens the other files of a container there (segment and extent
+	// files), read-only whatever it is. Default: the operating system's.
+	FS afero.Fs
 }
 
 // mode decides how keys are routed.
@@ -60,6 +65,7 @@ const (
 	modeConfirm        // a yes/no question
 	modeForm           // the export form has every key
 	modeExporting      // an export runs: its pane has the keys, q asks
+	modeVerifying      // a container is verified: its pane has the keys
 	modeHelp
 )
 
@@ -93,6 +99,11 @@ func New(cfg Config) *Model {
 	if cfg.ExportFS == nil {
 		cfg.ExportFS = export.OSFS{}
 	}
+	if cfg.FS == nil {
+		cfg.FS = scan.ReadOnlyOSFs()
+	} else {
+		cfg.FS = afero.NewReadOnlyFs(cfg.FS)
+	}
 	s := newSession(cfg)
 	m := &Model{s: s, keys: DefaultKeyMaps(), mode: modeLoading, width: 80, height: 24}
 	m.bar = newBottomBar(s.st, m.keys)
@@ -103,6 +114,7 @@ func New(cfg Config) *Model {
 		paneText:    newTextPane(s, m, m.keys.Text),
 		paneHistory: newHistoryPane(s, m, m.keys.History),
 		paneExport:  newExportPane(s, m, m.keys.Export),
+		paneVerify:  newVerifyPane(s, m, m.keys.Verify),
 	}
 	if cfg.Result != nil {
 		m.setResult(cfg.Result) // its commands are issued by Init
@@ -272,6 +284,15 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 			return nil
 		}
 		return m.panes[paneExport].Update(msg)
+	case modeVerifying:
+		switch {
+		case key.Matches(msg, g.Interrupt, g.Quit):
+			return m.quit()
+		case key.Matches(msg, g.Help):
+			m.openHelp()
+			return nil
+		}
+		return m.panes[paneVerify].Update(msg)
 	}
 	switch {
 	case key.Matches(msg, g.Quit, g.Interrupt):
@@ -296,8 +317,10 @@ func (m *Model) focused() pane {
 
 func (m *Model) openHelp() { m.helpFrom, m.mode = m.mode, modeHelp }
 
-// quit quits, asking first while an export runs.
+// quit quits, asking first while an export runs; a verification is
+// stopped.
 func (m *Model) quit() tea.Cmd {
+	m.verifyPane().stop()
 	if e := m.exportPane(); e.running() {
 		m.ask(e.quitQuestion(), func() tea.Cmd {
 			if !e.running() {
@@ -312,6 +335,8 @@ func (m *Model) quit() tea.Cmd {
 }
 
 func (m *Model) exportPane() *exportPane { return m.panes[paneExport].(*exportPane) }
+
+func (m *Model) verifyPane() *verifyPane { return m.panes[paneVerify].(*verifyPane) }
 
 // after runs after every message: the bindings follow the new state, and
 // the panes get their sizes (the bottom bar may have grown).
@@ -329,8 +354,8 @@ func (m *Model) refreshGlobal() {
 	g := m.keys.Global
 	browse := m.mode == modeBrowse
 	g.Focus.SetEnabled(browse)
-	g.Help.SetEnabled(browse || m.mode == modeExporting)
-	g.Quit.SetEnabled(browse || m.mode == modeExporting || m.mode == modeLoading || m.mode == modeHelp)
+	g.Help.SetEnabled(browse || m.mode == modeExporting || m.mode == modeVerifying)
+	g.Quit.SetEnabled(browse || m.mode == modeExporting || m.mode == modeVerifying || m.mode == modeLoading || m.mode == modeHelp)
 	g.Interrupt.SetEnabled(true)
 	refresh(m.bar.actions())
 	k := m.keys.HelpKey

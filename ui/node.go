@@ -2,7 +2,6 @@ package ui
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"github.com/lvminspect/lvminspect/export/volume"
@@ -31,6 +30,10 @@ const (
 	kLV
 	kSegment
 	kArea
+	kContainer      // the virtual disk of an evidence or virtual-disk container
+	kContainerFiles // the files of a container made of several
+	kContainerFile  // one of them, with its structures
+	kHolds          // what an LV holds, read as a disk of its own
 )
 
 // node is one item of the device tree. Exactly the payload fields that
@@ -54,6 +57,11 @@ type node struct {
 	lv    *model.LV
 	seg   int // segment index (kSegment, kArea)
 	area  int // area index (kArea)
+	// dev is the device of the graph the item stands for: a partition, a
+	// container's virtual disk, an LV (kLV: where it was looked into),
+	// the LV an LV input is (kHolds).
+	dev  *scan.Node
+	file *containerFile // kContainerFile, and the first file for kContainer
 
 	hidden  bool // a hidden sub-LV
 	removed bool // an LV of a past generation that the current one no longer has
@@ -115,32 +123,6 @@ func (v *vgView) shown() []bool {
 // travelling reports whether the view shows a past generation.
 func (v *vgView) travelling() bool { return v.asOf != nil }
 
-// buildTree makes the roots of the tree: one per input, then one per VG.
-func buildTree(res *scan.Result, views []*vgView, showHidden bool) []*node {
-	var roots []*node
-	for _, in := range res.Inputs {
-		roots = append(roots, inputNode(in))
-	}
-	if len(res.Inputs) > 2 {
-		// Many inputs: show their PVs closed, so that the VGs are in view.
-		for _, r := range roots {
-			for _, n := range walkAll([]*node{r}) {
-				if n.kind == kPV {
-					n.expanded = false
-				}
-			}
-		}
-	}
-	for _, v := range views {
-		roots = append(roots, vgNode(v, showHidden))
-	}
-	for _, r := range roots {
-		r.expanded = true
-		setDepth(r, nil, 0)
-	}
-	return roots
-}
-
 // serious reports whether any problem is a warning or an error: notes
 // (severity info) do not mark a node as damaged.
 func serious(ps []scan.Problem) bool {
@@ -162,33 +144,6 @@ func setDepth(n, parent *node, d int) {
 	for _, c := range n.children {
 		setDepth(c, n, d+1)
 	}
-}
-
-func inputNode(in *scan.InputResult) *node {
-	n := &node{kind: kInput, name: filepath.Base(in.Path), in: in, damaged: serious(in.Problems)}
-	used := map[*scan.PV]bool{}
-	if t := in.Partitions; t != nil {
-		tn := &node{kind: kPartTable, name: strings.ToUpper(t.Kind) + " partition table", table: t, in: in,
-			damaged: len(t.Problems) > 0, expanded: true}
-		for i := range t.Partitions {
-			p := &t.Partitions[i]
-			pn := &node{kind: kPartition, name: fmt.Sprintf("partition %d", p.Index), part: p, in: in, expanded: true}
-			for _, pv := range in.PVs {
-				if pv.Partition == p.Index && pv.Offset == p.Start && !used[pv] {
-					used[pv] = true
-					pn.children = append(pn.children, pvNode(pv))
-				}
-			}
-			tn.children = append(tn.children, pn)
-		}
-		n.children = append(n.children, tn)
-	}
-	for _, pv := range in.PVs {
-		if !used[pv] {
-			n.children = append(n.children, pvNode(pv))
-		}
-	}
-	return n
 }
 
 func pvNode(pv *scan.PV) *node {
@@ -219,7 +174,8 @@ func pvNode(pv *scan.PV) *node {
 	return n
 }
 
-func vgNode(v *vgView, showHidden bool) *node {
+func (c *treeCtx) vgNode(v *vgView) *node {
+	c.placedVG[v] = true
 	meta := v.vg.Meta
 	n := &node{kind: kVG, name: "VG " + meta.Name, vg: v, damaged: serious(v.vg.Problems) || v.vg.Fallback != ""}
 	pvs := &node{kind: kVGPVs, name: "physical volumes", vg: v}
@@ -232,7 +188,7 @@ func vgNode(v *vgView, showHidden bool) *node {
 	r := volume.FromScan(v.vg)
 	for i, lv := range meta.LVs {
 		hidden := !shown[i]
-		if hidden && !showHidden {
+		if hidden && !c.showHidden {
 			continue
 		}
 		ln := &node{kind: kLV, name: lv.Name, vg: v, lv: lv, hidden: hidden, cheap: cheapFacts(r, lv)}
@@ -251,6 +207,15 @@ func vgNode(v *vgView, showHidden bool) *node {
 				sn.children = append(sn.children, &node{kind: kArea, name: "meta " + areaName2(s.MetaAreas[j]), vg: v, lv: lv, seg: i, area: -1 - j})
 			}
 			ln.children = append(ln.children, sn)
+		}
+		// What the LV holds, read as a disk, after its own mapping.
+		if sameLV(v, lv) {
+			k := lvDevKey(v.current.Meta.UUID, lv.Name)
+			ln.dev = c.lvNodes[k]
+			if in := c.lvInputs[k]; in != nil && !c.placed[in] {
+				ln.children = append(ln.children, c.holdsNode(in, true))
+				ln.expanded = c.expandHolds
+			}
 		}
 		n.children = append(n.children, ln)
 	}
@@ -339,10 +304,15 @@ func (n *node) areaRef() (model.Area, bool) {
 func (n *node) searchText() []string {
 	out := []string{n.name}
 	switch n.kind {
-	case kInput:
+	case kInput, kContainerFile:
 		out = append(out, n.in.Path)
+	case kContainer, kHolds:
+		out = append(out, n.in.Path, n.dev.ID, n.dev.Kind)
 	case kPartition:
 		out = append(out, n.part.Name, n.part.UUID, n.part.TypeName)
+		if n.dev != nil {
+			out = append(out, n.dev.ID)
+		}
 	case kPV:
 		out = append(out, n.pv.UUID())
 	case kVG:
@@ -355,10 +325,22 @@ func (n *node) searchText() []string {
 	case kLV:
 		out = append(out, n.lv.UUID)
 		out = append(out, n.lv.Tags...)
+		if n.dev != nil {
+			out = append(out, n.dev.ID)
+		}
 	case kSegment:
 		if s := n.segment(); s != nil {
 			out = append(out, s.Tags...)
 		}
 	}
 	return out
+}
+
+// holds is what an LV holds in a word (ext2, swap, GPT, PV), where the
+// graph looked into it.
+func (n *node) holds() string {
+	if n.kind != kLV || n.dev == nil {
+		return ""
+	}
+	return holdsWord(n.dev.Content)
 }

@@ -42,6 +42,7 @@ const (
 	paneText
 	paneHistory
 	paneExport
+	paneVerify
 	nPanes
 )
 

@@ -12,7 +12,7 @@ import (
 )
 
 // allModels opens every fixture (with withheld images left out, as a
-// degraded system would be) and every corrupt variant.
+// degraded system would be), every corrupt variant, and containers.
 func allModels(t *testing.T, w, h int) map[string]*Model {
 	out := map[string]*Model{}
 	for _, name := range fixture.Names() {
@@ -24,9 +24,13 @@ func allModels(t *testing.T, w, h int) map[string]*Model {
 	f := fixture.Load(t, "corrupt")
 	for _, v := range f.Manifest.Variants {
 		b := f.Image(t, v.File)
-		m := New(Config{Result: scan.Scan([]*scan.Input{scan.NewInput(v.File, bytesReaderAt(b), int64(len(b)))}, scan.Options{})})
+		m := New(Config{Result: safeScan([]*scan.Input{scan.NewInput(v.File, bytesReaderAt(b), int64(len(b)))}, scan.Options{})})
 		start(t, m, w, h)
 		out["corrupt/"+v.File] = m
+	}
+	// Containers, opened through their readers as the command opens them.
+	for _, name := range []string{"banana.E01", "banana-split.E01", "banana.vhd"} {
+		out["containers/"+name] = containerModel(t, t.TempDir(), name, w, h)
 	}
 	return out
 }

@@ -35,6 +35,11 @@ type session struct {
 	lvs       map[lvKey]*lvEntry
 	resolvers map[genKey]*volume.Resolver
 	tasks     tasks
+
+	files       map[string]*fileEntry // container files opened for the hex view
+	devVerdicts map[devCheckKey]*job.Verdict
+	devChecking map[devCheckKey]bool
+	verified    map[*scan.Node]*verifyResult // containers verified
 }
 
 // genKey names one generation of a VG.
@@ -56,7 +61,9 @@ func (s *session) resolver(vg *scan.VG) *volume.Resolver {
 }
 
 func newSession(cfg Config) *session {
-	return &session{cfg: cfg, st: DefaultStyles(), lvs: map[lvKey]*lvEntry{}, resolvers: map[genKey]*volume.Resolver{}, tasks: newTasks()}
+	return &session{cfg: cfg, st: DefaultStyles(), lvs: map[lvKey]*lvEntry{}, resolvers: map[genKey]*volume.Resolver{}, tasks: newTasks(),
+		files: map[string]*fileEntry{}, devVerdicts: map[devCheckKey]*job.Verdict{}, devChecking: map[devCheckKey]bool{},
+		verified: map[*scan.Node]*verifyResult{}}
 }
 
 // setResult shows a scan result.
@@ -65,6 +72,8 @@ func (s *session) setResult(res *scan.Result) {
 	s.hist, s.histBusy = nil, false
 	s.lvs = map[lvKey]*lvEntry{}
 	s.resolvers = map[genKey]*volume.Resolver{}
+	s.devVerdicts, s.devChecking = map[devCheckKey]*job.Verdict{}, map[devCheckKey]bool{}
+	s.verified = map[*scan.Node]*verifyResult{}
 	s.views = nil
 	for _, vg := range res.VGs {
 		s.views = append(s.views, &vgView{vg: vg, current: vg})
@@ -265,6 +274,16 @@ func (s *session) store(msg tea.Msg) {
 		delete(e.checking, msg.opt)
 	case historyMsg:
 		s.hist, s.histBusy = msg.h, false
+	case fileOpenedMsg:
+		e := s.files[msg.key]
+		if e == nil {
+			e = &fileEntry{}
+			s.files[msg.key] = e
+		}
+		e.f, e.path, e.size, e.err, e.ready, e.busy = msg.f, msg.path, msg.size, msg.err, true, false
+	case devVerdictMsg:
+		s.devVerdicts[msg.key] = msg.v
+		delete(s.devChecking, msg.key)
 	}
 }
 

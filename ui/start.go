@@ -23,6 +23,8 @@ func Run(cfg Config, opts ...tea.ProgramOption) error {
 		// Quit while exporting (the program was killed): stop it and wait
 		// for the engine to remove its temporary file.
 		fm.exportPane().abandon()
+		fm.verifyPane().stop()
+		fm.s.closeFiles()
 	}
 	return nil
 }

@@ -45,7 +45,8 @@ func newTreePane(s *session, h host, k *TreeKeys) *treePane {
 		action{b: &k.Text, on: sel(func(n *node) bool { _, _, ok := textOf(n); return ok }), do: func() tea.Cmd { return t.h.open(paneText, t.selected()) }},
 		action{b: &k.History, on: sel(func(n *node) bool { return n.vg != nil }), do: func() tea.Cmd { return t.h.open(paneHistory, t.selected()) }},
 		action{b: &k.Hidden, on: func() bool { return t.s.hiddenLVs > 0 }, do: t.toggleHidden},
-		action{b: &k.Export, on: sel(func(n *node) bool { return n.kind == kLV }), do: func() tea.Cmd { return t.h.open(paneExport, t.selected()) }},
+		action{b: &k.Export, on: sel(canExport), do: func() tea.Cmd { return t.h.open(paneExport, t.selected()) }},
+		action{b: &k.Verify, on: sel(canVerify), do: func() tea.Cmd { return t.h.open(paneVerify, t.selected()) }},
 		action{b: &k.Search, do: func() tea.Cmd {
 			t.h.prompt("search tree (names, UUIDs, tags): ", "", func(q string) tea.Cmd { return t.search(q) })
 			return nil
@@ -75,6 +76,11 @@ func (t *treePane) actions() []action {
 		t.keys.Hidden.SetHelp("a", "hide hidden LVs")
 	} else {
 		t.keys.Hidden.SetHelp("a", "show hidden LVs")
+	}
+	if n := t.selected(); n != nil && n.kind != kLV {
+		t.keys.Export.SetHelp("e", "export device")
+	} else {
+		t.keys.Export.SetHelp("e", "export LV")
 	}
 	return t.acts
 }
@@ -147,10 +153,22 @@ func (t *treePane) selectFirstLV() {
 	}
 }
 
+// canExport says whether e does something on n: an LV, or a device of
+// the graph (a partition, a container's virtual disk, what an LV holds).
+func canExport(n *node) bool {
+	switch n.kind {
+	case kLV:
+		return true
+	case kPartition, kContainer, kHolds:
+		return n.dev != nil && n.dev.Device() != nil
+	}
+	return false
+}
+
 // canHex says whether x does something on n, without opening anything.
 func canHex(n *node) bool {
 	switch n.kind {
-	case kVG, kVGPVs:
+	case kVG, kVGPVs, kContainerFiles:
 		return false
 	case kVGPV:
 		return n.vgpv.PV != nil
@@ -366,6 +384,17 @@ func (t *treePane) row(st *Styles, n *node, sel bool) string {
 		}
 	}
 	name, badge := rowText(n)
+	bst := badgeStyle(st, n)
+	if r := t.s.verified[n.dev]; n.kind == kContainer && r != nil && r.verified() {
+		// The verdict instead of the size (in the details): a narrow
+		// tree must not cut it.
+		if r.ok() {
+			badge = "✓ verified" + damagedWord(n)
+		} else {
+			badge = "✗ NOT verified"
+			bst = st.Check.Bad
+		}
+	}
 	name, badge = termsafe.Text(name), termsafe.Text(badge)
 	nameSt := st.Tree.Normal
 	switch {
@@ -386,7 +415,7 @@ func (t *treePane) row(st *Styles, n *node, sel bool) string {
 	}
 	line := strings.Repeat("  ", n.depth) + st.Tree.Expander.Render(exp) + nameSt.Render(name)
 	if badge != "" {
-		line += " " + badgeStyle(st, n).Render(badge)
+		line += " " + bst.Render(badge)
 	}
 	return ansi.Truncate(cursor+line, max(t.width, 1), "…")
 }
@@ -412,6 +441,24 @@ func rowText(n *node) (string, string) {
 	}
 	switch n.kind {
 	case kInput:
+		if n.in.ContainerErr != nil {
+			return n.name, format.Size(n.in.Size) + " ✗ container unreadable"
+		}
+		if f := n.in.File; f != nil {
+			return n.name, format.Size(f.Size) + damagedWord(n)
+		}
+		return n.name, format.Size(n.in.Size) + damagedWord(n)
+	case kContainer:
+		return n.name, format.Size(n.in.Node.Size) + " virtual disk" + damagedWord(n)
+	case kContainerFiles:
+		return n.name, fmt.Sprint(len(n.children))
+	case kContainerFile:
+		s := format.Count(len(n.file.structs), "structure", "structures")
+		if b := badChecks(n.file.structs); b > 0 {
+			s += fmt.Sprintf(" ✗ %d bad", b)
+		}
+		return n.name, s
+	case kHolds:
 		return n.name, format.Size(n.in.Size) + damagedWord(n)
 	case kPartTable:
 		return n.name, damagedWord(n)
@@ -482,9 +529,9 @@ func rowText(n *node) (string, string) {
 		if n.hidden {
 			name = "[" + name + "]"
 		}
-		s := format.Size(n.vg.vg.Meta.LVSize(lv)) + " " + lvTypes(lv)
+		size, s := format.Size(n.vg.vg.Meta.LVSize(lv)), lvTypes(lv)
 		if f := n.cheap; f != nil {
-			s = format.Size(f.Size) + " " + f.Type
+			size, s = format.Size(f.Size), f.Type
 			if f.Origin != "" && f.Snapshot != nil {
 				s += " of " + f.Origin
 			}
@@ -492,6 +539,10 @@ func rowText(n *node) (string, string) {
 				s += " PARTIAL"
 			}
 		}
+		if w := n.holds(); w != "" {
+			s = w + " · " + s
+		}
+		s = size + " " + s
 		if n.removed {
 			s = "REMOVED · " + s
 		}
