@@ -232,8 +232,9 @@ func allZero(b []byte) bool {
 
 const (
 	hintDecompress = "lvminspect reads raw disks and images: decompress it first (%s) and open the result"
-	hintConvert    = "lvminspect reads raw disks and images: convert it first (qemu-img convert -O raw FILE disk.raw), or attach it read-only (qemu-nbd --read-only -c /dev/nbd0 FILE) and open the device"
-	hintEWF        = "lvminspect reads raw disks and images: mount it with ewfmount (libewf) and open the ewf1 file it presents, or write a raw image with ewfexport"
+	hintConvert    = "lvminspect opens this format itself and scans the disk inside; this one could not be opened: the problem above says why (a damaged header, a missing extent, parent or backing file, an encrypted image)"
+	hintEWF        = "lvminspect opens E01 evidence files itself (with their other segment files beside them) and scans the media inside; this one could not be opened: the problem above says why"
+	hintEWF2       = "Ex01 (EWF2) is not read yet: write a raw image with ewfexport (libewf) and open that"
 	hintLUKS       = "an LVM2 PV may be inside: open it read-only (cryptsetup open --readonly DEVICE name) and scan /dev/mapper/name"
 	hintMDStart    = "an LVM2 PV may be on the assembled array: assemble it read-only (mdadm --assemble --readonly) and scan /dev/mdN; a RAID1 member holds the whole array after its superblock, which scan --carve finds"
 	hintMDEnd      = "an LVM2 PV may be on the assembled array: assemble it read-only (mdadm --assemble --readonly) and scan /dev/mdN; a RAID1 member with this superblock holds the array from byte 0"
@@ -279,7 +280,7 @@ var signatures = []func(*probe) (Info, bool){
 	sig(0, "conectix", "vhd", "Virtual PC VHD disk image (dynamic)", hintConvert),
 	sig(0x40, "\x7f\x10\xda\xbe", "vdi", "VirtualBox VDI disk image", hintConvert), // 0xbeda107f little-endian
 	sig(0, "EVF\x09\x0d\x0a\xff\x00", "ewf", "Expert Witness (EWF/E01) evidence file", hintEWF),
-	sig(0, "EVF2\x0d\x0a\x81\x00", "ewf2", "Expert Witness 2 (Ex01) evidence file", hintEWF),
+	sig(0, "EVF2\x0d\x0a\x81\x00", "ewf2", "Expert Witness 2 (Ex01) evidence file", hintEWF2),
 	luks,
 	mdAtStart,
 	sig(3, "-FVE-FS-", "bitlocker", "BitLocker encrypted volume", ""),
