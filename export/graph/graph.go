@@ -187,6 +187,11 @@ func tasteable(vg *model.VG, lv *model.LV) bool {
 // taste says whether d holds a partition table or a PV (then it is
 // scanned as a disk), and what it holds.
 func taste(d device.Device) (bool, *content.Info) {
+	if !hasData(d, 0, tasteHead) && !hasData(d, d.Size()-tasteTail, tasteTail) {
+		// Nothing stored where any signature lies (an unprovisioned
+		// thin LV, the holes of a sparse image): nothing to read.
+		return false, nil
+	}
 	info, known := content.Identify(d, d.Size())
 	if lb, _, err := scan.ReadLabel(d, d.Size(), 0); err == nil {
 		if !known || info.Format != "lvm2" {
@@ -204,6 +209,36 @@ func taste(d device.Device) (bool, *content.Info) {
 		return false, &info
 	}
 	return false, nil
+}
+
+// What content.Identify and the label and partition table readers look
+// at: the first 68 KiB (a Btrfs superblock at 64 KiB, GPT entries) and the
+// last 64 KiB (md superblocks 0.90 and 1.0, a GPT's backup).
+const (
+	tasteHead = 68 << 10
+	tasteTail = 64 << 10
+)
+
+// hasData reports whether [off, off+n) of d holds anything but holes (an
+// unreadable range counts: reading it says why).
+func hasData(d device.Device, off, n int64) bool {
+	if off < 0 {
+		n += off
+		off = 0
+	}
+	if n <= 0 {
+		return false
+	}
+	ext, err := device.MapAll(d, off, n)
+	if err != nil {
+		return true
+	}
+	for _, e := range ext {
+		if e.Kind != device.Hole {
+			return true
+		}
+	}
+	return false
 }
 
 // nameLVs gives every LV device its id: lv:VG/LV, or lv:VGUUID/LV where
