@@ -197,11 +197,14 @@ func lvDetails(d *detailsBuilder, n *node) {
 	d.kv("uuid", lv.UUID)
 	if dev := n.dev; dev != nil {
 		d.kv("device", dev.ID)
+		holds := "nothing recognised"
 		if dev.Content != nil {
-			d.kv("holds", dev.Content.Name)
-		} else {
-			d.kv("holds", "nothing recognised")
+			holds = dev.Content.Name
 		}
+		if v.travelling() {
+			holds += " (as the current metadata maps it)"
+		}
+		d.kv("holds", holds)
 	}
 	f := d.s.facts(v.vg, lv)
 	if f == nil {

@@ -339,8 +339,8 @@ func (n *node) searchText() []string {
 // holds is what an LV holds in a word (ext2, swap, GPT, PV), where the
 // graph looked into it.
 func (n *node) holds() string {
-	if n.kind != kLV || n.dev == nil {
-		return ""
+	if n.kind != kLV || n.dev == nil || n.vg.travelling() {
+		return "" // a past generation: what the LV holds now is in its details
 	}
 	return holdsWord(n.dev.Content)
 }

@@ -459,7 +459,7 @@ func rowText(n *node) (string, string) {
 		}
 		return n.name, s
 	case kHolds:
-		return n.name, format.Size(n.in.Size) + damagedWord(n)
+		return n.name, strings.TrimSpace(damagedWord(n)) // its size is its LV's, on the row above
 	case kPartTable:
 		return n.name, damagedWord(n)
 	case kPartition:

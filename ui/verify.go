@@ -362,14 +362,21 @@ func verifyStatus(dev *scan.Node, r *verifyResult) (string, level) {
 		facts = append(facts, l)
 	}
 	// The failures first: they are what the status line must not cut.
-	var bad, rest []string
+	// Then what matched, the stored hashes first; what was not there to
+	// check ("-") is in the details only.
+	var bad, hashes, rest []string
 	for _, f := range facts {
-		if strings.HasPrefix(f, "✗") {
+		switch {
+		case strings.HasPrefix(f, "✗"):
 			bad = append(bad, f)
-		} else {
-			rest = append(rest, strings.TrimPrefix(strings.TrimPrefix(f, "✓ "), "- "))
+		case strings.HasPrefix(f, "- "):
+		case strings.HasSuffix(f, "matches the media"):
+			hashes = append(hashes, strings.TrimPrefix(f, "✓ "))
+		default:
+			rest = append(rest, strings.TrimPrefix(f, "✓ "))
 		}
 	}
+	rest = append(hashes, rest...)
 	if r.ok() {
 		took := ""
 		if r.took >= time.Second {
