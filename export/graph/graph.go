@@ -129,6 +129,11 @@ func expandVG(res *scan.Result, vg *scan.VG, st *state) []*scan.Input {
 				Msg: fmt.Sprintf("LV %s holds %s, %d layers of LVs deep: not opened (at most %d)", name, info.Name, depth+1, MaxDepth)})
 			continue
 		}
+		if u := ownVG(d, name, vg.Meta.UUID, ancestors); u != "" {
+			vg.Problems = append(vg.Problems, scan.Problem{Severity: scan.SevError,
+				Msg: fmt.Sprintf("LV %s holds a PV of VG %s, which it is itself part of (a VG inside itself): its content is not scanned", name, u)})
+			continue
+		}
 		in := scan.NewDeviceInput(node, d)
 		node.LVKeys = append(append([]string(nil), keysOf(ancestors)...), key)
 		added = append(added, in)
@@ -136,6 +141,27 @@ func expandVG(res *scan.Result, vg *scan.VG, st *state) []*scan.Input {
 	return added
 }
 
+// ownVG scans the device d alone and returns the UUID of a VG its PVs
+// belong to that is the LV's own VG or one the LV is inside (ancestors'
+// VG UUIDs), or "" when there is none.
+func ownVG(d device.Device, name, vgUUID string, ancestors map[string]bool) string {
+	own := map[string]bool{model.BareUUID(vgUUID): true}
+	for k := range ancestors {
+		v, _, _ := strings.Cut(k, "/")
+		own[v] = true
+	}
+	res := scan.Scan([]*scan.Input{scan.NewDeviceInput(&scan.Node{Kind: scan.KindLV, Label: name}, d)}, scan.Options{})
+	for _, pv := range res.PVs {
+		for _, m := range pv.MDAs {
+			if c := m.Committed; c != nil && c.VG != nil && own[model.BareUUID(c.VG.UUID)] {
+				return c.VG.UUID
+			}
+		}
+	}
+	return ""
+}
+
+// keysOf lists a set's keys, sorted.
 func keysOf(m map[string]bool) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -216,5 +217,60 @@ func TestSparseLVFromQcow2ReadsOnlyItsData(t *testing.T) {
 	want := sha256hex(raw2[1<<20 : 1<<20+256<<20])
 	if oc.Result.SHA256 != want {
 		t.Errorf("sha256 %s, want %s", oc.Result.SHA256, want)
+	}
+}
+
+// A crafted disk whose LV holds a PV of its own VG (same VG UUID, a
+// newer generation, an LV of the same UUID): the scan ends, the LV is not
+// opened inside itself, nothing recurses without end.
+func TestLVInsideItsOwnVG(t *testing.T) {
+	dir := t.TempDir()
+	guestImg := filepath.Join(dir, "guest.img")
+	vgUUID := synth.UUIDFor("vg", 42)
+	guest := &synth.VG{Name: "pve", UUID: vgUUID, Seqno: 2, PVs: []synth.PV{{UUID: synth.UUIDFor("pv", 43), PECount: 4}},
+		LVs: []synth.LV{synth.LinearLV("disk", 0, 0, 4)}}
+	if err := synth.WriteImages(guest, []string{guestImg}, nil); err != nil {
+		t.Fatal(err)
+	}
+	gb, err := os.ReadFile(guestImg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := filepath.Join(dir, "host.img")
+	hv := &synth.VG{Name: "pve", UUID: vgUUID, Seqno: 1, PVs: []synth.PV{{UUID: synth.UUIDFor("pv", 44), PECount: 8}},
+		LVs: []synth.LV{synth.LinearLV("disk", 0, 0, 8)}}
+	err = synth.WriteImages(hv, []string{host}, func(_ int, f *os.File, dataOff int64) error {
+		_, err := f.WriteAt(gb, dataOff)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := scanImages(t, scan.ReadOnlyOSFs(), host)
+	if len(res.Inputs) > 1+MaxDepth {
+		t.Errorf("%d inputs", len(res.Inputs))
+	}
+	for _, vg := range res.VGs {
+		for _, lv := range vg.Meta.LVs {
+			src, err := forScan(vg).OpenLV(lv)
+			if err != nil {
+				continue
+			}
+			d := NewDevice(src, lv.Name)
+			buf := make([]byte, 1<<20)
+			for off := int64(0); off < d.Size(); off += int64(len(buf)) {
+				d.ReadAt(buf, off) // must return, whatever it says
+			}
+		}
+	}
+	if len(res.Inputs) != 1 || len(res.VGs) != 1 || res.VGs[0].Meta.Seqno != 1 {
+		t.Errorf("%d inputs, %d VGs (seqno %d): the host's VG should stand alone", len(res.Inputs), len(res.VGs), res.VGs[0].Meta.Seqno)
+	}
+	found := false
+	for _, p := range res.AllProblems() {
+		found = found || strings.Contains(p.Msg, "holds a PV of VG") && strings.Contains(p.Msg, "inside itself")
+	}
+	if !found {
+		t.Errorf("no problem says the VG is inside itself: %v", res.AllProblems())
 	}
 }
