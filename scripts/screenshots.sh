@@ -2,11 +2,13 @@
 # Regenerates screenshots/*.png, the pictures of the inspector's main
 # screens (device tree with details, hex view of a PV header, history with
 # a diff, what a partition holds instead of a PV, an old-style snapshot,
-# the export form, an export in progress).
+# the export form, an export in progress, a virtualisation host's guests
+# under its thin LVs, an E01's own structures in the hex view).
 #
 # The frames come from the inspector itself on real fixtures (the built-in
-# demo disk "banana" and the "history", "snapshot", "multipv" and
-# "gpt-disk" fixtures), driven by key sequences like those of the golden
+# demo disk "banana", the "history", "snapshot", "multipv", "gpt-disk"
+# and "nested-thin" fixtures, and the E01 container of banana), driven by
+# key sequences like those of the golden
 # tests in ui/ (TestScreenshots writes them as
 # ANSI text, screenshots/*.ans, in true colour on a dark background); the
 # export is held mid-way by a file system whose writes wait, so that its

@@ -102,4 +102,31 @@ func TestScreenshots(t *testing.T) {
 	press(t, m, "esc")
 	close(g.gate)
 	drain(t, m, cmd, nil)
+
+	// A virtualisation host: the host's thin LV holds a GPT whose second
+	// partition is the PV of a guest VG, shown under it.
+	m = nestedModel(t, w, h)
+	for _, n := range walkAll(m.tree.roots) {
+		if n.kind == kHolds && n.dev.LV == "vm-100-disk-0" {
+			selectNode(t, m, n)
+		}
+	}
+	write("nested", m)
+
+	// An E01's own structures in the hex view, their checksums checked.
+	cdir := filepath.Join(os.TempDir(), "lvminspect-screens-e01")
+	if err := os.MkdirAll(cdir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeContainer(t, cdir, "banana.E01")
+	t.Chdir(cdir)
+	m = openModel(t, []string{"banana.E01"}, w, h)
+	press(t, m, "g", "j", "x")
+	for i := 0; i < 40; i++ {
+		if f := m.hexP().field; f >= 0 && m.hexP().src.fields[f].Check != nil && m.hexP().src.fields[f].Name == "checksum" {
+			break
+		}
+		press(t, m, "n")
+	}
+	write("container-hex", m)
 }
