@@ -3,6 +3,7 @@ package ui
 import (
 	"bytes"
 	"crypto/md5"
+	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"io"
@@ -201,6 +202,19 @@ func TestGuestLVsExportFromTUI(t *testing.T) {
 		press(t, m, "esc")
 		export(id, holds, strings.NewReplacer(":", "_", "/", "_").Replace(id)+".img", d.SHA256)
 	}
+	// A partition inside a thin LV: the disk's bytes at its offset.
+	disk, err := os.ReadFile("lv_pve_vm-100-disk-0.img")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range walkAll(m.tree.roots) {
+		if n.kind == kPartition && n.part.Index == 2 && n.dev != nil && n.dev.ID == "lv:pve/vm-100-disk-0.p2" {
+			sum := sha256.Sum256(disk[n.part.Start : n.part.Start+n.dev.Size])
+			export(n.dev.ID, n, "lv_pve_vm-100-disk-0.p2.img", hex.EncodeToString(sum[:]))
+			return
+		}
+	}
+	t.Error("no row for partition 2 of vm-100-disk-0 as a device")
 }
 
 // bananaMD5 is the MD5 of the disk the E01 fixtures hold, computed here.
@@ -249,6 +263,17 @@ func TestContainerRowDetailsHexVerify(t *testing.T) {
 	d = plain(m.View())
 	if !strings.Contains(d, "✓ verified: every check matched") || !strings.Contains(plain(m.tree.View()), "✓ verified") {
 		t.Errorf("the details or the row lack the verification:\n%s", d)
+	}
+	// e exports the virtual disk: the raw disk the E01 was made from.
+	t.Chdir(t.TempDir())
+	press(t, m, "e")
+	if m.mode != modeForm || m.exportP().path.Value() != "in1.ewf.img" {
+		t.Fatalf("export form of the container: mode %d path %q", m.mode, m.exportP().path.Value())
+	}
+	drain(t, m, press(t, m, "enter"), nil)
+	raw := sha256.Sum256(fixture.Load(t, "banana").Image(t, "pv0"))
+	if got := fileSHA(t, "in1.ewf.img"); got != hex.EncodeToString(raw[:]) {
+		t.Errorf("in1.ewf exported to sha256 %s, the raw disk's is %x (status %q)", got, raw, m.status())
 	}
 }
 
@@ -407,4 +432,81 @@ func TestVerifyStops(t *testing.T) {
 		t.Error("a stopped verification was kept as a result")
 	}
 	_ = tea.Quit
+}
+
+// Time travel: the host VG as it was before its thin LVs existed shows
+// what they hold (as scanned today) as roots of their own, with the guest
+// VGs, so that nothing disappears; back to the present they are under
+// their LVs again. A guest VG travels like any other.
+func TestNestedTimeTravel(t *testing.T) {
+	m := nestedModel(t, 160, 50)
+	press(t, m, "g", "/VG pve", "enter", "v")
+	if m.right != paneHistory || len(m.histP().rows) == 0 {
+		t.Fatalf("no history: %q", m.status())
+	}
+	selectSeqno(t, m, 2)
+	press(t, m, "t")
+	var roots []string
+	for _, r := range m.tree.roots {
+		roots = append(roots, r.name)
+	}
+	if got := strings.Join(roots, ", "); !strings.Contains(got, "LV pve/vm-100-disk-0: GPT partition table") ||
+		!strings.Contains(got, "LV pve/vm-101-disk-0: LVM2 PV") {
+		t.Errorf("roots as of seqno 2: %s", got)
+	}
+	for _, n := range walkAll(m.tree.roots) {
+		if n.kind == kVG && n.vg.vg.Meta.Name == "vg0" && (n.parent == nil || n.parent.kind != kHolds) {
+			t.Errorf("VG vg0 at %s", ancestry(n))
+		}
+	}
+	press(t, m, "esc", "c")
+	if n := lvNodeOf(m, "vg0", "root"); n == nil || !strings.HasPrefix(ancestry(n), "VG pve → vm-100-disk-0 → holds") {
+		t.Fatalf("back to the present: vg0/root not under vm-100-disk-0")
+	}
+	// The guest VG as it was at seqno 3: root had 8 extents.
+	pick(t, m, lvNodeOf(m, "vg0", "root").parent)
+	press(t, m, "v")
+	selectSeqno(t, m, 3)
+	press(t, m, "t", "esc")
+	n := lvNodeOf(m, "vg0", "root")
+	if n == nil || !n.vg.travelling() || n.lv.ExtentCount() != 8 || !strings.HasPrefix(ancestry(n), "VG pve → vm-100-disk-0 → holds") {
+		t.Fatalf("vg0 as of seqno 3: %v", n)
+	}
+	pick(t, m, n)
+	if d := plain(m.View()); !strings.Contains(d, "(as the current metadata maps it)") || n.holds() != "" {
+		t.Errorf("a past generation's LV:\n%s", d)
+	}
+}
+
+// On every row of a split E01 and of the virtualisation host, and in the
+// views its keys open, no two bindings share a key and the help lists
+// what works.
+func TestGraphRowsKeys(t *testing.T) {
+	dir := t.TempDir()
+	for name, mk := range map[string]func() *Model{
+		"banana-split.E01": func() *Model { return containerModel(t, dir, "banana-split.E01", 100, 30) },
+		"nested-thin":      func() *Model { return nestedModel(t, 100, 30) },
+	} {
+		m := mk()
+		for i := range m.tree.rows {
+			m.tree.moveTo(i)
+			settle(t, m, m.moved())
+			m.after()
+			n := m.selected()
+			checkKeys(t, name+": tree on "+ancestry(n), m)
+			for _, k := range []string{"x", "e"} {
+				if !enabledKey(m, k) {
+					continue
+				}
+				press(t, m, k)
+				if strings.HasPrefix(m.status(), "✗") {
+					t.Errorf("%s: %s on %s: %s", name, k, ancestry(n), m.status())
+				}
+				checkKeys(t, name+": "+k+" on "+ancestry(n), m)
+				press(t, m, "esc")
+				m.focus = focusTree
+				settle(t, m, m.moved())
+			}
+		}
+	}
 }

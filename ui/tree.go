@@ -442,7 +442,7 @@ func rowText(n *node) (string, string) {
 	switch n.kind {
 	case kInput:
 		if n.in.ContainerErr != nil {
-			return n.name, format.Size(n.in.Size) + " ✗ container unreadable"
+			return n.name, format.Size(n.in.Size) + " ✗" // the container: see the details
 		}
 		if f := n.in.File; f != nil {
 			return n.name, format.Size(f.Size) + damagedWord(n)
