@@ -48,9 +48,11 @@ type Provenance struct {
 	// LegDifferences is the leg comparison of a mirror or raid1 LV, when
 	// one was asked for (any JSON-encodable report).
 	LegDifferences any `json:"leg_differences,omitempty"`
-	// Device is, for the export of a device of the graph (export
-	// --device), the chain of devices from the inputs to it, the device
-	// exported last.
+	// Device is the chain of devices the bytes were read through, from
+	// the inputs on, each after the devices it is made from: for the
+	// export of a device of the graph (export --device) the device
+	// exported last; for an LV the devices its VG's PVs lie on (a
+	// container's disk, a partition, the host's LV of a guest VG).
 	Device []ChainDevice `json:"device,omitempty"`
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/lvminspect/lvminspect/export"
+	"github.com/lvminspect/lvminspect/export/record"
 	"github.com/lvminspect/lvminspect/internal/format"
 	"github.com/lvminspect/lvminspect/scan"
 )
@@ -87,7 +88,7 @@ func RunDevice(ctx context.Context, req *DeviceRequest) (*Outcome, error) {
 		return nil, err
 	}
 	prov := &export.Provenance{Tool: "lvminspect", ToolVersion: req.ToolVersion, CommandLine: Redact(req.CommandLine),
-		Device: DeviceChain(res, n)}
+		Device: record.DeviceChain(res, n)}
 	prov.FillResult(r)
 	for i, in := range res.Inputs {
 		if in.Node.Kind == scan.KindLV {
@@ -109,32 +110,6 @@ func RunDevice(ctx context.Context, req *DeviceRequest) (*Outcome, error) {
 		oc.ProvenancePath = AbsOutput(pp)
 	}
 	return oc, nil
-}
-
-// DeviceChain is the chain of devices from the inputs to n, n last: what
-// each is (kind, path, offset in its parent, size), for the provenance
-// record.
-func DeviceChain(res *scan.Result, n *scan.Node) []export.ChainDevice {
-	byID := map[string]*scan.Node{}
-	for _, d := range res.Devices() {
-		byID[d.ID] = d
-	}
-	var chain []export.ChainDevice
-	seen := map[string]bool{}
-	var walk func(d *scan.Node)
-	walk = func(d *scan.Node) {
-		if d == nil || seen[d.ID] || len(chain) > 64 {
-			return
-		}
-		seen[d.ID] = true
-		for _, p := range d.Parents {
-			walk(byID[p])
-		}
-		chain = append(chain, export.ChainDevice{ID: d.ID, Kind: d.Kind, Path: d.Path, Offset: d.Offset, Size: d.Size,
-			Parents: d.Parents, VG: d.VG, LV: d.LV})
-	}
-	walk(n)
-	return chain
 }
 
 // CheckDevice says, before anything is written, whether the device n

@@ -78,6 +78,13 @@ func New(res *scan.Result, vg *scan.VG, lv *model.LV, h *history.History, src ex
 	}
 	p.FillResult(r)
 	layerNotes(p, vg, lv)
+	var devs []*scan.Node
+	for _, vp := range vg.PVs {
+		if vp.PV != nil && vp.PV.Device != nil {
+			devs = append(devs, vp.PV.Device)
+		}
+	}
+	p.Device = DeviceChain(res, devs...)
 	return p
 }
 
@@ -177,4 +184,32 @@ func ReusedExtents(vg *scan.VG, lv *model.LV, h *history.History) ([]export.Reus
 		out = append(out, export.ReusedExtent{StartExtent: r.StartExtent, ExtentCount: r.ExtentCount, ByLV: r.ByLV, Seqno: r.Seqno})
 	}
 	return out, nil
+}
+
+// DeviceChain is the chain of devices from the inputs to the devices ns,
+// each device after the ones it is made from, ns last: what each is
+// (kind, path, offset in its parent, size), for the provenance record.
+func DeviceChain(res *scan.Result, ns ...*scan.Node) []export.ChainDevice {
+	byID := map[string]*scan.Node{}
+	for _, d := range res.Devices() {
+		byID[d.ID] = d
+	}
+	var chain []export.ChainDevice
+	seen := map[string]bool{}
+	var walk func(d *scan.Node)
+	walk = func(d *scan.Node) {
+		if d == nil || seen[d.ID] || len(chain) > 64 {
+			return
+		}
+		seen[d.ID] = true
+		for _, p := range d.Parents {
+			walk(byID[p])
+		}
+		chain = append(chain, export.ChainDevice{ID: d.ID, Kind: d.Kind, Path: d.Path, Offset: d.Offset, Size: d.Size,
+			Parents: d.Parents, VG: d.VG, LV: d.LV})
+	}
+	for _, n := range ns {
+		walk(n)
+	}
+	return chain
 }
