@@ -4,17 +4,13 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"io"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"unicode/utf16"
 
@@ -23,27 +19,12 @@ import (
 	"github.com/spf13/afero"
 )
 
-const fixtureDir = "../../../testdata/fixtures/containers"
-
-func gunzipFixture(t testing.TB, name string) []byte {
-	t.Helper()
-	return containertest.Gunzip(t, filepath.Join(fixtureDir, name))
-}
-
-// hashDevice reads d in odd-sized chunks and returns its sha256.
-func hashDevice(t *testing.T, d device.Device) string {
-	t.Helper()
-	return containertest.HashDevice(t, d)
-}
-
 func TestBananaDynamic(t *testing.T) {
-	b := gunzipFixture(t, "banana.vhd.gz")
+	b := containertest.Fixture(t, "banana.vhd.gz")
 	if !Probe(bytes.NewReader(b), int64(len(b))) {
 		t.Fatal("Probe false")
 	}
-	fs := afero.NewMemMapFs()
-	afero.WriteFile(fs, "/img/banana.vhd", b, 0o644)
-	im, err := Open(afero.NewReadOnlyFs(fs), "/img/banana.vhd")
+	im, err := Open(containertest.MemFs(t, map[string][]byte{"/img/banana.vhd": b}), "/img/banana.vhd")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +32,7 @@ func TestBananaDynamic(t *testing.T) {
 	if im.Size() != 14680064 {
 		t.Fatalf("size %d", im.Size())
 	}
-	if got := hashDevice(t, im); got != "f467b9dbed8986e08935e25730309c53c0ac00a1a999c8b5762a3e7efa308cf1" {
+	if got := containertest.HashDevice(t, im); got != "f467b9dbed8986e08935e25730309c53c0ac00a1a999c8b5762a3e7efa308cf1" {
 		t.Fatalf("sha256 %s", got)
 	}
 	in := im.Info()
@@ -64,42 +45,21 @@ func TestBananaDynamic(t *testing.T) {
 		}
 	}
 	checkFields(t, im, int64(len(b)))
-	checkMapAgainstRead(t, im)
+	containertest.CheckMapReads(t, im, nil)
 
 	// Reading only Map's data extents reads nothing else from the file,
 	// and with the holes as zeros gives the raw image.
-	cr := &countingReader{r: bytes.NewReader(b)}
+	cr := &containertest.CountingReader{R: bytes.NewReader(b)}
 	im2, err := New(cr, int64(len(b)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	meta := cr.n.Load()
-	es, err := im2.Map(0, im2.Size())
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := sha256.New()
-	var data, holes int64
-	for _, e := range es {
-		switch e.Kind {
-		case device.Data:
-			buf := make([]byte, e.Len)
-			if _, err := im2.ReadAt(buf, e.Off); err != nil {
-				t.Fatal(err)
-			}
-			h.Write(buf)
-			data += e.Len
-		case device.Hole:
-			h.Write(make([]byte, e.Len))
-			holes += e.Len
-		default:
-			t.Fatalf("extent %+v", e)
-		}
-	}
-	if hex.EncodeToString(h.Sum(nil)) != "f467b9dbed8986e08935e25730309c53c0ac00a1a999c8b5762a3e7efa308cf1" || holes == 0 {
+	meta := cr.N.Load()
+	sum, data, holes := containertest.MapHash(t, im2)
+	if sum != "f467b9dbed8986e08935e25730309c53c0ac00a1a999c8b5762a3e7efa308cf1" || holes == 0 {
 		t.Fatalf("map+read differs; holes %d", holes)
 	}
-	if got := cr.n.Load() - meta; got != data {
+	if got := cr.N.Load() - meta; got != data {
 		t.Fatalf("read %d bytes from the file for %d bytes of data", got, data)
 	}
 }
@@ -110,67 +70,9 @@ func checkFields(t *testing.T, im *Image, fileSize int64) {
 	if len(sts) == 0 {
 		t.Fatal("no structures")
 	}
-	checks := 0
-	for _, st := range sts {
-		for _, f := range st.Fields {
-			if f.Off < st.Off || f.Off+int64(f.Len) > st.Off+int64(st.Len) || f.Off+int64(f.Len) > fileSize {
-				t.Errorf("%s: field %s [%d,+%d) outside", st.Name, f.Name, f.Off, f.Len)
-			}
-			if f.Check != nil {
-				checks++
-				if !f.Check.OK {
-					t.Errorf("%s: %s: %+v", st.Name, f.Name, f.Check)
-				}
-			}
-		}
-	}
-	if checks == 0 {
+	if containertest.CheckFields(t, sts, fileSize, nil) == 0 {
 		t.Error("no checksum field")
 	}
-}
-
-// checkMapAgainstRead checks that Map covers the disk and that holes read
-// as zeros.
-func checkMapAgainstRead(t *testing.T, d interface {
-	device.Device
-	device.Mapper
-}) {
-	t.Helper()
-	es, err := d.Map(0, d.Size())
-	if err != nil {
-		t.Fatal(err)
-	}
-	at := int64(0)
-	for _, e := range es {
-		if e.Off != at || e.Len <= 0 {
-			t.Fatalf("extent %+v at %d", e, at)
-		}
-		at += e.Len
-		if e.Kind == device.Hole {
-			buf := make([]byte, e.Len)
-			if _, err := d.ReadAt(buf, e.Off); err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(buf, make([]byte, len(buf))) {
-				t.Fatalf("hole %+v not zeros", e)
-			}
-		}
-	}
-	if at != d.Size() {
-		t.Fatalf("map covers %d of %d", at, d.Size())
-	}
-}
-
-// countingReader counts the bytes read from a file.
-type countingReader struct {
-	r io.ReaderAt
-	n atomic.Int64
-}
-
-func (c *countingReader) ReadAt(p []byte, off int64) (int, error) {
-	n, err := c.r.ReadAt(p, off)
-	c.n.Add(int64(n))
-	return n, err
 }
 
 // TestHolesNotRead reads only Map's data extents, and checks that no
@@ -183,12 +85,12 @@ func TestHolesNotRead(t *testing.T) {
 	copy(raw[5*bs+100:], bytes.Repeat([]byte("x"), 1000))
 	copy(raw[30*bs:], bytes.Repeat([]byte("y"), int(bs)))
 	img := buildDynamic(t, raw, bs, nil)
-	cr := &countingReader{r: bytes.NewReader(img)}
+	cr := &containertest.CountingReader{R: bytes.NewReader(img)}
 	im, err := New(cr, int64(len(img)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	meta := cr.n.Load()
+	meta := cr.N.Load()
 	es, err := im.Map(0, size)
 	if err != nil {
 		t.Fatal(err)
@@ -218,7 +120,7 @@ func TestHolesNotRead(t *testing.T) {
 	if data != 2*bs {
 		t.Fatalf("data %d bytes, want %d", data, 2*bs)
 	}
-	if got := cr.n.Load() - meta; got != data {
+	if got := cr.N.Load() - meta; got != data {
 		t.Fatalf("read %d bytes from the file for %d bytes of data", got, data)
 	}
 }
@@ -435,7 +337,7 @@ func TestDifferencingChain(t *testing.T) {
 	if j, err := json.Marshal(in); err != nil || !bytes.Contains(j, []byte(`"parent_path":"/case/sub/base.vhd"`)) {
 		t.Fatalf("json %s: %v", j, err)
 	}
-	checkMapAgainstRead(t, im)
+	containertest.CheckMapReads(t, im, nil)
 	// The same chain through New and WithParent.
 	baseIm, err := New(bytes.NewReader(baseImg), int64(len(baseImg)))
 	if err != nil {
@@ -507,7 +409,7 @@ func TestDifferencingChain(t *testing.T) {
 }
 
 func TestDamagedFooter(t *testing.T) {
-	b := gunzipFixture(t, "banana.vhd.gz")
+	b := containertest.Fixture(t, "banana.vhd.gz")
 	end := len(b) - 512
 	// A bad checksum in the footer at the end: the copy at 0 is used.
 	c := bytes.Clone(b)
@@ -523,13 +425,13 @@ func TestDamagedFooter(t *testing.T) {
 	if im.Info().FooterUsed != "copy at byte 0" {
 		t.Fatal(im.Info().FooterUsed)
 	}
-	if got := hashDevice(t, im); got != "f467b9dbed8986e08935e25730309c53c0ac00a1a999c8b5762a3e7efa308cf1" {
+	if got := containertest.HashDevice(t, im); got != "f467b9dbed8986e08935e25730309c53c0ac00a1a999c8b5762a3e7efa308cf1" {
 		t.Fatal(got)
 	}
 	// A footer wiped at the end: the copy.
 	c = bytes.Clone(b)
 	clear(c[end:])
-	if im, err = New(bytes.NewReader(c), int64(len(c))); err != nil || hashDevice(t, im) != "f467b9dbed8986e08935e25730309c53c0ac00a1a999c8b5762a3e7efa308cf1" {
+	if im, err = New(bytes.NewReader(c), int64(len(c))); err != nil || containertest.HashDevice(t, im) != "f467b9dbed8986e08935e25730309c53c0ac00a1a999c8b5762a3e7efa308cf1" {
 		t.Fatal(err)
 	}
 	// A bad dynamic header checksum: reported, read on.
@@ -561,16 +463,8 @@ func TestDamagedFooter(t *testing.T) {
 	}
 }
 
-func qemuImg(t *testing.T) string {
-	p, err := exec.LookPath("qemu-img")
-	if err != nil {
-		t.Skip("qemu-img not installed")
-	}
-	return p
-}
-
 func TestQemuFixedAndDynamic(t *testing.T) {
-	q := qemuImg(t)
+	q := containertest.QemuImg(t)
 	dir := t.TempDir()
 	raw := make([]byte, 5<<20+3*512)
 	rng := rand.New(rand.NewPCG(3, 4))
@@ -587,15 +481,9 @@ func TestQemuFixedAndDynamic(t *testing.T) {
 		img := filepath.Join(dir, strings.ReplaceAll(opt, ",", "_")+".vhd")
 		// Without force_size, qemu-img rounds the size up to a CHS
 		// geometry and writes that as Current Size.
-		if out, err := exec.Command(q, "convert", "-f", "raw", "-O", "vpc", "-o", "subformat="+opt, filepath.Join(dir, "d.raw"), img).CombinedOutput(); err != nil {
-			t.Fatalf("%s: %v", out, err)
-		}
-		back := img + ".back.raw"
-		if out, err := exec.Command(q, "convert", "-f", "vpc", "-O", "raw", img, back).CombinedOutput(); err != nil {
-			t.Fatalf("%s: %v", out, err)
-		}
-		want, _ := os.ReadFile(back)
-		im, err := Open(afero.NewReadOnlyFs(afero.NewOsFs()), img)
+		containertest.Run(t, q, "convert", "-f", "raw", "-O", "vpc", "-o", "subformat="+opt, filepath.Join(dir, "d.raw"), img)
+		want := containertest.QemuRaw(t, q, img, "vpc")
+		im, err := Open(containertest.OsFs(), img)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -609,14 +497,14 @@ func TestQemuFixedAndDynamic(t *testing.T) {
 		if !bytes.Equal(got, want) || len(got) < len(raw) || !bytes.Equal(got[:len(raw)], raw) || !bytes.Equal(got[len(raw):], make([]byte, len(got)-len(raw))) {
 			t.Fatalf("%s: bytes differ from qemu-img's (%d vs %d)", sub, len(got), len(want))
 		}
-		checkMapAgainstRead(t, im)
+		containertest.CheckMapReads(t, im, nil)
 		checkFields(t, im, func() int64 { st, _ := os.Stat(img); return st.Size() }())
 		im.Close()
 	}
 }
 
 func FuzzVHD(f *testing.F) {
-	b := gunzipFixture(f, "banana.vhd.gz")
+	b := containertest.Fixture(f, "banana.vhd.gz")
 	// Seeds: the fixture's metadata with its data cut short, and a
 	// generated differencing disk (opened with a zero parent).
 	head := bytes.Clone(b[:4096])
@@ -634,7 +522,7 @@ func FuzzVHD(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r := bytes.NewReader(data)
 		Probe(r, int64(len(data)))
-		parent := device.Device(zeroDev(1 << 20))
+		parent := device.Device(containertest.ZeroDev(1 << 20))
 		im, err := New(r, int64(len(data)), WithParent(parent))
 		if err != nil {
 			return
@@ -652,33 +540,9 @@ func FuzzVHD(f *testing.F) {
 			if err != nil {
 				continue
 			}
-			at := off
-			for _, e := range es {
-				if e.Off != at || e.Len <= 0 {
-					t.Fatalf("Map(%d): extent %+v at %d", off, e, at)
-				}
-				at += e.Len
-			}
-			if at != min(size, off+1<<20) {
-				t.Fatalf("Map(%d) ends at %d", off, at)
-			}
+			containertest.CheckMapRange(t, es, off, 1<<20, size)
 		}
 	})
-}
-
-type zeroDev int64
-
-func (z zeroDev) Size() int64 { return int64(z) }
-func (z zeroDev) ReadAt(p []byte, off int64) (int, error) {
-	if off >= int64(z) {
-		return 0, io.EOF
-	}
-	n := int(min(int64(len(p)), int64(z)-off))
-	clear(p[:n])
-	if n < len(p) {
-		return n, io.EOF
-	}
-	return n, nil
 }
 
 func TestParentAbsoluteLocator(t *testing.T) {
@@ -694,10 +558,7 @@ func TestParentAbsoluteLocator(t *testing.T) {
 	} {
 		childImg := buildDynamicID(t, child, bs, &diffSpec{parentID: [16]byte{0x21}, parentTS: 2, parentName: "nothere.vhd",
 			locators: map[string]string{tc.code: tc.path}, written: w}, [16]byte{0x22}, 3)
-		fs := afero.NewMemMapFs()
-		afero.WriteFile(fs, "/other/place/p.vhd", baseImg, 0o644)
-		afero.WriteFile(fs, "/case/c.vhd", childImg, 0o644)
-		im, err := Open(afero.NewReadOnlyFs(fs), "/case/c.vhd")
+		im, err := Open(containertest.MemFs(t, map[string][]byte{"/other/place/p.vhd": baseImg, "/case/c.vhd": childImg}), "/case/c.vhd")
 		if err != nil {
 			t.Fatalf("%s: %v", tc.code, err)
 		}

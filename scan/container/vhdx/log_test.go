@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lvminspect/lvminspect/internal/containertest"
 	"github.com/lvminspect/lvminspect/scan/device"
 )
 
@@ -26,7 +27,7 @@ func setLogGUID(img []byte, off int, g GUID) {
 // overwrote its own entry in the log), so once replayed block 1 is not
 // present: the disk reads as the fixture with its second block zero.
 func TestLogReplayQemuEntry(t *testing.T) {
-	b := gunzipFixture(t, "banana.vhdx.gz")
+	b := containertest.Fixture(t, "banana.vhdx.gz")
 	plain, err := New(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +52,7 @@ func TestLogReplayQemuEntry(t *testing.T) {
 	if len(in.Checksums) != 5 || !in.Checksums[2].OK || in.Checksums[2].Offset != 1<<20 {
 		t.Fatalf("checksums %+v", in.Checksums)
 	}
-	if hashDevice(t, im) != sha(want) {
+	if containertest.HashDevice(t, im) != containertest.SHA(want) {
 		t.Fatal("read differs")
 	}
 	if es, _ := im.Map(8<<20, 6<<20); len(es) != 1 || es[0].Kind != device.Hole {
@@ -74,7 +75,7 @@ func TestLogReplayQemuEntry(t *testing.T) {
 	if in := im.Info(); in.Log.State != "no valid sequence" || len(in.Problems) != 1 || !strings.Contains(in.Problems[0], "checksum") || in.Checksums[2].OK {
 		t.Fatalf("damaged entry: %+v %v", in.Log, in.Problems)
 	}
-	if hashDevice(t, im) != fixtures[0].sha {
+	if containertest.HashDevice(t, im) != fixtures[0].sha {
 		t.Fatal("read differs")
 	}
 }
@@ -161,7 +162,7 @@ func TestLogReplayCrafted(t *testing.T) {
 	if es, _ := im.Map(2<<20, 1<<20); len(es) != 1 || es[0].Kind != device.Data {
 		t.Fatalf("block 2 after replay: %+v", es)
 	}
-	checkMapAgainstRead(t, im)
+	containertest.CheckMapReads(t, im, nil)
 	sts := im.Fields()
 	n := 0
 	for _, st := range sts {
@@ -213,7 +214,7 @@ func TestLogWrap(t *testing.T) {
 	if in := im.Info(); in.Log.State != "replayed" || in.Log.DataDescriptors != 3 {
 		t.Fatalf("log %+v %v", in.Log, in.Problems)
 	}
-	if hashDevice(t, im) != sha(want) {
+	if containertest.HashDevice(t, im) != containertest.SHA(want) {
 		t.Fatal("read differs")
 	}
 	checkFields(t, im, int64(len(img)))

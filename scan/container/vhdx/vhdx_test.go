@@ -2,9 +2,7 @@ package vhdx
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,30 +13,12 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/lvminspect/lvminspect/internal/containertest"
 	"github.com/lvminspect/lvminspect/scan/device"
 	"github.com/spf13/afero"
 )
-
-const fixtureDir = "../../../testdata/fixtures/containers"
-
-func gunzipFixture(t testing.TB, name string) []byte {
-	t.Helper()
-	return containertest.Gunzip(t, filepath.Join(fixtureDir, name))
-}
-
-func hashDevice(t *testing.T, d device.Device) string {
-	t.Helper()
-	return containertest.HashDevice(t, d)
-}
-
-func sha(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
-}
 
 // The fixtures: qemu-img 7.2.22 convert -O vhdx -o subformat=dynamic of
 // raw images whose sha256 and size the shared manifest records.
@@ -54,14 +34,12 @@ var fixtures = []struct {
 func TestFixtures(t *testing.T) {
 	for _, fx := range fixtures {
 		t.Run(fx.file, func(t *testing.T) {
-			b := gunzipFixture(t, fx.file)
+			b := containertest.Fixture(t, fx.file)
 			if !Probe(bytes.NewReader(b), int64(len(b))) {
 				t.Fatal("Probe false")
 			}
-			fs := afero.NewMemMapFs()
 			name := "/img/" + strings.TrimSuffix(fx.file, ".gz")
-			afero.WriteFile(fs, name, b, 0o644)
-			im, err := Open(afero.NewReadOnlyFs(fs), name)
+			im, err := Open(containertest.MemFs(t, map[string][]byte{name: b}), name)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -69,7 +47,7 @@ func TestFixtures(t *testing.T) {
 			if im.Size() != fx.size {
 				t.Fatalf("size %d", im.Size())
 			}
-			if got := hashDevice(t, im); got != fx.sha {
+			if got := containertest.HashDevice(t, im); got != fx.sha {
 				t.Fatalf("sha256 %s", got)
 			}
 			in := im.Info()
@@ -89,7 +67,7 @@ func TestFixtures(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkFields(t, im, int64(len(b)))
-			checkMapAgainstRead(t, im)
+			containertest.CheckMapReads(t, im, nil)
 			checkDataOnlyRead(t, b, fx.sha)
 		})
 	}
@@ -100,38 +78,17 @@ func TestFixtures(t *testing.T) {
 // nothing else is read from the file once it is open.
 func checkDataOnlyRead(t *testing.T, b []byte, want string) {
 	t.Helper()
-	cr := &countingReader{r: bytes.NewReader(b)}
+	cr := &containertest.CountingReader{R: bytes.NewReader(b)}
 	im, err := New(cr, int64(len(b)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	meta := cr.n.Load()
-	es, err := im.Map(0, im.Size())
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := sha256.New()
-	var data, holes int64
-	for _, e := range es {
-		switch e.Kind {
-		case device.Data:
-			buf := make([]byte, e.Len)
-			if _, err := im.ReadAt(buf, e.Off); err != nil {
-				t.Fatal(err)
-			}
-			h.Write(buf)
-			data += e.Len
-		case device.Hole:
-			h.Write(make([]byte, e.Len))
-			holes += e.Len
-		default:
-			t.Fatalf("extent %+v", e)
-		}
-	}
-	if hex.EncodeToString(h.Sum(nil)) != want {
+	meta := cr.N.Load()
+	sum, data, holes := containertest.MapHash(t, im)
+	if sum != want {
 		t.Fatalf("map+read differs; holes %d", holes)
 	}
-	if got := cr.n.Load() - meta; got != data {
+	if got := cr.N.Load() - meta; got != data {
 		t.Fatalf("read %d bytes from the file for %d bytes of data", got, data)
 	}
 }
@@ -142,74 +99,9 @@ func checkFields(t *testing.T, im *Image, fileSize int64) {
 	if len(sts) == 0 {
 		t.Fatal("no structures")
 	}
-	checks := 0
-	for _, st := range sts {
-		for _, f := range st.Fields {
-			if f.Off < st.Off || f.Off+int64(f.Len) > st.Off+int64(st.Len) || f.Off+int64(f.Len) > fileSize {
-				t.Errorf("%s: field %s [%d,+%d) outside", st.Name, f.Name, f.Off, f.Len)
-			}
-			if f.Check != nil {
-				checks++
-				if !f.Check.OK {
-					t.Errorf("%s: %s: %+v", st.Name, f.Name, f.Check)
-				}
-			}
-		}
-	}
-	if checks < 4 {
+	if checks := containertest.CheckFields(t, sts, fileSize, nil); checks < 4 {
 		t.Errorf("%d checksum fields", checks)
 	}
-}
-
-// checkMapAgainstRead checks that Map covers the disk, that holes read
-// as zeros, and that unreadable extents fail to read.
-func checkMapAgainstRead(t *testing.T, d interface {
-	device.Device
-	device.Mapper
-}) {
-	t.Helper()
-	es, err := d.Map(0, d.Size())
-	if err != nil {
-		t.Fatal(err)
-	}
-	at := int64(0)
-	for _, e := range es {
-		if e.Off != at || e.Len <= 0 {
-			t.Fatalf("extent %+v at %d", e, at)
-		}
-		at += e.Len
-		buf := make([]byte, e.Len)
-		_, err := d.ReadAt(buf, e.Off)
-		switch e.Kind {
-		case device.Hole:
-			if err != nil || !bytes.Equal(buf, make([]byte, len(buf))) {
-				t.Fatalf("hole %+v not zeros: %v", e, err)
-			}
-		case device.Data:
-			if err != nil {
-				t.Fatalf("data %+v: %v", e, err)
-			}
-		case device.Unreadable:
-			if !errors.Is(err, device.ErrUnreadable) {
-				t.Fatalf("unreadable %+v read: %v", e, err)
-			}
-		}
-	}
-	if at != d.Size() {
-		t.Fatalf("map covers %d of %d", at, d.Size())
-	}
-}
-
-// countingReader counts the bytes read from a file.
-type countingReader struct {
-	r io.ReaderAt
-	n atomic.Int64
-}
-
-func (c *countingReader) ReadAt(p []byte, off int64) (int, error) {
-	n, err := c.r.ReadAt(p, off)
-	c.n.Add(int64(n))
-	return n, err
 }
 
 func randomDisk(seed uint64, size int64, holes func(off int64) bool) []byte {
@@ -248,10 +140,10 @@ func TestBuiltDynamicAndFixed(t *testing.T) {
 		if in := im.Info(); in.Subformat != want || len(in.Problems) != 0 || in.VirtualSize != int64(len(s.data)) {
 			t.Fatalf("info %+v", in)
 		}
-		if got := hashDevice(t, im); got != sha(s.data) {
+		if got := containertest.HashDevice(t, im); got != containertest.SHA(s.data) {
 			t.Fatalf("%+v: sha256 differs", s.fixed)
 		}
-		checkMapAgainstRead(t, im)
+		containertest.CheckMapReads(t, im, nil)
 		checkFields(t, im, int64(len(img)))
 		es, _ := im.Map(2<<20, 1<<20)
 		if !s.fixed && s.bs == 0 && (len(es) != 1 || es[0].Kind != device.Hole) {
@@ -260,33 +152,18 @@ func TestBuiltDynamicAndFixed(t *testing.T) {
 	}
 }
 
-func qemuImg(t *testing.T) string {
-	p, err := exec.LookPath("qemu-img")
-	if err != nil {
-		t.Skip("qemu-img not installed")
-	}
-	return p
-}
-
-func run(t *testing.T, name string, args ...string) {
-	t.Helper()
-	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
-		t.Fatalf("%s %q: %v\n%s", name, args, err, out)
-	}
-}
-
 func TestQemuFixedAndDynamic(t *testing.T) {
-	q := qemuImg(t)
+	q := containertest.QemuImg(t)
 	dir := t.TempDir()
 	// 6 MiB and a bit: random data in places, zeros elsewhere; the third
 	// and fifth MiB hold nothing.
 	raw := randomDisk(3, 6<<20+3*512, func(off int64) bool { return off>>20 == 2 || off>>20 == 4 })
 	os.WriteFile(filepath.Join(dir, "d.raw"), raw, 0o644)
-	fsys := afero.NewReadOnlyFs(afero.NewOsFs())
+	fsys := containertest.OsFs()
 	for _, opts := range []string{"subformat=dynamic", "subformat=fixed", "subformat=dynamic,block_size=1M", "subformat=dynamic,block_size=1M,block_state_zero=off", "subformat=fixed,block_size=1M"} {
 		t.Run(opts, func(t *testing.T) {
 			img := filepath.Join(dir, strings.NewReplacer(",", "_", "=", "-").Replace(opts)+".vhdx")
-			run(t, q, "convert", "-f", "raw", "-O", "vhdx", "-o", opts, filepath.Join(dir, "d.raw"), img)
+			containertest.Run(t, q, "convert", "-f", "raw", "-O", "vhdx", "-o", opts, filepath.Join(dir, "d.raw"), img)
 			im, err := Open(fsys, img)
 			if err != nil {
 				t.Fatal(err)
@@ -303,7 +180,7 @@ func TestQemuFixedAndDynamic(t *testing.T) {
 			if !bytes.Equal(got, raw) {
 				t.Fatalf("bytes differ (%d vs %d)", len(got), len(raw))
 			}
-			checkMapAgainstRead(t, im)
+			containertest.CheckMapReads(t, im, nil)
 			st, _ := os.Stat(img)
 			checkFields(t, im, st.Size())
 			if sub == "dynamic" && strings.Contains(opts, "block_size=1M") {
@@ -322,20 +199,20 @@ func TestQemuFixedAndDynamic(t *testing.T) {
 // TestQemuIOWrites writes into an empty dynamic VHDX with qemu-io (which
 // updates the BAT through the log) and reads the writes back.
 func TestQemuIOWrites(t *testing.T) {
-	q := qemuImg(t)
+	q := containertest.QemuImg(t)
 	qio, err := exec.LookPath("qemu-io")
 	if err != nil {
 		t.Skip("qemu-io not installed")
 	}
 	dir := t.TempDir()
 	img := filepath.Join(dir, "w.vhdx")
-	run(t, q, "create", "-f", "vhdx", "-o", "block_size=1M", img, "8M")
-	run(t, qio, "-c", "write -P 0xab 1M 4k", "-c", "write -P 0xcd 5242880 525312", "-c", "write -P 0x11 7340544 1024", img)
+	containertest.Run(t, q, "create", "-f", "vhdx", "-o", "block_size=1M", img, "8M")
+	containertest.Run(t, qio, "-c", "write -P 0xab 1M 4k", "-c", "write -P 0xcd 5242880 525312", "-c", "write -P 0x11 7340544 1024", img)
 	want := make([]byte, 8<<20)
 	copy(want[1<<20:], bytes.Repeat([]byte{0xab}, 4096))
 	copy(want[5<<20:], bytes.Repeat([]byte{0xcd}, 525312))
 	copy(want[7340544:], bytes.Repeat([]byte{0x11}, 1024))
-	im, err := Open(afero.NewReadOnlyFs(afero.NewOsFs()), img)
+	im, err := Open(containertest.OsFs(), img)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -354,7 +231,7 @@ func TestQemuIOWrites(t *testing.T) {
 	if data != 3<<20 { // blocks 1, 5 and 7
 		t.Fatalf("data %d bytes: %+v", data, es)
 	}
-	checkMapAgainstRead(t, im)
+	containertest.CheckMapReads(t, im, nil)
 }
 
 // chain builds base ← mid ← top: differencing disks with fully present,
@@ -451,7 +328,7 @@ func TestDifferencingChain(t *testing.T) {
 	if j, err := json.Marshal(in); err != nil || !bytes.Contains(j, []byte(`"parent_path":"/case/base.vhdx"`)) || !bytes.Contains(j, []byte(`"key":"parent_linkage"`)) {
 		t.Fatalf("json %s: %v", j, err)
 	}
-	checkMapAgainstRead(t, im)
+	containertest.CheckMapReads(t, im, nil)
 	checkFields(t, im, int64(len(c.topImg)))
 	// The base's hole, where neither mid nor top wrote, is a hole through
 	// the chain; top's zero block is a hole.
@@ -605,7 +482,7 @@ func corruptAt(b []byte, off int64) []byte {
 }
 
 func TestDamage(t *testing.T) {
-	b := gunzipFixture(t, "banana.vhdx.gz")
+	b := containertest.Fixture(t, "banana.vhdx.gz")
 	want := fixtures[0].sha
 	open := func(img []byte) (*Image, error) { return New(bytes.NewReader(img), int64(len(img))) }
 	// Header 2 (the current one) damaged: header 1 is used.
@@ -620,7 +497,7 @@ func TestDamage(t *testing.T) {
 	if in := im.Info(); in.HeaderUsed != 1 || in.Headers[1].Valid || len(in.Problems) != 1 {
 		t.Fatalf("info %+v", in)
 	}
-	if hashDevice(t, im) != want {
+	if containertest.HashDevice(t, im) != want {
 		t.Fatal("read differs")
 	}
 	// Header 1 without its signature: header 2 is used.
@@ -632,7 +509,7 @@ func TestDamage(t *testing.T) {
 		t.Fatalf("both headers: %v", err)
 	}
 	// Region table 1 damaged: table 2 used.
-	if im, err = open(corruptAt(b, regionTable1Off+1000)); err != nil || im.Info().RegionTableUsed != 2 || len(im.Problems()) != 1 || hashDevice(t, im) != want {
+	if im, err = open(corruptAt(b, regionTable1Off+1000)); err != nil || im.Info().RegionTableUsed != 2 || len(im.Problems()) != 1 || containertest.HashDevice(t, im) != want {
 		t.Fatalf("region table 1: %v %v", err, im.Problems())
 	}
 	if _, err := open(corruptAt(corruptAt(b, regionTable1Off+1000), regionTable2Off+5)); !errors.Is(err, ErrFormat) {
@@ -659,7 +536,7 @@ func TestDamage(t *testing.T) {
 	if len(es) == 0 || es[len(es)-1].Kind != device.Unreadable || es[len(es)-1].Off != 8<<20 {
 		t.Fatalf("map %+v", es)
 	}
-	checkMapAgainstRead(t, im)
+	containertest.CheckMapReads(t, im, nil)
 	// A reserved state: unreadable and reported.
 	c = bytes.Clone(b)
 	le.PutUint64(c[2<<20+8:], 5|uint64(16)<<20)
@@ -719,7 +596,7 @@ func TestDamagedDifferencing(t *testing.T) {
 	if _, err := top.ReadAt(buf, 2<<20); err != nil || !bytes.Equal(buf, c.top[2<<20:3<<20]) {
 		t.Fatalf("block 2: %v", err)
 	}
-	checkMapAgainstRead(t, top)
+	containertest.CheckMapReads(t, top, nil)
 	// A PARTIALLY_PRESENT block in a dynamic disk is unreadable.
 	dyn := build(t, spec{data: c.base})
 	binary.LittleEndian.PutUint64(dyn[testBATOff:], binary.LittleEndian.Uint64(dyn[testBATOff:])|PayloadPartiallyPresent)
@@ -738,7 +615,7 @@ func TestUnknownRequired(t *testing.T) {
 	// Not required: ignored.
 	img := build(t, spec{data: raw, extraMeta: []MetadataEntry{{ItemID: odd}}, extraRegion: []Region{{GUID: odd, FileOffset: 9 << 20, Length: mib}}})
 	im, err := New(bytes.NewReader(img), int64(len(img)))
-	if err != nil || hashDevice(t, im) != sha(raw) {
+	if err != nil || containertest.HashDevice(t, im) != containertest.SHA(raw) {
 		t.Fatal(err)
 	}
 	if len(im.Regions()) != 3 || len(im.MetadataEntries()) != 6 {
@@ -899,13 +776,13 @@ func FuzzVHDX(f *testing.F) {
 		{pos: 2 * 4096, seq: 6, tail: 0, guid: lg, descs: []testDesc{{off: testBATOff, data: batPage(img, 0, PayloadZero, 0)}}, last: uint64(len(img))},
 	})
 	f.Add(encodeSparse(img))
-	b := gunzipFixture(f, "banana.vhdx.gz")
+	b := containertest.Fixture(f, "banana.vhdx.gz")
 	f.Add(encodeSparse(b[:4<<20]))
 	f.Add([]byte("vhdxfile"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		r, size := decodeSparse(data)
 		Probe(r, size)
-		im, err := New(r, size, WithParent(zeroDev(3<<20)))
+		im, err := New(r, size, WithParent(containertest.ZeroDev(3<<20)))
 		if err != nil {
 			return
 		}
@@ -922,12 +799,8 @@ func FuzzVHDX(f *testing.F) {
 			if err != nil {
 				t.Fatalf("Map(%d): %v", off, err)
 			}
-			at := off
+			containertest.CheckMapRange(t, es, off, span, vs)
 			for _, e := range es {
-				if e.Off != at || e.Len <= 0 {
-					t.Fatalf("Map(%d): extent %+v at %d", off, e, at)
-				}
-				at += e.Len
 				buf := make([]byte, e.Len)
 				_, err := im.ReadAt(buf, e.Off)
 				switch e.Kind {
@@ -945,9 +818,6 @@ func FuzzVHDX(f *testing.F) {
 					}
 				}
 			}
-			if at != min(vs, off+span) {
-				t.Fatalf("Map(%d) ends at %d", off, at)
-			}
 		}
 	})
 }
@@ -957,21 +827,6 @@ func batPage(img []byte, i int, state, off uint64) []byte {
 	p := bytes.Clone(img[testBATOff : testBATOff+logSectorSize])
 	binary.LittleEndian.PutUint64(p[8*i:], state|off/mib<<20)
 	return p
-}
-
-type zeroDev int64
-
-func (z zeroDev) Size() int64 { return int64(z) }
-func (z zeroDev) ReadAt(p []byte, off int64) (int, error) {
-	if off >= int64(z) {
-		return 0, io.EOF
-	}
-	n := int(min(int64(len(p)), int64(z)-off))
-	clear(p[:n])
-	if n < len(p) {
-		return n, io.EOF
-	}
-	return n, nil
 }
 
 // TestLargeBAT opens a 5 TiB disk whose BAT (5.2 million entries) is too
