@@ -3,12 +3,14 @@ package vmdk
 import (
 	"bytes"
 	"testing"
+
+	"github.com/lvminspect/lvminspect/internal/containertest"
 )
 
 // BenchmarkReadCompressed reads the stream-optimized fixture in reads
 // of 4 MiB, which span 64 compressed grains each.
 func BenchmarkReadCompressed(b *testing.B) {
-	img := gunzipFixture(b, "banana-stream.vmdk.gz")
+	img := containertest.Fixture(b, "banana-stream.vmdk.gz")
 	im, err := New(bytes.NewReader(img), int64(len(img)))
 	if err != nil {
 		b.Fatal(err)

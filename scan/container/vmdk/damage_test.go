@@ -32,12 +32,12 @@ func unreadable(t *testing.T, d *Image) []device.Extent {
 
 func TestTruncated(t *testing.T) {
 	for _, name := range []string{"banana.vmdk.gz", "banana-stream.vmdk.gz"} {
-		b := gunzipFixture(t, name)
+		b := containertest.Fixture(t, name)
 		full, err := New(bytes.NewReader(b), int64(len(b)))
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := readAll(t, full)
+		want := containertest.ReadAll(t, full)
 		c := b[:len(b)/2]
 		im, err := New(bytes.NewReader(c), int64(len(c)))
 		if err != nil {
@@ -91,7 +91,7 @@ func TestGrainDirectories(t *testing.T) {
 	if ps := im.Problems(); len(ps) != 1 || !strings.Contains(ps[0].Error(), "redundant grain directory at sector") {
 		t.Fatalf("problems %v", ps)
 	}
-	if !bytes.Equal(readAll(t, im), raw) || im.Info().Extents[0].GrainDirectory != fmt.Sprintf("redundant at sector %d", rgd/512) {
+	if !bytes.Equal(containertest.ReadAll(t, im), raw) || im.Info().Extents[0].GrainDirectory != fmt.Sprintf("redundant at sector %d", rgd/512) {
 		t.Fatalf("redundant: %+v", im.Info())
 	}
 	checkFields(t, im, int64(len(c)))
@@ -99,7 +99,7 @@ func TestGrainDirectories(t *testing.T) {
 	r := bytes.Clone(img)
 	le.PutUint32(r[rgd+4:], 0x7fffffff)
 	im = open(r)
-	if ps := im.Problems(); len(ps) != 1 || !errors.Is(ps[0], ErrFormat) || !strings.Contains(ps[0].Error(), "redundant grain directory at byte") || !bytes.Equal(readAll(t, im), raw) {
+	if ps := im.Problems(); len(ps) != 1 || !errors.Is(ps[0], ErrFormat) || !strings.Contains(ps[0].Error(), "redundant grain directory at byte") || !bytes.Equal(containertest.ReadAll(t, im), raw) {
 		t.Fatalf("problems %v", ps)
 	}
 	// Both damaged at the same entry: that table's grains are
@@ -142,7 +142,7 @@ func TestGrainDirectories(t *testing.T) {
 }
 
 func TestHeaderChecks(t *testing.T) {
-	b := gunzipFixture(t, "banana.vmdk.gz")
+	b := containertest.Fixture(t, "banana.vmdk.gz")
 	le := binary.LittleEndian
 	for _, tc := range []struct {
 		name  string
@@ -215,7 +215,7 @@ func TestDescriptorExtents(t *testing.T) {
 		"/case/short.bin":   short,
 		"/case/unrelated.x": nil,
 	}
-	im, err := Open(memFS(files), "/case/d.vmdk")
+	im, err := Open(containertest.MemFs(t, files), "/case/d.vmdk")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,7 +267,7 @@ func TestDescriptorExtents(t *testing.T) {
 
 	// A missing extent file is an error that names it.
 	delete(files, "/case/s 1.vmdk")
-	_, err = Open(memFS(files), "/case/d.vmdk")
+	_, err = Open(containertest.MemFs(t, files), "/case/d.vmdk")
 	var xe *ExtentFileError
 	if !errors.As(err, &xe) || xe.Name != "s 1.vmdk" || xe.Line != 10 || !strings.Contains(err.Error(), `"s 1.vmdk"`) {
 		t.Fatalf("missing extent: %v", err)
@@ -288,7 +288,7 @@ func TestUnsupported(t *testing.T) {
 		{"custom", `RW 100 WEIRD "x"`, "WEIRD"},
 	} {
 		desc := descriptorText(tc.createType, 1, cidNone, "", tc.extent)
-		_, err := Open(memFS(map[string][]byte{"/d.vmdk": []byte(desc), "/x-delta.vmdk": make([]byte, 1024)}), "/d.vmdk")
+		_, err := Open(containertest.MemFs(t, map[string][]byte{"/d.vmdk": []byte(desc), "/x-delta.vmdk": make([]byte, 1024)}), "/d.vmdk")
 		if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s %s: %v", tc.createType, tc.extent, err)
 		}
@@ -319,15 +319,15 @@ func TestChain(t *testing.T) {
 	topImg := buildSparse(t, top, sparseSpec{stream: true, unallocated: func(g int64) bool { return g != 0 },
 		descriptor: descriptorText("streamOptimized", 0xd, 0xc, "/old/place/mid.vmdk", `RW 6144 SPARSE "top.vmdk"`)})
 	files := map[string][]byte{"/case/base/base.vmdk": baseImg, "/case/vm/mid.vmdk": midImg, "/case/vm/top.vmdk": topImg}
-	im, err := Open(memFS(files), "/case/vm/top.vmdk")
+	im, err := Open(containertest.MemFs(t, files), "/case/vm/top.vmdk")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(im.Problems()) != 0 || !bytes.Equal(readAll(t, im), top) {
+	if len(im.Problems()) != 0 || !bytes.Equal(containertest.ReadAll(t, im), top) {
 		t.Fatalf("chain: %v", im.Problems())
 	}
 	checkMap(t, im, top)
-	checkConcurrent(t, im, top)
+	containertest.CheckConcurrent(t, im, top, 40, 1<<20, 7)
 	es, _ := im.Map(1<<20, 128<<10)
 	if len(es) != 1 || es[0].Kind != device.Hole {
 		t.Fatalf("zeroed grains %+v", es)
@@ -352,7 +352,7 @@ func TestChain(t *testing.T) {
 	// New with the parent given.
 	baseIm, _ := New(bytes.NewReader(baseImg), int64(len(baseImg)))
 	midIm, err := New(bytes.NewReader(midImg), int64(len(midImg)), WithParent(baseIm))
-	if err != nil || !bytes.Equal(readAll(t, midIm), mid) {
+	if err != nil || !bytes.Equal(containertest.ReadAll(t, midIm), mid) {
 		t.Fatalf("New with parent: %v", err)
 	}
 	var pe *ParentError
@@ -361,13 +361,13 @@ func TestChain(t *testing.T) {
 	}
 	// A missing parent names it.
 	delete(files, "/case/base/base.vmdk")
-	if _, err := Open(memFS(files), "/case/vm/top.vmdk"); !errors.As(err, &pe) || pe.Name != `..\base\base.vmdk` || pe.Child != "/case/vm/mid.vmdk" {
+	if _, err := Open(containertest.MemFs(t, files), "/case/vm/top.vmdk"); !errors.As(err, &pe) || pe.Name != `..\base\base.vmdk` || pe.Child != "/case/vm/mid.vmdk" {
 		t.Fatalf("missing: %v", err)
 	}
 	// A cycle.
 	a := buildSparse(t, base, sparseSpec{descriptor: descriptorText("monolithicSparse", 1, 2, "b.vmdk", `RW 4096 SPARSE "a.vmdk"`)})
 	b := buildSparse(t, base, sparseSpec{descriptor: descriptorText("monolithicSparse", 2, 1, "a.vmdk", `RW 4096 SPARSE "b.vmdk"`)})
-	if _, err := Open(memFS(map[string][]byte{"/a.vmdk": a, "/b.vmdk": b}), "/a.vmdk"); !errors.As(err, &pe) || !strings.Contains(err.Error(), "loops") {
+	if _, err := Open(containertest.MemFs(t, map[string][]byte{"/a.vmdk": a, "/b.vmdk": b}), "/a.vmdk"); !errors.As(err, &pe) || !strings.Contains(err.Error(), "loops") {
 		t.Fatalf("cycle: %v", err)
 	}
 	// A chain too deep.
@@ -376,7 +376,7 @@ func TestChain(t *testing.T) {
 		deep[fmt.Sprintf("/d%d.vmdk", i)] = buildSparse(t, base[:64<<10], sparseSpec{unallocated: func(int64) bool { return true },
 			descriptor: descriptorText("monolithicSparse", uint32(i), uint32(i+1), fmt.Sprintf("d%d.vmdk", i+1), fmt.Sprintf(`RW 128 SPARSE "d%d.vmdk"`, i))})
 	}
-	if _, err := Open(memFS(deep), "/d0.vmdk"); !errors.As(err, &pe) || !strings.Contains(err.Error(), "deeper than 16") {
+	if _, err := Open(containertest.MemFs(t, deep), "/d0.vmdk"); !errors.As(err, &pe) || !strings.Contains(err.Error(), "deeper than 16") {
 		t.Fatalf("deep: %v", err)
 	}
 }
@@ -403,7 +403,7 @@ func TestProbe(t *testing.T) {
 // TestNoAccess: a NOACCESS extent cannot be read.
 func TestNoAccess(t *testing.T) {
 	desc := descriptorText("monolithicFlat", 1, cidNone, "", `NOACCESS 8 FLAT "f.bin" 0`, `RW 8 FLAT "f.bin" 8`)
-	im, err := Open(memFS(map[string][]byte{"/d.vmdk": []byte(desc), "/f.bin": bytes.Repeat([]byte("x"), 8192)}), "/d.vmdk")
+	im, err := Open(containertest.MemFs(t, map[string][]byte{"/d.vmdk": []byte(desc), "/f.bin": bytes.Repeat([]byte("x"), 8192)}), "/d.vmdk")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -444,7 +444,7 @@ func TestSmallCaches(t *testing.T) {
 			t.Fatalf("stream %v: bytes differ", stream)
 		}
 		checkMap(t, im, raw)
-		checkConcurrent(t, im, raw)
+		containertest.CheckConcurrent(t, im, raw, 40, 1<<20, 7)
 		if len(sh.gts.m) > 2 || len(sh.grains.m) > 2 {
 			t.Fatalf("caches hold %d tables, %d grains", len(sh.gts.m), len(sh.grains.m))
 		}

@@ -9,117 +9,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lvminspect/lvminspect/internal/containertest"
 	"github.com/lvminspect/lvminspect/scan/device"
-	"github.com/spf13/afero"
 )
-
-func qemuImg(t *testing.T) string {
-	t.Helper()
-	p, err := exec.LookPath("qemu-img")
-	if err != nil {
-		t.Skip("qemu-img not installed")
-	}
-	return p
-}
-
-func run(t *testing.T, name string, args ...string) {
-	t.Helper()
-	if out, err := exec.Command(name, args...).CombinedOutput(); err != nil {
-		t.Fatalf("%s %q: %v\n%s", name, args, err, out)
-	}
-}
-
-// qemuRaw converts img to raw with qemu-img: the oracle of what img
-// holds.
-func qemuRaw(t *testing.T, q, img string) []byte {
-	t.Helper()
-	out := img + ".oracle.raw"
-	run(t, q, "convert", "-f", "vmdk", "-O", "raw", img, out)
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.Remove(out)
-	return b
-}
-
-func osFS() afero.Fs { return afero.NewReadOnlyFs(afero.NewOsFs()) }
-
-// TestQemuSubformats converts a raw disk into every subformat qemu-img
-// writes and reads it back.
-func TestQemuSubformats(t *testing.T) {
-	q := qemuImg(t)
-	dir := t.TempDir()
-	raw := randomDisk(2, 5<<20+7*512)
-	rawPath := filepath.Join(dir, "d.raw")
-	if err := os.WriteFile(rawPath, raw, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	for _, tc := range []struct {
-		opt, sub string
-		files    int
-		sparse   bool
-		zeroed   bool
-	}{
-		{"monolithicSparse", "monolithicSparse", 1, true, false},
-		{"monolithicSparse,zeroed_grain=on", "monolithicSparse", 1, true, true},
-		{"monolithicFlat", "monolithicFlat", 2, false, false},
-		{"twoGbMaxExtentSparse", "twoGbMaxExtentSparse", 2, true, false},
-		{"twoGbMaxExtentFlat", "twoGbMaxExtentFlat", 2, false, false},
-		{"streamOptimized", "streamOptimized", 1, true, false},
-	} {
-		t.Run(strings.ReplaceAll(tc.opt, ",", "_"), func(t *testing.T) {
-			img := filepath.Join(dir, strings.NewReplacer(",", "_", "=", "_").Replace(tc.opt)+".vmdk")
-			run(t, q, "convert", "-f", "raw", "-O", "vmdk", "-o", "subformat="+tc.opt, rawPath, img)
-			if want := qemuRaw(t, q, img); !bytes.Equal(want, raw) {
-				t.Fatal("qemu-img reads back other bytes")
-			}
-			f, _ := os.Open(img)
-			st, _ := f.Stat()
-			if !Probe(f, st.Size()) {
-				t.Fatal("Probe false")
-			}
-			f.Close()
-			im, err := Open(osFS(), img)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer im.Close()
-			in := im.Info()
-			if in.Subformat != tc.sub || len(in.Problems) != 0 || len(in.Files) != tc.files || im.Size() != int64(len(raw)) {
-				t.Fatalf("info %+v", in)
-			}
-			if tc.zeroed && in.Extents[0].Version != 2 {
-				t.Fatalf("zeroed_grain: version %d", in.Extents[0].Version)
-			}
-			if got := readAll(t, im); !bytes.Equal(got, raw) {
-				t.Fatal("bytes differ")
-			}
-			holes := checkMap(t, im, raw)
-			if tc.sparse != (holes > 0) {
-				t.Fatalf("sparse %v, holes %d", tc.sparse, holes)
-			}
-			checkConcurrent(t, im, raw)
-			// odd reads across grains, one byte at grain edges
-			for _, off := range []int64{0, 65535, 65536, 3<<20 - 1, int64(len(raw)) - 1} {
-				b := make([]byte, 1)
-				if _, err := im.ReadAt(b, off); err != nil || b[0] != raw[off] {
-					t.Fatalf("ReadAt(%d): %v", off, err)
-				}
-			}
-			st2, _ := os.Stat(img)
-			if tc.sparse {
-				checkFields(t, im, st2.Size())
-			}
-		})
-	}
-}
 
 // TestQemuTwoGbExtents reads twoGbMaxExtentSparse and twoGbMaxExtentFlat
 // disks of three extents, with data across the edges of the extents,
 // comparing the places written and Map with what was written.
 func TestQemuTwoGbExtents(t *testing.T) {
-	q := qemuImg(t)
+	q := containertest.QemuImg(t)
 	dir := t.TempDir()
 	const size = 4<<30 + 3<<20
 	type region struct {
@@ -161,8 +59,8 @@ func TestQemuTwoGbExtents(t *testing.T) {
 	for _, sub := range []string{"twoGbMaxExtentSparse", "twoGbMaxExtentFlat"} {
 		t.Run(sub, func(t *testing.T) {
 			img := filepath.Join(dir, sub+".vmdk")
-			run(t, q, "convert", "-f", "raw", "-O", "vmdk", "-o", "subformat="+sub, rawPath, img)
-			im, err := Open(osFS(), img)
+			containertest.Run(t, q, "convert", "-f", "raw", "-O", "vmdk", "-o", "subformat="+sub, rawPath, img)
+			im, err := Open(containertest.OsFs(), img)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -224,32 +122,32 @@ func TestQemuTwoGbExtents(t *testing.T) {
 // TestQemuSnapshotChain reads a child of a child of a disk, written
 // into with qemu-io, against qemu-img's reading of it.
 func TestQemuSnapshotChain(t *testing.T) {
-	q := qemuImg(t)
+	q := containertest.QemuImg(t)
 	dir := t.TempDir()
 	raw := randomDisk(5, 4<<20)
 	rawPath := filepath.Join(dir, "d.raw")
 	os.WriteFile(rawPath, raw, 0o644)
 	base := filepath.Join(dir, "base.vmdk")
-	run(t, q, "convert", "-f", "raw", "-O", "vmdk", "-o", "subformat=streamOptimized", rawPath, base)
+	containertest.Run(t, q, "convert", "-f", "raw", "-O", "vmdk", "-o", "subformat=streamOptimized", rawPath, base)
 	child := filepath.Join(dir, "child.vmdk")
-	run(t, q, "create", "-f", "vmdk", "-b", "base.vmdk", "-F", "vmdk", child)
+	containertest.Run(t, q, "create", "-f", "vmdk", "-b", "base.vmdk", "-F", "vmdk", child)
 	// A child is made after its parent was last written: a write
 	// changes the parent's CID, and qemu then refuses to write into a
 	// child that recorded the old one.
 	qio, err := exec.LookPath("qemu-io")
 	wrote := err == nil
 	if wrote {
-		run(t, qio, "-c", "write -P 0xab 65536 4096", "-c", "write -z 1M 64k", "-c", "write -P 0x11 3000000 200000", child)
+		containertest.Run(t, qio, "-c", "write -P 0xab 65536 4096", "-c", "write -z 1M 64k", "-c", "write -P 0x11 3000000 200000", child)
 	} else {
 		t.Log("qemu-io not installed: the chain is read without writes")
 	}
 	top := filepath.Join(dir, "top.vmdk")
-	run(t, q, "create", "-f", "vmdk", "-o", "subformat=twoGbMaxExtentSparse,zeroed_grain=on", "-b", "child.vmdk", "-F", "vmdk", top)
+	containertest.Run(t, q, "create", "-f", "vmdk", "-o", "subformat=twoGbMaxExtentSparse,zeroed_grain=on", "-b", "child.vmdk", "-F", "vmdk", top)
 	if wrote {
-		run(t, qio, "-c", "write -P 0xcd 100k 8k", "-c", "write -z 2M 128k", "-c", "write -P 0x22 3100000 1000", top)
+		containertest.Run(t, qio, "-c", "write -P 0xcd 100k 8k", "-c", "write -z 2M 128k", "-c", "write -P 0x22 3100000 1000", top)
 	}
-	want := qemuRaw(t, q, top)
-	im, err := Open(osFS(), top)
+	want := containertest.QemuRaw(t, q, top, "vmdk")
+	im, err := Open(containertest.OsFs(), top)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -257,10 +155,10 @@ func TestQemuSnapshotChain(t *testing.T) {
 	if len(im.Problems()) != 0 {
 		t.Fatal(im.Problems())
 	}
-	if got := readAll(t, im); !bytes.Equal(got, want) {
+	if got := containertest.ReadAll(t, im); !bytes.Equal(got, want) {
 		t.Fatal("bytes differ from qemu-img's")
 	}
-	checkConcurrent(t, im, want)
+	containertest.CheckConcurrent(t, im, want, 40, 1<<20, 7)
 	holes := checkMap(t, im, want)
 	in := im.Info()
 	if in.Subformat != "twoGbMaxExtentSparse" || in.ParentPath != child || in.Parent == nil || in.Parent.Parent == nil ||
@@ -292,7 +190,7 @@ func TestQemuSnapshotChain(t *testing.T) {
 	} else {
 		b[i+4] = '0'
 	}
-	im2, err := Open(memFS(files), "/case/top.vmdk")
+	im2, err := Open(containertest.MemFs(t, files), "/case/top.vmdk")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,13 +202,13 @@ func TestQemuSnapshotChain(t *testing.T) {
 	if pi := im2.Info().Parent; len(pi.Problems) != 1 {
 		t.Fatalf("info %+v", pi)
 	}
-	if got := readAll(t, im2); !bytes.Equal(got, want) {
+	if got := containertest.ReadAll(t, im2); !bytes.Equal(got, want) {
 		t.Fatal("bytes differ")
 	}
 	im2.Close()
 	delete(files, "/case/base.vmdk")
 	var pe *ParentError
-	if _, err := Open(memFS(files), "/case/top.vmdk"); !errors.As(err, &pe) || pe.Name != "base.vmdk" {
+	if _, err := Open(containertest.MemFs(t, files), "/case/top.vmdk"); !errors.As(err, &pe) || pe.Name != "base.vmdk" {
 		t.Fatalf("missing parent: %v", err)
 	}
 }
