@@ -2,47 +2,16 @@ package vdi
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"errors"
-	"io"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/lvminspect/lvminspect/internal/containertest"
 	"github.com/lvminspect/lvminspect/scan/device"
-	"github.com/spf13/afero"
 )
-
-const fixtureDir = "../../../testdata/fixtures/containers"
-
-func gunzipFixture(t testing.TB, name string) []byte {
-	t.Helper()
-	return containertest.Gunzip(t, filepath.Join(fixtureDir, name))
-}
-
-// hashDevice reads d in odd-sized chunks and returns its sha256.
-func hashDevice(t *testing.T, d device.Device) string {
-	t.Helper()
-	return containertest.HashDevice(t, d)
-}
-
-type countingReader struct {
-	r io.ReaderAt
-	n atomic.Int64
-}
-
-func (c *countingReader) ReadAt(p []byte, off int64) (int, error) {
-	n, err := c.r.ReadAt(p, off)
-	c.n.Add(int64(n))
-	return n, err
-}
 
 func TestFixtures(t *testing.T) {
 	for _, tc := range []struct {
@@ -53,13 +22,11 @@ func TestFixtures(t *testing.T) {
 		{"md-raid1-m0.vdi.gz", "1e0d0ce16906dd48ff8a113f38b748553dd360faab8548c6b1985357a8e34c55", 25165824},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
-			b := gunzipFixture(t, tc.file)
+			b := containertest.Fixture(t, tc.file)
 			if !Probe(bytes.NewReader(b), int64(len(b))) {
 				t.Fatal("Probe false")
 			}
-			fs := afero.NewMemMapFs()
-			afero.WriteFile(fs, "/x.vdi", b, 0o644)
-			im, err := Open(afero.NewReadOnlyFs(fs), "/x.vdi")
+			im, err := Open(containertest.MemFs(t, map[string][]byte{"/x.vdi": b}), "/x.vdi")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -67,7 +34,7 @@ func TestFixtures(t *testing.T) {
 			if im.Size() != tc.size {
 				t.Fatalf("size %d", im.Size())
 			}
-			if got := hashDevice(t, im); got != tc.sha {
+			if got := containertest.HashDevice(t, im); got != tc.sha {
 				t.Fatalf("sha256 %s", got)
 			}
 			in := im.Info()
@@ -76,43 +43,17 @@ func TestFixtures(t *testing.T) {
 			}
 			checkFields(t, im, int64(len(b)))
 			// Holes are never read: read only the data extents.
-			cr := &countingReader{r: bytes.NewReader(b)}
+			cr := &containertest.CountingReader{R: bytes.NewReader(b)}
 			im2, err := New(cr, int64(len(b)))
 			if err != nil {
 				t.Fatal(err)
 			}
-			meta := cr.n.Load()
-			es, err := im2.Map(0, im2.Size())
-			if err != nil {
-				t.Fatal(err)
-			}
-			var data, holes int64
-			h := sha256.New()
-			at := int64(0)
-			for _, e := range es {
-				if e.Off != at {
-					t.Fatalf("extent %+v at %d", e, at)
-				}
-				at += e.Len
-				switch e.Kind {
-				case device.Data:
-					buf := make([]byte, e.Len)
-					if _, err := im2.ReadAt(buf, e.Off); err != nil {
-						t.Fatal(err)
-					}
-					h.Write(buf)
-					data += e.Len
-				case device.Hole:
-					h.Write(make([]byte, e.Len))
-					holes += e.Len
-				default:
-					t.Fatalf("extent %+v", e)
-				}
-			}
-			if hex.EncodeToString(h.Sum(nil)) != tc.sha || holes == 0 {
+			meta := cr.N.Load()
+			sum, data, holes := containertest.MapHash(t, im2)
+			if sum != tc.sha || holes == 0 {
 				t.Fatalf("map+read: holes %d", holes)
 			}
-			if got := cr.n.Load() - meta; got != data {
+			if got := cr.N.Load() - meta; got != data {
 				t.Fatalf("read %d bytes for %d bytes of data", got, data)
 			}
 		})
@@ -125,17 +66,11 @@ func checkFields(t *testing.T, im *Image, fileSize int64) {
 	if len(sts) != 2 || len(sts[0].Fields) < 20 {
 		t.Fatalf("structures %+v", sts)
 	}
-	for _, st := range sts {
-		for _, f := range st.Fields {
-			if f.Off < st.Off || f.Off+int64(f.Len) > st.Off+int64(st.Len) || f.Off+int64(f.Len) > fileSize {
-				t.Errorf("%s: field %s [%d,+%d) outside", st.Name, f.Name, f.Off, f.Len)
-			}
-		}
-	}
+	containertest.CheckFields(t, sts, fileSize, nil)
 }
 
 func TestBroken(t *testing.T) {
-	b := gunzipFixture(t, "banana.vdi.gz")
+	b := containertest.Fixture(t, "banana.vdi.gz")
 	// Truncated: the last blocks are unreadable, with an error, not zeros.
 	c := b[:len(b)-(1<<20)]
 	im, err := New(bytes.NewReader(c), int64(len(c)))
@@ -174,10 +109,7 @@ func TestBroken(t *testing.T) {
 }
 
 func TestQemuFixedAndDynamic(t *testing.T) {
-	q, err := exec.LookPath("qemu-img")
-	if err != nil {
-		t.Skip("qemu-img not installed")
-	}
+	q := containertest.QemuImg(t)
 	dir := t.TempDir()
 	raw := make([]byte, 7<<20+4096)
 	rng := rand.New(rand.NewPCG(5, 6))
@@ -191,15 +123,9 @@ func TestQemuFixedAndDynamic(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "d.raw"), raw, 0o644)
 	for _, tc := range []struct{ name, opt, sub string }{{"fixed", "static=on", "fixed"}, {"dynamic", "static=off", "dynamic"}} {
 		img := filepath.Join(dir, tc.name+".vdi")
-		if out, err := exec.Command(q, "convert", "-f", "raw", "-O", "vdi", "-o", tc.opt, filepath.Join(dir, "d.raw"), img).CombinedOutput(); err != nil {
-			t.Fatalf("%s: %v", out, err)
-		}
-		back := filepath.Join(dir, tc.name+".back.raw")
-		if out, err := exec.Command(q, "convert", "-f", "vdi", "-O", "raw", img, back).CombinedOutput(); err != nil {
-			t.Fatalf("%s: %v", out, err)
-		}
-		want, _ := os.ReadFile(back)
-		im, err := Open(afero.NewReadOnlyFs(afero.NewOsFs()), img)
+		containertest.Run(t, q, "convert", "-f", "raw", "-O", "vdi", "-o", tc.opt, filepath.Join(dir, "d.raw"), img)
+		want := containertest.QemuRaw(t, q, img, "vdi")
+		im, err := Open(containertest.OsFs(), img)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -214,31 +140,14 @@ func TestQemuFixedAndDynamic(t *testing.T) {
 			t.Fatalf("%s: bytes differ from qemu-img's (%d vs %d)", tc.name, len(got), len(want))
 		}
 		// concurrent unaligned reads
-		var wg sync.WaitGroup
-		for g := range 4 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				r := rand.New(rand.NewPCG(uint64(g), 1))
-				for range 50 {
-					off := r.Int64N(im.Size())
-					n := r.Int64N(min(im.Size()-off, 3<<20) + 1)
-					buf := make([]byte, n)
-					if _, err := im.ReadAt(buf, off); err != nil || !bytes.Equal(buf, want[off:off+n]) {
-						t.Errorf("ReadAt(%d, %d): %v", off, n, err)
-						return
-					}
-				}
-			}()
-		}
-		wg.Wait()
+		containertest.CheckConcurrent(t, im, want, 50, 3<<20, 1)
 		im.Close()
 	}
 }
 
 func FuzzVDI(f *testing.F) {
 	for _, name := range []string{"banana.vdi.gz", "md-raid1-m0.vdi.gz"} {
-		b := gunzipFixture(f, name)
+		b := containertest.Fixture(f, name)
 		le := binary.LittleEndian
 		// the header and block map, and one data block
 		off := int(le.Uint32(b[344:]))
@@ -264,22 +173,13 @@ func FuzzVDI(f *testing.F) {
 			if err != nil {
 				continue
 			}
-			at := off
-			for _, e := range es {
-				if e.Off != at || e.Len <= 0 {
-					t.Fatalf("Map(%d): extent %+v at %d", off, e, at)
-				}
-				at += e.Len
-			}
-			if at != min(size, off+1<<30) {
-				t.Fatalf("Map(%d) ends at %d", off, at)
-			}
+			containertest.CheckMapRange(t, es, off, 1<<30, size)
 		}
 	})
 }
 
 func TestZeroBlock(t *testing.T) {
-	b := gunzipFixture(t, "banana.vdi.gz")
+	b := containertest.Fixture(t, "banana.vdi.gz")
 	le := binary.LittleEndian
 	offBlocks := int(le.Uint32(b[340:]))
 	// the first allocated block becomes a zero block
