@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spf13/afero"
+	"github.com/lvminspect/lvminspect/internal/containertest"
 )
 
 const (
@@ -67,7 +67,7 @@ func BenchmarkReadAll(b *testing.B) {
 			os.Remove(filepath.Join(dir, "out.raw"))
 			qemuNull := timeQemu("convert", "-n", "-f", "qcow2", "--target-image-opts", img, fmt.Sprintf("driver=null-co,size=%d", benchSize))
 
-			im, err := Open(afero.NewReadOnlyFs(afero.NewOsFs()), img)
+			im, err := Open(containertest.OsFs(), img)
 			if err != nil {
 				b.Fatal(err)
 			}

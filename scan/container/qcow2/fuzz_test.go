@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/lvminspect/lvminspect/internal/containertest"
 	"github.com/lvminspect/lvminspect/scan/device"
 )
 
@@ -56,16 +57,7 @@ func fuzzOne(t *testing.T, data []byte) {
 		if err != nil {
 			t.Fatalf("Map(%d): %v", off, err)
 		}
-		at := off
-		for _, e := range es {
-			if e.Off != at || e.Len <= 0 {
-				t.Fatalf("Map(%d): extent %+v at %d", off, e, at)
-			}
-			at += e.Len
-		}
-		if at != min(size, off+span) {
-			t.Fatalf("Map(%d) ends at %d", off, at)
-		}
+		containertest.CheckMapRange(t, es, off, span, size)
 		// reads agree with the map
 		for i, e := range es {
 			if i >= 16 {

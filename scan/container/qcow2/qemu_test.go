@@ -3,18 +3,15 @@ package qcow2
 import (
 	"bytes"
 	"errors"
-	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/lvminspect/lvminspect/internal/containertest"
 	"github.com/lvminspect/lvminspect/scan/device"
-	"github.com/spf13/afero"
 )
 
 type qemu struct {
@@ -24,10 +21,7 @@ type qemu struct {
 
 func needQemu(t *testing.T) *qemu {
 	t.Helper()
-	q, err := exec.LookPath("qemu-img")
-	if err != nil {
-		t.Skip("qemu-img not installed")
-	}
+	q := containertest.QemuImg(t)
 	qio, _ := exec.LookPath("qemu-io")
 	return &qemu{img: q, io: qio, dir: t.TempDir()}
 }
@@ -78,8 +72,8 @@ func sampleRaw() []byte {
 // reading only its data extents give the same disk.
 func checkQemu(t *testing.T, q *qemu, img string) *Image {
 	t.Helper()
-	want := qemuRaw(t, q.img, img)
-	im, err := Open(afero.NewReadOnlyFs(afero.NewOsFs()), img)
+	want := containertest.QemuRaw(t, q.img, img, "")
+	im, err := Open(containertest.OsFs(), img)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,10 +81,10 @@ func checkQemu(t *testing.T, q *qemu, img string) *Image {
 	if im.Size() != int64(len(want)) {
 		t.Fatalf("size %d, qemu-img %d", im.Size(), len(want))
 	}
-	if !bytes.Equal(readAll(t, im), want) {
+	if !bytes.Equal(containertest.ReadAll(t, im), want) {
 		t.Fatal("bytes differ from qemu-img's")
 	}
-	es := checkMap(t, im)
+	es := containertest.CheckMap(t, im)
 	for _, e := range es {
 		if e.Kind == device.Hole && !bytes.Equal(want[e.Off:e.Off+e.Len], make([]byte, e.Len)) {
 			t.Fatalf("hole %+v holds data", e)
@@ -99,24 +93,7 @@ func checkQemu(t *testing.T, q *qemu, img string) *Image {
 			t.Fatalf("extent %+v", e)
 		}
 	}
-	var wg sync.WaitGroup
-	for g := range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r := rand.New(rand.NewPCG(uint64(g), 1))
-			for range 40 {
-				off := r.Int64N(im.Size())
-				n := r.Int64N(min(im.Size()-off, 3<<20) + 1)
-				buf := make([]byte, n)
-				if _, err := im.ReadAt(buf, off); (err != nil && err != io.EOF) || !bytes.Equal(buf, want[off:off+n]) {
-					t.Errorf("ReadAt(%d, %d): %v", off, n, err)
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
+	containertest.CheckConcurrent(t, im, want, 40, 3<<20, 1)
 	return im
 }
 
@@ -153,7 +130,7 @@ func TestQemuFormats(t *testing.T) {
 				t.Fatalf("%v: %s", err, out)
 			}
 			im := checkQemu(t, q, img)
-			if got := containertest.HashDevice(t, im); got != sha(raw) {
+			if got := containertest.HashDevice(t, im); got != containertest.SHA(raw) {
 				t.Fatal("HashDevice differs from the raw disk")
 			}
 			in := im.Info()
@@ -164,7 +141,7 @@ func TestQemuFormats(t *testing.T) {
 			// cluster with data is data, every zero cluster a hole (qemu
 			// finds zeros 4 KiB at a time; extended L2 entries are mapped
 			// by cluster only)
-			es := checkMap(t, im)
+			es := containertest.CheckMap(t, im)
 			cs := tc.cluster
 			for c := int64(0); c*cs < im.Size(); c++ {
 				zero := bytes.Equal(raw[c*cs:min((c+1)*cs, im.Size())], make([]byte, min(cs, im.Size()-c*cs)))
@@ -195,13 +172,13 @@ func TestQemuBackingChain(t *testing.T) {
 		in.BackingPath != q.path("base.qcow2") || len(in.Files) != 2 || len(in.Problems) != 0 {
 		t.Fatalf("info %+v", in)
 	}
-	es := checkMap(t, im)
-	base, err := Open(afero.NewReadOnlyFs(afero.NewOsFs()), q.path("base.qcow2"))
+	es := containertest.CheckMap(t, im)
+	base, err := Open(containertest.OsFs(), q.path("base.qcow2"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer base.Close()
-	bes := checkMap(t, base)
+	bes := containertest.CheckMap(t, base)
 	for off := int64(0); off < im.Size(); off += 64 << 10 {
 		want := kindAt(bes, off)
 		switch {
@@ -217,7 +194,7 @@ func TestQemuBackingChain(t *testing.T) {
 	// the same files in an in-memory fs
 	tb, _ := os.ReadFile(q.path("top.qcow2"))
 	bb, _ := os.ReadFile(q.path("base.qcow2"))
-	im2, err := Open(memFs(t, map[string][]byte{"/x/top.qcow2": tb, "/x/base.qcow2": bb}), "/x/top.qcow2")
+	im2, err := Open(containertest.MemFs(t, map[string][]byte{"/x/top.qcow2": tb, "/x/base.qcow2": bb}), "/x/top.qcow2")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,7 +202,7 @@ func TestQemuBackingChain(t *testing.T) {
 		t.Fatal("in-memory fs: bytes differ")
 	}
 	// the base missing: the error names it
-	_, err = Open(memFs(t, map[string][]byte{"/x/top.qcow2": tb}), "/x/top.qcow2")
+	_, err = Open(containertest.MemFs(t, map[string][]byte{"/x/top.qcow2": tb}), "/x/top.qcow2")
 	var be *BackingError
 	if !errors.As(err, &be) || !strings.Contains(err.Error(), `"base.qcow2"`) || !strings.Contains(err.Error(), "/x/base.qcow2") {
 		t.Fatalf("missing base: %v", err)
@@ -247,7 +224,7 @@ func TestQemuRawBacking(t *testing.T) {
 	if in.Backing == nil || in.Backing.Backing == nil || in.Backing.Backing.Format != "raw" || len(in.Files) != 3 || in.Files[2] != q.path("base.raw") {
 		t.Fatalf("info %+v", in)
 	}
-	es := checkMap(t, im)
+	es := containertest.CheckMap(t, im)
 	if kindAt(es, 6<<20) != device.Hole || kindAt(es, 7<<20) != device.Data || kindAt(es, 0) != device.Data {
 		t.Fatalf("map %v", es)
 	}
@@ -255,7 +232,7 @@ func TestQemuRawBacking(t *testing.T) {
 	// there, its base name in the image's directory is
 	mid, _ := os.ReadFile(q.path("mid.qcow2"))
 	top, _ := os.ReadFile(q.path("top.qcow2"))
-	im2, err := Open(memFs(t, map[string][]byte{"/case/top.qcow2": top, "/case/mid.qcow2": mid, "/case/base.raw": raw}), "/case/top.qcow2")
+	im2, err := Open(containertest.MemFs(t, map[string][]byte{"/case/top.qcow2": top, "/case/mid.qcow2": mid, "/case/base.raw": raw}), "/case/top.qcow2")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,17 +250,17 @@ func TestQemuOnePercent(t *testing.T) {
 		q.write(t, img, "qcow2", "write -P 0x5a "+itoa(int64(i)*6<<20+int64(i)*4096)+" 64k")
 	}
 	b, _ := os.ReadFile(img)
-	cr := &countingReader{r: bytes.NewReader(b)}
+	cr := &containertest.CountingReader{R: bytes.NewReader(b)}
 	im, err := New(cr, int64(len(b)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	meta := cr.n.Load()
-	sum, data, _ := mapHash(t, im)
-	if want := sha(qemuRaw(t, q.img, img)); sum != want {
+	meta := cr.N.Load()
+	sum, data, _ := containertest.MapHash(t, im)
+	if want := containertest.SHA(containertest.QemuRaw(t, q.img, img, "")); sum != want {
 		t.Fatal("map+read differs from qemu-img's")
 	}
-	read := cr.n.Load()
+	read := cr.N.Load()
 	// written 640 KiB, unaligned: 20 clusters at most; one L2 table
 	if data > 20*65536 || read > data+65536+meta {
 		t.Fatalf("%d bytes of data, %d read (%d at open) for a %d-byte disk", data, read, meta, im.Size())
@@ -307,18 +284,18 @@ func TestQemuRefused(t *testing.T) {
 	if err != nil {
 		t.Logf("qemu-img could not make a LUKS image (not checked): %v: %s", err, out)
 	} else {
-		_, err = Open(afero.NewReadOnlyFs(afero.NewOsFs()), q.path("luks.qcow2"))
+		_, err = Open(containertest.OsFs(), q.path("luks.qcow2"))
 		if !errors.Is(err, ErrEncrypted) || !strings.Contains(err.Error(), "encrypt") || !strings.Contains(err.Error(), "LUKS") {
 			t.Fatalf("LUKS: %v", err)
 		}
 	}
 	q.run(t, "create", "-f", "qcow2", "-o", "data_file=data.raw", "ext.qcow2", "1M")
-	_, err = Open(afero.NewReadOnlyFs(afero.NewOsFs()), q.path("ext.qcow2"))
+	_, err = Open(containertest.OsFs(), q.path("ext.qcow2"))
 	if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "data.raw") {
 		t.Fatalf("data file: %v", err)
 	}
 	q.run(t, "create", "-f", "qcow", "v1.qcow", "1M")
-	_, err = Open(afero.NewReadOnlyFs(afero.NewOsFs()), q.path("v1.qcow"))
+	_, err = Open(containertest.OsFs(), q.path("v1.qcow"))
 	if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "version 1") {
 		t.Fatalf("qcow v1: %v", err)
 	}

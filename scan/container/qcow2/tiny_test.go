@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lvminspect/lvminspect/internal/containertest"
 	"github.com/lvminspect/lvminspect/scan/device"
 )
 
@@ -34,15 +35,6 @@ func kindAt(es []device.Extent, off int64) device.Kind {
 	return 255
 }
 
-func readAll(t testing.TB, d device.Device) []byte {
-	t.Helper()
-	b := make([]byte, d.Size())
-	if n, err := d.ReadAt(b, 0); n != len(b) || (err != nil && err != io.EOF) {
-		t.Fatalf("ReadAt(0, %d): %d, %v", len(b), n, err)
-	}
-	return b
-}
-
 func TestTiny(t *testing.T) {
 	for _, v := range []uint32{2, 3, 4} {
 		t.Run(fmt.Sprint("version", v), func(t *testing.T) {
@@ -55,7 +47,7 @@ func TestTiny(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := ti.disk()
-			if !bytes.Equal(readAll(t, im), want) {
+			if !bytes.Equal(containertest.ReadAll(t, im), want) {
 				t.Fatal("bytes differ")
 			}
 			// unaligned reads of every length across clusters
@@ -70,7 +62,7 @@ func TestTiny(t *testing.T) {
 			if n, err := im.ReadAt(make([]byte, 10), im.Size()-4); n != 4 || err != io.EOF {
 				t.Fatalf("read at the end: %d, %v", n, err)
 			}
-			es := checkMap(t, im)
+			es := containertest.CheckMap(t, im)
 			for vc := int64(0); vc*512 < im.Size(); vc++ {
 				if got := kindAt(es, vc*512); got != ti.wantKind(vc) {
 					t.Fatalf("cluster %d: %v, want %v (%v)", vc, got, ti.wantKind(vc), es)
@@ -99,7 +91,7 @@ func TestTinyBacking(t *testing.T) {
 	top.backingFmt = "raw"
 	tb := top.build(t)
 	base := pattern(64<<10, 0x99)
-	fs := memFs(t, map[string][]byte{"/d/top.qcow2": tb, "/d/base.raw": base})
+	fs := containertest.MemFs(t, map[string][]byte{"/d/top.qcow2": tb, "/d/base.raw": base})
 	im, err := Open(fs, "/d/top.qcow2")
 	if err != nil {
 		t.Fatal(err)
@@ -117,10 +109,10 @@ func TestTinyBacking(t *testing.T) {
 	for _, vc := range top.zero {
 		clear(want[vc*cs : (vc+1)*cs])
 	}
-	if !bytes.Equal(readAll(t, im), want) {
+	if !bytes.Equal(containertest.ReadAll(t, im), want) {
 		t.Fatal("bytes differ")
 	}
-	es := checkMap(t, im)
+	es := containertest.CheckMap(t, im)
 	for vc := int64(0); vc*cs < top.size; vc++ {
 		k := top.wantKind(vc)
 		isZero := false
@@ -145,12 +137,12 @@ func TestTinyBacking(t *testing.T) {
 		t.Fatal("New without WithBacking")
 	}
 	im2, err := New(bytes.NewReader(tb), int64(len(tb)), WithBacking(&rawFile{name: "b", r: bytes.NewReader(base), size: int64(len(base))}))
-	if err != nil || !bytes.Equal(readAll(t, im2), want) {
+	if err != nil || !bytes.Equal(containertest.ReadAll(t, im2), want) {
 		t.Fatal("WithBacking", err)
 	}
 
 	// missing: the error names the backing file
-	_, err = Open(memFs(t, map[string][]byte{"/d/top.qcow2": tb}), "/d/top.qcow2")
+	_, err = Open(containertest.MemFs(t, map[string][]byte{"/d/top.qcow2": tb}), "/d/top.qcow2")
 	var be *BackingError
 	if !errors.As(err, &be) || be.Name != "base.raw" || !strings.Contains(err.Error(), "base.raw") || !strings.Contains(err.Error(), "not found") {
 		t.Fatalf("missing backing: %v", err)
@@ -158,35 +150,35 @@ func TestTinyBacking(t *testing.T) {
 
 	// no format recorded: probed (raw here)
 	top.backingFmt = ""
-	im3, err := Open(memFs(t, map[string][]byte{"/d/top.qcow2": top.build(t), "/d/base.raw": base}), "/d/top.qcow2")
+	im3, err := Open(containertest.MemFs(t, map[string][]byte{"/d/top.qcow2": top.build(t), "/d/base.raw": base}), "/d/top.qcow2")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(readAll(t, im3), want) || !im3.Info().BackingFormatProbed || im3.Info().BackingFormat != "raw" || len(im3.Problems()) != 1 {
+	if !bytes.Equal(containertest.ReadAll(t, im3), want) || !im3.Info().BackingFormatProbed || im3.Info().BackingFormat != "raw" || len(im3.Problems()) != 1 {
 		t.Fatalf("probed: %+v", im3.Info())
 	}
 	// a format not read
 	top.backingFmt = "vmdk"
-	if _, err := Open(memFs(t, map[string][]byte{"/d/top.qcow2": top.build(t), "/d/base.raw": base}), "/d/top.qcow2"); !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "vmdk") {
+	if _, err := Open(containertest.MemFs(t, map[string][]byte{"/d/top.qcow2": top.build(t), "/d/base.raw": base}), "/d/top.qcow2"); !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "vmdk") {
 		t.Fatalf("vmdk backing: %v", err)
 	}
 	// no format recorded, and the file is an image of another format
 	top.backingFmt = ""
 	vdi := make([]byte, 1024)
 	binary.LittleEndian.PutUint32(vdi[64:], 0xBEDA107F)
-	if _, err := Open(memFs(t, map[string][]byte{"/d/top.qcow2": top.build(t), "/d/base.raw": vdi}), "/d/top.qcow2"); !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "vdi") {
+	if _, err := Open(containertest.MemFs(t, map[string][]byte{"/d/top.qcow2": top.build(t), "/d/base.raw": vdi}), "/d/top.qcow2"); !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "vdi") {
 		t.Fatalf("vdi backing: %v", err)
 	}
 	// a protocol
 	top.backing = "nbd:localhost:10809"
-	if _, err := Open(memFs(t, map[string][]byte{"/d/top.qcow2": top.build(t)}), "/d/top.qcow2"); !errors.As(err, &be) || !strings.Contains(err.Error(), "protocol") {
+	if _, err := Open(containertest.MemFs(t, map[string][]byte{"/d/top.qcow2": top.build(t)}), "/d/top.qcow2"); !errors.As(err, &be) || !strings.Contains(err.Error(), "protocol") {
 		t.Fatalf("nbd backing: %v", err)
 	}
 	// an absolute name not there: the base name in the image's directory
 	top.backing = "/elsewhere/base.raw"
 	top.backingFmt = "raw"
-	im4, err := Open(memFs(t, map[string][]byte{"/d/top.qcow2": top.build(t), "/d/base.raw": base}), "/d/top.qcow2")
-	if err != nil || !bytes.Equal(readAll(t, im4), want) || len(im4.Problems()) != 1 || im4.Info().BackingPath != "/d/base.raw" {
+	im4, err := Open(containertest.MemFs(t, map[string][]byte{"/d/top.qcow2": top.build(t), "/d/base.raw": base}), "/d/top.qcow2")
+	if err != nil || !bytes.Equal(containertest.ReadAll(t, im4), want) || len(im4.Problems()) != 1 || im4.Info().BackingPath != "/d/base.raw" {
 		t.Fatalf("absolute name: %v", err)
 	}
 }
@@ -208,7 +200,7 @@ func TestTinyChain(t *testing.T) {
 		}
 		return files
 	}
-	im, err := Open(memFs(t, chain(8)), "/c/b00.qcow2")
+	im, err := Open(containertest.MemFs(t, chain(8)), "/c/b00.qcow2")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,24 +208,24 @@ func TestTinyChain(t *testing.T) {
 	for i := 7; i >= 0; i-- {
 		copy(want[(i%8)*512:], pattern(512, byte(i)))
 	}
-	if !bytes.Equal(readAll(t, im), want) || len(im.Info().Files) != 8 {
+	if !bytes.Equal(containertest.ReadAll(t, im), want) || len(im.Info().Files) != 8 {
 		t.Fatal("chain of 8")
 	}
-	if es := checkMap(t, im); len(es) != 1 || es[0].Kind != device.Data {
+	if es := containertest.CheckMap(t, im); len(es) != 1 || es[0].Kind != device.Data {
 		t.Fatalf("map %v", es)
 	}
 	im.Close()
-	if _, err := Open(memFs(t, chain(16)), "/c/b00.qcow2"); err != nil {
+	if _, err := Open(containertest.MemFs(t, chain(16)), "/c/b00.qcow2"); err != nil {
 		t.Fatalf("chain of 16: %v", err)
 	}
-	if _, err := Open(memFs(t, chain(17)), "/c/b00.qcow2"); err == nil || !strings.Contains(err.Error(), "deeper than 16") {
+	if _, err := Open(containertest.MemFs(t, chain(17)), "/c/b00.qcow2"); err == nil || !strings.Contains(err.Error(), "deeper than 16") {
 		t.Fatalf("chain of 17: %v", err)
 	}
 	// a loop: b01 is backed by b00
 	files := chain(2)
 	ti := tiny{version: 3, clusterBits: 9, size: 4096, backing: "b00.qcow2", backingFmt: "qcow2"}
 	files["/c/b01.qcow2"] = ti.build(t)
-	if _, err := Open(memFs(t, files), "/c/b00.qcow2"); err == nil || !strings.Contains(err.Error(), "loops") {
+	if _, err := Open(containertest.MemFs(t, files), "/c/b00.qcow2"); err == nil || !strings.Contains(err.Error(), "loops") {
 		t.Fatalf("loop: %v", err)
 	}
 }
@@ -307,7 +299,7 @@ func TestDamage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		es := checkMap(t, im)
+		es := containertest.CheckMap(t, im)
 		for vc := int64(0); vc*cs < im.Size(); vc++ {
 			k := ti.wantKind(vc)
 			if vc >= 64 && vc < 128 {
@@ -411,12 +403,12 @@ func TestHostileHeaders(t *testing.T) {
 }
 
 func TestTruncatedFixture(t *testing.T) {
-	b := gunzipFixture(t, "banana.qcow2.gz")
+	b := containertest.Fixture(t, "banana.qcow2.gz")
 	full, err := New(bytes.NewReader(b), int64(len(b)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := readAll(t, full)
+	want := containertest.ReadAll(t, full)
 	c := b[:len(b)/2]
 	im, err := New(bytes.NewReader(c), int64(len(c)))
 	if err != nil {
