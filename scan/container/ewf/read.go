@@ -316,10 +316,7 @@ func (e *errRange) why() string {
 // ReadAt reads media bytes. A chunk that fails its checksum, or a range
 // the acquisition could not read, fails with a *device.UnreadableError.
 func (im *Image) ReadAt(p []byte, off int64) (int, error) {
-	if off < 0 {
-		return 0, fmt.Errorf("ewf: negative offset %d", off)
-	}
-	return blockdev.ReadAt(p, off, im.size, func(p []byte) (int, error) {
+	return blockdev.ReadDisk("ewf", p, off, im.size, func(p []byte) (int, error) {
 		if im.ra != nil {
 			im.touched(off/im.chunkSize, (off+int64(len(p))-1)/im.chunkSize)
 		}

@@ -226,10 +226,7 @@ func (d *rawFile) Size() int64 { return d.size }
 func (d *rawFile) ConcurrentReads() bool { return true }
 
 func (d *rawFile) ReadAt(p []byte, off int64) (int, error) {
-	if off < 0 {
-		return 0, fmt.Errorf("qcow2: %s: negative offset %d", d.name, off)
-	}
-	return blockdev.ReadAt(p, off, d.size, func(q []byte) (int, error) {
+	return blockdev.ReadDisk("qcow2: "+d.name, p, off, d.size, func(q []byte) (int, error) {
 		n, err := d.r.ReadAt(q, off)
 		if err := blockdev.ShortRead(n, len(q), err); err != nil {
 			return n, &device.UnreadableError{Device: d.name, Off: off + int64(n), Len: int64(len(q) - n), Why: err.Error()}

@@ -155,10 +155,7 @@ func (im *Image) pieces(off, n int64, fn func(blockdev.Piece) error) error {
 
 // ReadAt reads the virtual disk.
 func (im *Image) ReadAt(p []byte, off int64) (int, error) {
-	if off < 0 {
-		return 0, fmt.Errorf("qcow2: %s: negative offset %d", im.name, off)
-	}
-	return blockdev.ReadAt(p, off, im.size, func(p []byte) (int, error) {
+	return blockdev.ReadDisk("qcow2: "+im.name, p, off, im.size, func(p []byte) (int, error) {
 		if im.compressed.Load() {
 			// clusters to decompress: several at once
 			return blockdev.ReadParallel(p, off, im.clusterSize, workers(), im.read)
@@ -189,7 +186,7 @@ func (im *Image) read(p []byte, off int64) (int, error) {
 		case blockdev.Zero:
 			clear(q)
 		case blockdev.InParent:
-			if err := readBacking(im.backing, q, pc.Off); err != nil {
+			if err := blockdev.ReadParent(im.backing, q, pc.Off); err != nil {
 				return err
 			}
 		case blockdev.Bad:
@@ -201,25 +198,6 @@ func (im *Image) read(p []byte, off int64) (int, error) {
 	return done, err
 }
 
-// readBacking reads q at off from the backing device; the part past its
-// end (an image larger than its backing file) reads as zeros.
-func readBacking(b device.Device, q []byte, off int64) error {
-	bs := b.Size()
-	k := 0
-	if off < bs {
-		k = int(min(int64(len(q)), bs-off))
-		n, err := b.ReadAt(q[:k], off)
-		if n < k {
-			if err == nil || err == io.EOF {
-				err = io.ErrUnexpectedEOF
-			}
-			return err
-		}
-	}
-	clear(q[k:])
-	return nil
-}
-
 // Map describes [off, off+length) as data (clusters stored in the image,
 // compressed or not), holes (zero clusters, clusters not allocated and
 // without a backing file) and unreadable ranges (clusters whose L2 table
@@ -228,12 +206,5 @@ func readBacking(b device.Device, q []byte, off int64) error {
 // table places beyond the end of the file is data here and unreadable
 // when read: go-qcow2reader's Extent does not give the clusters' places.
 func (im *Image) Map(off, length int64) ([]device.Extent, error) {
-	if off < 0 || length < 0 {
-		return nil, fmt.Errorf("qcow2: %s: map of [%d, +%d): negative", im.name, off, length)
-	}
-	if off >= im.size {
-		return nil, nil
-	}
-	length = min(length, im.size-off)
-	return blockdev.MapPieces(off, length, im.pieces, im.backing)
+	return blockdev.MapDisk("qcow2: "+im.name, off, length, im.size, im.pieces, im.backing)
 }

@@ -196,10 +196,7 @@ func (im *Image) Fields() []model.Structure { return nil }
 // ReadAt reads the concatenation. A segment that reads short fails
 // with an error wrapping *device.UnreadableError.
 func (im *Image) ReadAt(p []byte, off int64) (int, error) {
-	if off < 0 {
-		return 0, fmt.Errorf("splitraw: negative offset %d", off)
-	}
-	return blockdev.ReadAt(p, off, im.size, func(p []byte) (int, error) {
+	return blockdev.ReadDisk("splitraw", p, off, im.size, func(p []byte) (int, error) {
 		i := sort.Search(len(im.starts), func(i int) bool { return im.starts[i] > off }) - 1
 		done := 0
 		for done < len(p) && i < len(im.segs) {
@@ -222,11 +219,9 @@ func (im *Image) ReadAt(p []byte, off int64) (int, error) {
 
 // Map says the whole range is data: a raw image stores every byte.
 func (im *Image) Map(off, length int64) ([]device.Extent, error) {
-	if off < 0 || length < 0 {
-		return nil, fmt.Errorf("splitraw: map of [%d, +%d): negative", off, length)
+	n, ok, err := blockdev.MapBounds("splitraw", off, length, im.size)
+	if !ok {
+		return nil, err
 	}
-	if off >= im.size {
-		return nil, nil
-	}
-	return []device.Extent{{Off: off, Len: min(length, im.size-off), Kind: device.Data}}, nil
+	return []device.Extent{{Off: off, Len: n, Kind: device.Data}}, nil
 }

@@ -426,10 +426,7 @@ func (im *Image) pieces(off, n int64, fn func(blockdev.Piece) error) error {
 
 // ReadAt reads the virtual disk.
 func (im *Image) ReadAt(p []byte, off int64) (int, error) {
-	if off < 0 {
-		return 0, fmt.Errorf("vdi: %s: negative offset %d", im.name, off)
-	}
-	return blockdev.ReadAt(p, off, im.size, func(p []byte) (int, error) {
+	return blockdev.ReadDisk("vdi: "+im.name, p, off, im.size, func(p []byte) (int, error) {
 		return blockdev.ReadPieces(p, off, im.name, im.r, im.pieces, nil)
 	})
 }
@@ -437,14 +434,7 @@ func (im *Image) ReadAt(p []byte, off int64) (int, error) {
 // Map describes [off, off+length) as data, holes (blocks not allocated
 // and zero blocks) and unreadable ranges.
 func (im *Image) Map(off, length int64) ([]device.Extent, error) {
-	if off < 0 || length < 0 {
-		return nil, fmt.Errorf("vdi: %s: map of [%d, +%d): negative", im.name, off, length)
-	}
-	if off >= im.size {
-		return nil, nil
-	}
-	length = min(length, im.size-off)
-	return blockdev.MapPieces(off, length, im.pieces, nil)
+	return blockdev.MapDisk("vdi: "+im.name, off, length, im.size, im.pieces, nil)
 }
 
 // mapFieldsMax is the number of block map entries shown as fields.

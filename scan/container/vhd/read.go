@@ -112,10 +112,7 @@ func (im *Image) blockPieces(b, in, l int64, fn func(blockdev.Piece) error) erro
 
 // ReadAt reads the virtual disk.
 func (im *Image) ReadAt(p []byte, off int64) (int, error) {
-	if off < 0 {
-		return 0, fmt.Errorf("vhd: %s: negative offset %d", im.name, off)
-	}
-	return blockdev.ReadAt(p, off, im.size, func(p []byte) (int, error) {
+	return blockdev.ReadDisk("vhd: "+im.name, p, off, im.size, func(p []byte) (int, error) {
 		return blockdev.ReadPieces(p, off, im.name, im.r, im.pieces, func(q []byte, off int64) error {
 			return readParent(im.parent, q, off)
 		})
@@ -148,12 +145,5 @@ func readParent(parent device.Device, q []byte, off int64) error {
 // Map describes [off, off+length) as data, holes and unreadable ranges,
 // through the parent chain.
 func (im *Image) Map(off, length int64) ([]device.Extent, error) {
-	if off < 0 || length < 0 {
-		return nil, fmt.Errorf("vhd: %s: map of [%d, +%d): negative", im.name, off, length)
-	}
-	if off >= im.size {
-		return nil, nil
-	}
-	length = min(length, im.size-off)
-	return blockdev.MapPieces(off, length, im.pieces, im.parent)
+	return blockdev.MapDisk("vhd: "+im.name, off, length, im.size, im.pieces, im.parent)
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"sort"
+
+	"github.com/lvminspect/lvminspect/scan/container/blockdev"
 )
 
 // The log: a circular buffer of 4 KiB sectors at LogOffset, LogLength
@@ -392,19 +394,14 @@ func newOverlay(base io.ReaderAt, baseSize, size int64, ops []logOp) *overlay {
 
 // ReadAt reads the file as replayed.
 func (o *overlay) ReadAt(p []byte, off int64) (int, error) {
-	if off < 0 {
-		return 0, fmt.Errorf("vhdx: negative offset %d", off)
-	}
-	if off >= o.size {
-		if len(p) == 0 {
-			return 0, nil
-		}
-		return 0, io.EOF
-	}
-	want := len(p)
-	if int64(want) > o.size-off {
-		p = p[:o.size-off]
-	}
+	return blockdev.ReadDisk("vhdx", p, off, o.size, func(p []byte) (int, error) {
+		return o.read(p, off)
+	})
+}
+
+// read fills p, within the file, with the file's bytes at off as
+// replayed.
+func (o *overlay) read(p []byte, off int64) (int, error) {
 	done := 0
 	for done < len(p) {
 		pos := off + int64(done)
@@ -429,18 +426,12 @@ func (o *overlay) ReadAt(p []byte, off int64) (int, error) {
 		if pos < o.baseSize {
 			k = int(min(left, o.baseSize-pos))
 			n, err := o.base.ReadAt(q[:k], pos)
-			if n < k {
-				if err == nil || err == io.EOF {
-					err = io.ErrUnexpectedEOF
-				}
+			if err := blockdev.ShortRead(n, k, err); err != nil {
 				return done + n, err
 			}
 		}
 		clear(q[k:])
 		done += len(q)
-	}
-	if done < want {
-		return done, io.EOF
 	}
 	return done, nil
 }

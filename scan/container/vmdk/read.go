@@ -68,18 +68,13 @@ func (im *Image) readPieces(off, n int64, fn func(blockdev.Piece) error) error {
 
 // read fills q with the disk's bytes at off (within Size).
 func (im *Image) read(q []byte, off int64) (int, error) {
-	return blockdev.ReadPieces(q, off, im.name, nil, im.readPieces, func(q []byte, off int64) error {
-		return blockdev.ReadParent(im.parent, q, off)
-	})
+	return blockdev.ReadPieces(q, off, im.name, nil, im.readPieces, blockdev.ParentReader(im.parent))
 }
 
 // ReadAt reads the virtual disk. A read that spans several compressed
 // grains decompresses them on several cores.
 func (im *Image) ReadAt(p []byte, off int64) (int, error) {
-	if off < 0 {
-		return 0, fmt.Errorf("vmdk: %s: negative offset %d", im.name, off)
-	}
-	return blockdev.ReadAt(p, off, im.size, func(p []byte) (int, error) {
+	return blockdev.ReadDisk("vmdk: "+im.name, p, off, im.size, func(p []byte) (int, error) {
 		if im.unit > 0 {
 			return blockdev.ReadParallel(p, off, im.unit, workers(), im.read)
 		}
@@ -91,12 +86,5 @@ func (im *Image) ReadAt(p []byte, off int64) (int, error) {
 // zeroed grains, ZERO extents; through the parent chain for a child) and
 // unreadable ranges.
 func (im *Image) Map(off, length int64) ([]device.Extent, error) {
-	if off < 0 || length < 0 {
-		return nil, fmt.Errorf("vmdk: %s: map of [%d, +%d): negative", im.name, off, length)
-	}
-	if off >= im.size {
-		return nil, nil
-	}
-	length = min(length, im.size-off)
-	return blockdev.MapPieces(off, length, im.mapPieces, im.parent)
+	return blockdev.MapDisk("vmdk: "+im.name, off, length, im.size, im.mapPieces, im.parent)
 }
