@@ -250,3 +250,46 @@ func TestContainersOfOneVG(t *testing.T) {
 		}
 	}
 }
+
+// --hash-inputs records the container file's own sha256 (what sha256sum
+// of the path given says), and the provenance record lists the inputs
+// given only, not the LVs the graph opened as disks.
+func TestHashInputsOfContainerAndHost(t *testing.T) {
+	dir := t.TempDir()
+	p := writeContainer(t, dir, "banana.E01")
+	out := filepath.Join(dir, "choc.img")
+	if _, stderr, err := run(t, "", "export", "--hash-inputs", "-o", out, "banana/chocolate", p); err != nil {
+		t.Fatalf("export: %v\n%s", err, stderr)
+	}
+	var prov struct {
+		Inputs []struct {
+			Path   string
+			Size   int64
+			SHA256 string
+		}
+		Device []struct{ ID string }
+	}
+	if err := json.Unmarshal(mustRead(t, out+".json"), &prov); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := os.Stat(p)
+	if len(prov.Inputs) != 1 || prov.Inputs[0].SHA256 != fileSHA(t, p) || prov.Inputs[0].Size != st.Size() {
+		t.Errorf("inputs %+v, want the E01 file's sha256 %s and size %d", prov.Inputs, fileSHA(t, p), st.Size())
+	}
+	if len(prov.Device) != 2 || prov.Device[0].ID != "in1" || prov.Device[1].ID != "in1.ewf" {
+		t.Errorf("device chain %+v", prov.Device)
+	}
+
+	f := fixture.Load(t, "nested-thin")
+	paths := writeImages(t, f, dir, false)
+	out = filepath.Join(dir, "srv.img")
+	if _, stderr, err := run(t, "", append([]string{"export", "--hash-inputs", "-o", out, "guest101/srv"}, paths...)...); err != nil {
+		t.Fatalf("export: %v\n%s", err, stderr)
+	}
+	if err := json.Unmarshal(mustRead(t, out+".json"), &prov); err != nil {
+		t.Fatal(err)
+	}
+	if len(prov.Inputs) != 1 || prov.Inputs[0].SHA256 != fileSHA(t, paths[0]) {
+		t.Errorf("inputs %+v: want only the host's image", prov.Inputs)
+	}
+}

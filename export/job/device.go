@@ -90,15 +90,11 @@ func RunDevice(ctx context.Context, req *DeviceRequest) (*Outcome, error) {
 	prov := &export.Provenance{Tool: "lvminspect", ToolVersion: req.ToolVersion, CommandLine: Redact(req.CommandLine),
 		Device: record.DeviceChain(res, n)}
 	prov.FillResult(r)
-	for i, in := range res.Inputs {
-		if in.Node.Kind == scan.KindLV {
-			continue
-		}
-		e := export.Input{Path: in.Path, Size: in.Size}
+	prov.Inputs = record.Inputs(res)
+	for i := range prov.Inputs {
 		if i < len(hashes) {
-			e.SHA256 = hashes[i]
+			prov.Inputs[i].SHA256 = hashes[i]
 		}
-		prov.Inputs = append(prov.Inputs, e)
 	}
 	oc := &Outcome{Result: r, Provenance: prov, Path: AbsOutput(r.Path)}
 	oc.Warnings, oc.Notes = warnings(n.ID, 0, r, prov, nil)

@@ -235,18 +235,25 @@ func checkPaths(fsys export.FS, out, pp string, protect []string, force bool) er
 	return nil
 }
 
-// hashInputs returns the SHA-256 of every input of res, in order.
+// hashInputs returns the SHA-256 of every input given of res, in the
+// order of record.Inputs: of the file as given (an E01's or a qcow2's own
+// bytes, what sha256sum of that path says, not the disk inside); the LVs
+// the graph opened as disks are not inputs.
 func hashInputs(ctx context.Context, res *scan.Result) ([]string, error) {
 	var out []string
 	buf := make([]byte, 4<<20)
-	for _, in := range res.Inputs {
+	for _, in := range record.Given(res) {
+		var r io.ReaderAt = in.ReaderAt()
+		size := in.Size
+		if in.File != nil {
+			r, size = in.File.Device(), in.File.Size
+		}
 		h := sha256.New()
-		r := in.ReaderAt()
-		for off := int64(0); off < in.Size; {
+		for off := int64(0); off < size; {
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			n := int(min(int64(len(buf)), in.Size-off))
+			n := int(min(int64(len(buf)), size-off))
 			m, err := r.ReadAt(buf[:n], off)
 			h.Write(buf[:m])
 			off += int64(m)

@@ -43,9 +43,7 @@ func New(res *scan.Result, vg *scan.VG, lv *model.LV, h *history.History, src ex
 		p.Notes = append(p.Notes, err.Error())
 	}
 	p.ReusedExtents = reused
-	for _, in := range res.Inputs {
-		p.Inputs = append(p.Inputs, export.Input{Path: in.Path, Size: in.Size})
-	}
+	p.Inputs = Inputs(res)
 	paths := map[string]string{}
 	for _, vp := range vg.PVs {
 		if vp.PV == nil {
@@ -212,4 +210,31 @@ func DeviceChain(res *scan.Result, ns ...*scan.Node) []export.ChainDevice {
 		walk(n)
 	}
 	return chain
+}
+
+// Given lists the inputs of res that were given (files and devices, with
+// the containers in them), not the LVs the graph opened as disks.
+func Given(res *scan.Result) []*scan.InputResult {
+	var out []*scan.InputResult
+	for _, in := range res.Inputs {
+		if in.Node == nil || in.Node.Kind != scan.KindLV {
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
+// Inputs are the inputs given, as the provenance record lists them: the
+// path as given and the size of the file (of a container: the file's,
+// not the disk's inside).
+func Inputs(res *scan.Result) []export.Input {
+	var out []export.Input
+	for _, in := range Given(res) {
+		size := in.Size
+		if in.File != nil {
+			size = in.File.Size
+		}
+		out = append(out, export.Input{Path: in.Path, Size: size})
+	}
+	return out
 }
