@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/lvminspect/lvminspect/model"
+	"github.com/lvminspect/lvminspect/scan/container/blockdev"
 )
 
 // Info describes an opened image.
@@ -95,46 +96,28 @@ func compLevel(c uint8) string {
 	return fmt.Sprintf("level %d", c)
 }
 
-// fb records fields of a buffer read at absolute offset base.
-type fb struct {
-	b    []byte
-	base int64
-	st   model.Structure
-}
+// fb builds a structure's fields; its integers are little-endian.
+type fb struct{ blockdev.FieldBuf }
 
-func (f *fb) add(name string, off, n int, val string) {
-	f.st.Fields = append(f.st.Fields, model.Field{Name: name, Off: f.base + int64(off), Len: n, Value: val})
+// newFB starts the structure name of n bytes at base, whose first bytes
+// are b.
+func newFB(name string, b []byte, base int64, n int) *fb {
+	f := &fb{*blockdev.NewFieldBuf(name, b, base, binary.LittleEndian)}
+	f.St.Len = n
+	return f
 }
 
 func (f *fb) u8(name string, off int, dec func(uint8) string) {
-	v := f.b[off]
+	v := f.B[off]
 	s := fmt.Sprint(v)
 	if dec != nil {
 		s += " (" + dec(v) + ")"
 	}
-	f.add(name, off, 1, s)
-}
-
-func (f *fb) u16(name string, off int) {
-	f.add(name, off, 2, fmt.Sprint(binary.LittleEndian.Uint16(f.b[off:])))
-}
-
-func (f *fb) u32(name string, off int) {
-	f.add(name, off, 4, fmt.Sprint(binary.LittleEndian.Uint32(f.b[off:])))
-}
-
-func (f *fb) u64(name string, off int) {
-	f.add(name, off, 8, fmt.Sprint(binary.LittleEndian.Uint64(f.b[off:])))
-}
-
-func (f *fb) raw(name string, off, n int) {
-	f.add(name, off, n, hex.EncodeToString(f.b[off:off+n]))
+	f.Add(name, off, 1, s)
 }
 
 func (f *fb) adler(name string, off int) {
-	st, c := binary.LittleEndian.Uint32(f.b[off:]), adler32.Checksum(f.b[:off])
-	f.add(name, off, 4, fmt.Sprintf("%#08x", st))
-	f.st.Fields[len(f.st.Fields)-1].Check = &model.Check{OK: st == c, Stored: fmt.Sprintf("%#08x", st), Computed: fmt.Sprintf("%#08x", c)}
+	f.Checksum(name, off, adler32.Checksum(f.B[:off]))
 }
 
 // Fields returns the decoded structures of the image, for the hex view:
@@ -145,21 +128,21 @@ func (im *Image) Fields() []model.Structure {
 	var out []model.Structure
 	for si, s := range im.segs {
 		file := filepath.Base(s.name)
-		h := &fb{b: s.header[:], st: model.Structure{Name: file + ": file header", Off: 0, Len: fileHeaderSize}}
-		h.add("signature", 0, 8, fmt.Sprintf("%q", s.header[:8]))
+		h := newFB(file+": file header", s.header[:], 0, fileHeaderSize)
+		h.Add("signature", 0, 8, fmt.Sprintf("%q", s.header[:8]))
 		h.u8("fields_start", 8, nil)
-		h.u16("segment_number", 9)
-		h.u16("fields_end", 11)
-		out = append(out, h.st)
+		h.U16("segment_number", 9)
+		h.U16("fields_end", 11)
+		out = append(out, h.St)
 		for i := range s.sections {
 			sec := &s.sections[i]
-			f := &fb{b: sec.raw[:], base: sec.Off, st: model.Structure{Name: fmt.Sprintf("%s: section %q", file, sec.Type), Off: sec.Off, Len: sectionHdrSize}}
-			f.add("type", 0, 16, fmt.Sprintf("%q", sec.Type))
-			f.u64("next_offset", 16)
-			f.u64("size", 24)
-			f.raw("padding", 32, 40)
+			f := newFB(fmt.Sprintf("%s: section %q", file, sec.Type), sec.raw[:], sec.Off, sectionHdrSize)
+			f.Add("type", 0, 16, fmt.Sprintf("%q", sec.Type))
+			f.U64("next_offset", 16)
+			f.U64("size", 24)
+			f.Raw("padding", 32, 40)
 			f.adler("checksum", 72)
-			out = append(out, f.st)
+			out = append(out, f.St)
 			if si == im.volumeSeg && sec == im.volume {
 				out = append(out, im.volumeFields(file, sec))
 			}
@@ -173,42 +156,42 @@ func (im *Image) Fields() []model.Structure {
 
 func (im *Image) volumeFields(file string, sec *section) model.Structure {
 	b := im.volumeRaw
-	f := &fb{b: b, base: sec.dataOff(), st: model.Structure{Name: fmt.Sprintf("%s: %s section data", file, sec.Type), Off: sec.dataOff(), Len: len(b)}}
+	f := newFB(fmt.Sprintf("%s: %s section data", file, sec.Type), b, sec.dataOff(), len(b))
 	if len(b) >= 1052 {
 		f.u8("media_type", 0, mediaType)
-		f.raw("unknown1", 1, 3)
-		f.u32("number_of_chunks", 4)
-		f.u32("sectors_per_chunk", 8)
-		f.u32("bytes_per_sector", 12)
-		f.u64("number_of_sectors", 16)
-		f.u32("chs_cylinders", 24)
-		f.u32("chs_heads", 28)
-		f.u32("chs_sectors", 32)
+		f.Raw("unknown1", 1, 3)
+		f.U32("number_of_chunks", 4)
+		f.U32("sectors_per_chunk", 8)
+		f.U32("bytes_per_sector", 12)
+		f.U64("number_of_sectors", 16)
+		f.U32("chs_cylinders", 24)
+		f.U32("chs_heads", 28)
+		f.U32("chs_sectors", 32)
 		f.u8("media_flags", 36, nil)
-		f.raw("unknown2", 37, 3)
-		f.u32("palm_volume_start_sector", 40)
-		f.raw("unknown3", 44, 4)
-		f.u32("smart_logs_start_sector", 48)
+		f.Raw("unknown2", 37, 3)
+		f.U32("palm_volume_start_sector", 40)
+		f.Raw("unknown3", 44, 4)
+		f.U32("smart_logs_start_sector", 48)
 		f.u8("compression_level", 52, compLevel)
-		f.raw("unknown4", 53, 3)
-		f.u32("error_granularity", 56)
-		f.raw("unknown5", 60, 4)
-		f.raw("set_identifier", 64, 16)
-		f.raw("unknown6", 80, 963)
-		f.raw("signature", 1043, 5)
+		f.Raw("unknown4", 53, 3)
+		f.U32("error_granularity", 56)
+		f.Raw("unknown5", 60, 4)
+		f.Raw("set_identifier", 64, 16)
+		f.Raw("unknown6", 80, 963)
+		f.Raw("signature", 1043, 5)
 		f.adler("checksum", 1048)
 	} else {
-		f.u32("reserved", 0)
-		f.u32("number_of_chunks", 4)
-		f.u32("sectors_per_chunk", 8)
-		f.u32("bytes_per_sector", 12)
-		f.u32("number_of_sectors", 16)
-		f.raw("reserved2", 20, 20)
-		f.raw("padding", 40, 45)
-		f.raw("signature", 85, 5)
+		f.U32("reserved", 0)
+		f.U32("number_of_chunks", 4)
+		f.U32("sectors_per_chunk", 8)
+		f.U32("bytes_per_sector", 12)
+		f.U32("number_of_sectors", 16)
+		f.Raw("reserved2", 20, 20)
+		f.Raw("padding", 40, 45)
+		f.Raw("signature", 85, 5)
 		f.adler("checksum", 90)
 	}
-	return f.st
+	return f.St
 }
 
 // sectionFields decodes the fixed part of a table, hash or digest
@@ -232,23 +215,23 @@ func sectionFields(s *segment, file string, sec *section) (model.Structure, bool
 	if _, err := s.f.ReadAt(b, sec.dataOff()); err != nil {
 		return model.Structure{}, false
 	}
-	f := &fb{b: b, base: sec.dataOff(), st: model.Structure{Name: fmt.Sprintf("%s: %s section data", file, sec.Type), Off: sec.dataOff(), Len: n}}
+	f := newFB(fmt.Sprintf("%s: %s section data", file, sec.Type), b, sec.dataOff(), n)
 	switch sec.Type {
 	case "table", "table2":
-		f.u32("number_of_entries", 0)
-		f.raw("padding1", 4, 4)
-		f.u64("base_offset", 8)
-		f.raw("padding2", 16, 4)
+		f.U32("number_of_entries", 0)
+		f.Raw("padding1", 4, 4)
+		f.U64("base_offset", 8)
+		f.Raw("padding2", 16, 4)
 		f.adler("checksum", 20)
 	case "hash":
-		f.raw("md5", 0, 16)
-		f.raw("unknown", 16, 16)
+		f.Raw("md5", 0, 16)
+		f.Raw("unknown", 16, 16)
 		f.adler("checksum", 32)
 	case "digest":
-		f.raw("md5", 0, 16)
-		f.raw("sha1", 16, 20)
-		f.raw("padding", 36, 40)
+		f.Raw("md5", 0, 16)
+		f.Raw("sha1", 16, 20)
+		f.Raw("padding", 36, 40)
 		f.adler("checksum", 76)
 	}
-	return f.st, true
+	return f.St, true
 }

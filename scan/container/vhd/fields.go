@@ -6,129 +6,103 @@ import (
 	"time"
 
 	"github.com/lvminspect/lvminspect/model"
+	"github.com/lvminspect/lvminspect/scan/container/blockdev"
 )
 
-type fieldBuf struct {
-	b    []byte
-	base int64
-	st   model.Structure
-}
+// fieldBuf builds a structure's fields; its integers are big-endian.
+type fieldBuf struct{ blockdev.FieldBuf }
 
 func newFieldBuf(name string, b []byte, base int64) *fieldBuf {
-	return &fieldBuf{b: b, base: base, st: model.Structure{Name: name, Off: base, Len: len(b)}}
+	return &fieldBuf{*blockdev.NewFieldBuf(name, b, base, binary.BigEndian)}
 }
 
-func (f *fieldBuf) add(name string, off, n int, val string) *model.Field {
-	f.st.Fields = append(f.st.Fields, model.Field{Name: name, Off: f.base + int64(off), Len: n, Value: val})
-	return &f.st.Fields[len(f.st.Fields)-1]
-}
-
-func (f *fieldBuf) u8(name string, off int) {
-	f.add(name, off, 1, fmt.Sprint(f.b[off]))
-}
-
-func (f *fieldBuf) u16(name string, off int) {
-	f.add(name, off, 2, fmt.Sprint(binary.BigEndian.Uint16(f.b[off:])))
-}
-
-func (f *fieldBuf) u32(name string, off int) {
-	f.add(name, off, 4, fmt.Sprint(binary.BigEndian.Uint32(f.b[off:])))
-}
-
-func (f *fieldBuf) hex32(name string, off int) {
-	f.add(name, off, 4, fmt.Sprintf("%#08x", binary.BigEndian.Uint32(f.b[off:])))
-}
-
+// u64 adds the 64-bit integer at off, in decimal; all ones is none.
 func (f *fieldBuf) u64(name string, off int) {
-	v := binary.BigEndian.Uint64(f.b[off:])
+	v := binary.BigEndian.Uint64(f.B[off:])
 	if v == ^uint64(0) {
-		f.add(name, off, 8, "0xffffffffffffffff (none)")
+		f.Add(name, off, 8, "0xffffffffffffffff (none)")
 		return
 	}
-	f.add(name, off, 8, fmt.Sprint(v))
-}
-
-func (f *fieldBuf) text(name string, off, n int) {
-	f.add(name, off, n, fmt.Sprintf("%q", f.b[off:off+n]))
+	f.Add(name, off, 8, fmt.Sprint(v))
 }
 
 func (f *fieldBuf) uuid(name string, off int) {
 	var u [16]byte
-	copy(u[:], f.b[off:])
-	f.add(name, off, 16, uuidString(u))
+	copy(u[:], f.B[off:])
+	f.Add(name, off, 16, uuidString(u))
 }
 
 func (f *fieldBuf) check(stored, computed uint32) {
-	f.st.Fields[len(f.st.Fields)-1].Check = &model.Check{OK: stored == computed, Stored: fmt.Sprintf("%#08x", stored), Computed: fmt.Sprintf("%#08x", computed)}
+	f.St.Fields[len(f.St.Fields)-1].Check = blockdev.Check32(stored, computed)
 }
 
 func footerFields(name string, b []byte, base int64) model.Structure {
 	f := newFieldBuf(name, b, base)
-	f.text("Cookie", 0, 8)
-	f.hex32("Features", 8)
+	f.Text("Cookie", 0, 8)
+	f.Hex32("Features", 8)
 	v := binary.BigEndian.Uint32(b[12:])
-	f.add("File Format Version", 12, 4, fmt.Sprintf("%d.%d", v>>16, v&0xffff))
+	f.Add("File Format Version", 12, 4, fmt.Sprintf("%d.%d", v>>16, v&0xffff))
 	f.u64("Data Offset", 16)
 	ts := binary.BigEndian.Uint32(b[24:])
-	f.add("Time Stamp", 24, 4, fmt.Sprintf("%d (%s)", ts, vhdEpoch.Add(time.Duration(ts)*time.Second).Format(time.RFC3339)))
-	f.text("Creator Application", 28, 4)
+	f.Add("Time Stamp", 24, 4, fmt.Sprintf("%d (%s)", ts, vhdEpoch.Add(time.Duration(ts)*time.Second).Format(time.RFC3339)))
+	f.Text("Creator Application", 28, 4)
 	cv := binary.BigEndian.Uint32(b[32:])
-	f.add("Creator Version", 32, 4, fmt.Sprintf("%d.%d", cv>>16, cv&0xffff))
-	f.text("Creator Host OS", 36, 4)
+	f.Add("Creator Version", 32, 4, fmt.Sprintf("%d.%d", cv>>16, cv&0xffff))
+	f.Text("Creator Host OS", 36, 4)
 	f.u64("Original Size", 40)
 	f.u64("Current Size", 48)
-	f.u16("Disk Geometry: Cylinders", 56)
-	f.u8("Disk Geometry: Heads", 58)
-	f.u8("Disk Geometry: Sectors per track", 59)
+	f.U16("Disk Geometry: Cylinders", 56)
+	f.U8("Disk Geometry: Heads", 58)
+	f.U8("Disk Geometry: Sectors per track", 59)
 	t := binary.BigEndian.Uint32(b[60:])
-	f.add("Disk Type", 60, 4, fmt.Sprintf("%d (%s)", t, subformat(t)))
-	f.hex32("Checksum", 64)
+	f.Add("Disk Type", 60, 4, fmt.Sprintf("%d (%s)", t, subformat(t)))
+	f.Hex32("Checksum", 64)
 	f.check(binary.BigEndian.Uint32(b[64:]), checksum(b, 64))
 	f.uuid("Unique Id", 68)
-	f.u8("Saved State", 84)
-	f.add("Reserved", 85, 427, "")
-	return f.st
+	f.U8("Saved State", 84)
+	f.Add("Reserved", 85, 427, "")
+	return f.St
 }
 
 func (im *Image) dynFields() model.Structure {
 	b := im.dynRaw
 	f := newFieldBuf("VHD dynamic disk header", b, im.dynOff)
-	f.text("Cookie", 0, 8)
+	f.Text("Cookie", 0, 8)
 	f.u64("Data Offset", 8)
 	f.u64("Table Offset", 16)
 	v := binary.BigEndian.Uint32(b[24:])
-	f.add("Header Version", 24, 4, fmt.Sprintf("%d.%d", v>>16, v&0xffff))
-	f.u32("Max Table Entries", 28)
-	f.u32("Block Size", 32)
-	f.hex32("Checksum", 36)
+	f.Add("Header Version", 24, 4, fmt.Sprintf("%d.%d", v>>16, v&0xffff))
+	f.U32("Max Table Entries", 28)
+	f.U32("Block Size", 32)
+	f.Hex32("Checksum", 36)
 	f.check(binary.BigEndian.Uint32(b[36:]), checksum(b, 36))
 	f.uuid("Parent Unique ID", 40)
-	f.u32("Parent Time Stamp", 56)
-	f.u32("Reserved", 60)
-	f.add("Parent Unicode Name", 64, 512, fmt.Sprintf("%q", utf16String(b[64:576], true)))
+	f.U32("Parent Time Stamp", 56)
+	f.U32("Reserved", 60)
+	f.Add("Parent Unicode Name", 64, 512, fmt.Sprintf("%q", utf16String(b[64:576], true)))
 	li := 0
 	for i := range 8 {
 		o := 576 + 24*i
 		code := binary.BigEndian.Uint32(b[o:])
 		p := fmt.Sprintf("Parent Locator %d: ", i+1)
 		if code == 0 {
-			f.add(p+"(unused)", o, 24, "")
+			f.Add(p+"(unused)", o, 24, "")
 			continue
 		}
-		f.text(p+"Platform Code", o, 4)
-		f.u32(p+"Platform Data Space", o+4)
-		f.u32(p+"Platform Data Length", o+8)
-		f.u32(p+"Reserved", o+12)
+		f.Text(p+"Platform Code", o, 4)
+		f.U32(p+"Platform Data Space", o+4)
+		f.U32(p+"Platform Data Length", o+8)
+		f.U32(p+"Reserved", o+12)
 		off := binary.BigEndian.Uint64(b[o+16:])
 		val := fmt.Sprint(off)
 		if li < len(im.dyn.Locators) && im.dyn.Locators[li].Path != "" {
 			val += fmt.Sprintf(" (%q)", im.dyn.Locators[li].Path)
 		}
 		li++
-		f.add(p+"Platform Data Offset", o+16, 8, val)
+		f.Add(p+"Platform Data Offset", o+16, 8, val)
 	}
-	f.add("Reserved", 768, 256, "")
-	return f.st
+	f.Add("Reserved", 768, 256, "")
+	return f.St
 }
 
 // batFieldsMax is the number of BAT entries shown as fields.

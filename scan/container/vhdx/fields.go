@@ -5,56 +5,28 @@ import (
 	"fmt"
 
 	"github.com/lvminspect/lvminspect/model"
+	"github.com/lvminspect/lvminspect/scan/container/blockdev"
 )
 
-type fieldBuf struct {
-	b    []byte
-	base int64
-	st   model.Structure
-}
+// fieldBuf builds a structure's fields; its integers are little-endian.
+type fieldBuf struct{ blockdev.FieldBuf }
 
 func newFieldBuf(name string, b []byte, base int64) *fieldBuf {
-	return &fieldBuf{b: b, base: base, st: model.Structure{Name: name, Off: base, Len: len(b)}}
-}
-
-func (f *fieldBuf) add(name string, off, n int, val string) {
-	f.st.Fields = append(f.st.Fields, model.Field{Name: name, Off: f.base + int64(off), Len: n, Value: val})
-}
-
-func (f *fieldBuf) u16(name string, off int) {
-	f.add(name, off, 2, fmt.Sprint(binary.LittleEndian.Uint16(f.b[off:])))
-}
-
-func (f *fieldBuf) u32(name string, off int) {
-	f.add(name, off, 4, fmt.Sprint(binary.LittleEndian.Uint32(f.b[off:])))
-}
-
-func (f *fieldBuf) hex32(name string, off int) {
-	f.add(name, off, 4, fmt.Sprintf("%#08x", binary.LittleEndian.Uint32(f.b[off:])))
-}
-
-func (f *fieldBuf) u64(name string, off int) {
-	f.add(name, off, 8, fmt.Sprint(binary.LittleEndian.Uint64(f.b[off:])))
-}
-
-func (f *fieldBuf) text(name string, off, n int) {
-	f.add(name, off, n, fmt.Sprintf("%q", f.b[off:off+n]))
+	return &fieldBuf{*blockdev.NewFieldBuf(name, b, base, binary.LittleEndian)}
 }
 
 func (f *fieldBuf) guid(name string, off int, names map[GUID]string) {
-	g := guidAt(f.b[off:])
+	g := guidAt(f.B[off:])
 	v := g.String()
 	if n := names[g]; n != "" {
 		v += " (" + n + ")"
 	}
-	f.add(name, off, 16, v)
+	f.Add(name, off, 16, v)
 }
 
-// crc adds the CRC-32C field at off, checked over all of f.b.
+// crc adds the CRC-32C field at off, checked over all of f.B.
 func (f *fieldBuf) crc(name string, off int) {
-	stored, computed := binary.LittleEndian.Uint32(f.b[off:]), crcZeroed(f.b, off)
-	f.hex32(name, off)
-	f.st.Fields[len(f.st.Fields)-1].Check = &model.Check{OK: stored == computed, Stored: fmt.Sprintf("%#08x", stored), Computed: fmt.Sprintf("%#08x", computed)}
+	f.Checksum(name, off, crcZeroed(f.B, off))
 }
 
 // name marks a structure the replayed log changed.
@@ -67,9 +39,9 @@ func (im *Image) structName(name string, off int64, n int) string {
 
 func headerFields(name string, b []byte, base int64) model.Structure {
 	f := newFieldBuf(name, b, base)
-	f.text("Signature", 0, 4)
+	f.Text("Signature", 0, 4)
 	f.crc("Checksum", 4)
-	f.u64("SequenceNumber", 8)
+	f.U64("SequenceNumber", 8)
 	f.guid("FileWriteGuid", 16, nil)
 	f.guid("DataWriteGuid", 32, nil)
 	g := guidAt(b[48:])
@@ -77,71 +49,71 @@ func headerFields(name string, b []byte, base int64) model.Structure {
 	if g.IsZero() {
 		v += " (no log to replay)"
 	}
-	f.add("LogGuid", 48, 16, v)
-	f.u16("LogVersion", 64)
-	f.u16("Version", 66)
-	f.u32("LogLength", 68)
-	f.u64("LogOffset", 72)
-	f.add("Reserved", 80, headerSize-80, "")
-	return f.st
+	f.Add("LogGuid", 48, 16, v)
+	f.U16("LogVersion", 64)
+	f.U16("Version", 66)
+	f.U32("LogLength", 68)
+	f.U64("LogOffset", 72)
+	f.Add("Reserved", 80, headerSize-80, "")
+	return f.St
 }
 
 func regionTableFields(name string, b []byte, base int64) model.Structure {
 	f := newFieldBuf(name, b, base)
-	f.text("Signature", 0, 4)
+	f.Text("Signature", 0, 4)
 	f.crc("Checksum", 4)
-	f.u32("EntryCount", 8)
-	f.u32("Reserved", 12)
+	f.U32("EntryCount", 8)
+	f.U32("Reserved", 12)
 	n := min(int(binary.LittleEndian.Uint32(b[8:])), maxRegionEntries)
 	for i := range n {
 		o := 16 + 32*i
 		p := fmt.Sprintf("Entry %d: ", i)
 		f.guid(p+"Guid", o, regionNames)
-		f.u64(p+"FileOffset", o+16)
-		f.u32(p+"Length", o+24)
+		f.U64(p+"FileOffset", o+16)
+		f.U32(p+"Length", o+24)
 		fl := binary.LittleEndian.Uint32(b[o+28:])
-		f.add(p+"Required", o+28, 4, fmt.Sprintf("%#08x (required %t)", fl, fl&1 != 0))
+		f.Add(p+"Required", o+28, 4, fmt.Sprintf("%#08x (required %t)", fl, fl&1 != 0))
 	}
-	return f.st
+	return f.St
 }
 
 func (im *Image) metadataFields() []model.Structure {
 	base := int64(im.meta.FileOffset)
 	f := newFieldBuf(im.structName("VHDX metadata table", base, len(im.metaRaw)), im.metaRaw, base)
-	f.text("Signature", 0, 8)
-	f.u16("Reserved", 8)
-	f.u16("EntryCount", 10)
-	f.add("Reserved2", 12, 20, "")
+	f.Text("Signature", 0, 8)
+	f.U16("Reserved", 8)
+	f.U16("EntryCount", 10)
+	f.Add("Reserved2", 12, 20, "")
 	for i, me := range im.metaEntries {
 		o := 32 + 32*i
 		p := fmt.Sprintf("Entry %d: ", i)
 		f.guid(p+"ItemId", o, metadataNames)
-		f.u32(p+"Offset", o+16)
-		f.u32(p+"Length", o+20)
-		f.add(p+"Flags", o+24, 4, fmt.Sprintf("%#08x (IsUser %t, IsVirtualDisk %t, IsRequired %t)", binary.LittleEndian.Uint32(im.metaRaw[o+24:]), me.IsUser, me.IsVirtualDisk, me.IsRequired))
-		f.u32(p+"Reserved2", o+28)
+		f.U32(p+"Offset", o+16)
+		f.U32(p+"Length", o+20)
+		f.Add(p+"Flags", o+24, 4, fmt.Sprintf("%#08x (IsUser %t, IsVirtualDisk %t, IsRequired %t)", binary.LittleEndian.Uint32(im.metaRaw[o+24:]), me.IsUser, me.IsVirtualDisk, me.IsRequired))
+		f.U32(p+"Reserved2", o+28)
 	}
-	out := []model.Structure{f.st}
+	out := []model.Structure{f.St}
 	for _, it := range im.items {
 		g := newFieldBuf(im.structName("VHDX metadata item: "+it.entry.Name(), it.off, len(it.raw)), it.raw, it.off)
 		b := it.raw
 		switch it.entry.ItemID {
 		case MetaFileParameters:
-			g.u32("BlockSize", 0)
+			g.U32("BlockSize", 0)
 			fl := binary.LittleEndian.Uint32(b[4:])
-			g.add("Flags", 4, 4, fmt.Sprintf("%#08x (LeaveBlockAllocated %t, HasParent %t)", fl, fl&1 != 0, fl&2 != 0))
+			g.Add("Flags", 4, 4, fmt.Sprintf("%#08x (LeaveBlockAllocated %t, HasParent %t)", fl, fl&1 != 0, fl&2 != 0))
 		case MetaVirtualDiskSize:
-			g.u64("VirtualDiskSize", 0)
+			g.U64("VirtualDiskSize", 0)
 		case MetaPage83Data:
 			g.guid("Page83Data", 0, nil)
 		case MetaLogicalSectorSize:
-			g.u32("LogicalSectorSize", 0)
+			g.U32("LogicalSectorSize", 0)
 		case MetaPhysicalSectorSize:
-			g.u32("PhysicalSectorSize", 0)
+			g.U32("PhysicalSectorSize", 0)
 		case MetaParentLocator:
 			locatorFields(g, b)
 		}
-		out = append(out, g.st)
+		out = append(out, g.St)
 	}
 	return out
 }
@@ -152,25 +124,25 @@ func locatorFields(g *fieldBuf, b []byte) {
 	}
 	le := binary.LittleEndian
 	g.guid("LocatorType", 0, map[GUID]string{ParentLocatorTypeVHDX: "VHDX"})
-	g.u16("Reserved", 16)
-	g.u16("KeyValueCount", 18)
+	g.U16("Reserved", 16)
+	g.U16("KeyValueCount", 18)
 	n := int(le.Uint16(b[18:]))
 	for i := 0; i < n && 20+12*i+12 <= len(b); i++ {
 		o := 20 + 12*i
 		p := fmt.Sprintf("Entry %d: ", i)
 		ko, vo := le.Uint32(b[o:]), le.Uint32(b[o+4:])
 		kl, vl := le.Uint16(b[o+8:]), le.Uint16(b[o+10:])
-		g.u32(p+"KeyOffset", o)
-		g.u32(p+"ValueOffset", o+4)
-		g.u16(p+"KeyLength", o+8)
-		g.u16(p+"ValueLength", o+10)
+		g.U32(p+"KeyOffset", o)
+		g.U32(p+"ValueOffset", o+4)
+		g.U16(p+"KeyLength", o+8)
+		g.U16(p+"ValueLength", o+10)
 		if uint64(ko)+uint64(kl) <= uint64(len(b)) && uint64(vo)+uint64(vl) <= uint64(len(b)) {
 			k := utf16String(b[ko : ko+uint32(kl)])
 			if kl > 0 {
-				g.add(p+"Key", int(ko), int(kl), fmt.Sprintf("%q", k))
+				g.Add(p+"Key", int(ko), int(kl), fmt.Sprintf("%q", k))
 			}
 			if vl > 0 {
-				g.add(p+"Value", int(vo), int(vl), fmt.Sprintf("%q", utf16String(b[vo:vo+uint32(vl)])))
+				g.Add(p+"Value", int(vo), int(vl), fmt.Sprintf("%q", utf16String(b[vo:vo+uint32(vl)])))
 			}
 		}
 	}
@@ -217,35 +189,35 @@ const logDescFieldsMax = 256
 func logEntryFields(lf logField) model.Structure {
 	f := newFieldBuf(fmt.Sprintf("VHDX log entry (sequence %d)", lf.seq), lf.raw, lf.pos)
 	b := lf.raw
-	f.text("Signature", 0, 4)
+	f.Text("Signature", 0, 4)
 	// The checksum covers the whole entry, data sectors included: it was
 	// checked when the log was replayed.
-	f.hex32("Checksum", 4)
-	f.st.Fields[len(f.st.Fields)-1].Check = &model.Check{OK: true, Stored: fmt.Sprintf("%#08x", binary.LittleEndian.Uint32(b[4:])), Computed: fmt.Sprintf("%#08x", binary.LittleEndian.Uint32(b[4:]))}
-	f.u32("EntryLength", 8)
-	f.u32("Tail", 12)
-	f.u64("SequenceNumber", 16)
-	f.u32("DescriptorCount", 24)
-	f.u32("Reserved", 28)
+	f.Hex32("Checksum", 4)
+	f.St.Fields[len(f.St.Fields)-1].Check = &model.Check{OK: true, Stored: fmt.Sprintf("%#08x", binary.LittleEndian.Uint32(b[4:])), Computed: fmt.Sprintf("%#08x", binary.LittleEndian.Uint32(b[4:]))}
+	f.U32("EntryLength", 8)
+	f.U32("Tail", 12)
+	f.U64("SequenceNumber", 16)
+	f.U32("DescriptorCount", 24)
+	f.U32("Reserved", 28)
 	f.guid("LogGuid", 32, nil)
-	f.u64("FlushedFileOffset", 48)
-	f.u64("LastFileOffset", 56)
+	f.U64("FlushedFileOffset", 48)
+	f.U64("LastFileOffset", 56)
 	n := int(binary.LittleEndian.Uint32(b[24:]))
 	for i := 0; i < n && i < logDescFieldsMax && logEntryHdr+logDescSize*(i+1) <= len(b); i++ {
 		o := logEntryHdr + logDescSize*i
 		p := fmt.Sprintf("Descriptor %d: ", i)
-		f.text(p+"Signature", o, 4)
+		f.Text(p+"Signature", o, 4)
 		if string(b[o:o+4]) == "zero" {
-			f.u32(p+"Reserved", o+4)
-			f.u64(p+"ZeroLength", o+8)
+			f.U32(p+"Reserved", o+4)
+			f.U64(p+"ZeroLength", o+8)
 		} else {
-			f.hex32(p+"TrailingBytes", o+4)
-			f.add(p+"LeadingBytes", o+8, 8, fmt.Sprintf("%#016x", binary.LittleEndian.Uint64(b[o+8:])))
+			f.Hex32(p+"TrailingBytes", o+4)
+			f.Add(p+"LeadingBytes", o+8, 8, fmt.Sprintf("%#016x", binary.LittleEndian.Uint64(b[o+8:])))
 		}
-		f.u64(p+"FileOffset", o+16)
-		f.u64(p+"SequenceNumber", o+24)
+		f.U64(p+"FileOffset", o+16)
+		f.U64(p+"SequenceNumber", o+24)
 	}
-	return f.st
+	return f.St
 }
 
 // Fields returns the image's structures with every field's absolute byte
@@ -258,9 +230,9 @@ func (im *Image) Fields() []model.Structure {
 	var out []model.Structure
 	if im.idRaw != nil {
 		f := newFieldBuf("VHDX file type identifier", im.idRaw, 0)
-		f.text("Signature", 0, 8)
-		f.add("Creator", 8, 512, fmt.Sprintf("%q", im.creator))
-		out = append(out, f.st)
+		f.Text("Signature", 0, 8)
+		f.Add("Creator", 8, 512, fmt.Sprintf("%q", im.creator))
+		out = append(out, f.St)
 	}
 	for i, c := range im.headers {
 		if c != nil && c.raw != nil {

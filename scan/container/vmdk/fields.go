@@ -7,28 +7,15 @@ import (
 	"strings"
 
 	"github.com/lvminspect/lvminspect/model"
+	"github.com/lvminspect/lvminspect/scan/container/blockdev"
 )
 
-// fieldBuf records the fields of a structure read at absolute offset
-// base of its file.
-type fieldBuf struct {
-	b    []byte
-	base int64
-	st   model.Structure
-}
-
-func (f *fieldBuf) add(name string, off, n int, val string) *model.Field {
-	f.st.Fields = append(f.st.Fields, model.Field{Name: name, Off: f.base + int64(off), Len: n, Value: val})
-	return &f.st.Fields[len(f.st.Fields)-1]
-}
-
-func (f *fieldBuf) u32(name string, off int) {
-	f.add(name, off, 4, fmt.Sprint(binary.LittleEndian.Uint32(f.b[off:])))
-}
+// fieldBuf builds a structure's fields; its integers are little-endian.
+type fieldBuf struct{ blockdev.FieldBuf }
 
 // sectors shows a count or offset in sectors with its bytes.
 func (f *fieldBuf) sectors(name string, off int) {
-	v := binary.LittleEndian.Uint64(f.b[off:])
+	v := binary.LittleEndian.Uint64(f.B[off:])
 	s := fmt.Sprint(v)
 	switch {
 	case v == GDAtEnd:
@@ -36,13 +23,13 @@ func (f *fieldBuf) sectors(name string, off int) {
 	case v > 0 && v <= maxSectors:
 		s = fmt.Sprintf("%d (byte %d)", v, v*sectorSize)
 	}
-	f.add(name, off, 8, s)
+	f.Add(name, off, 8, s)
 }
 
 // char shows a line-ending byte and checks it against want.
 func (f *fieldBuf) char(name string, off int, want byte) {
-	c := f.b[off]
-	fl := f.add(name, off, 1, fmt.Sprintf("%q", c))
+	c := f.B[off]
+	fl := f.Add(name, off, 1, fmt.Sprintf("%q", c))
 	fl.Check = &model.Check{OK: c == want, Stored: fmt.Sprintf("%#02x", c), Computed: fmt.Sprintf("%#02x", want)}
 }
 
@@ -65,21 +52,22 @@ func flagNames(v uint32) string {
 }
 
 func headerFields(name string, b []byte, base int64) model.Structure {
-	f := &fieldBuf{b: b, base: base, st: model.Structure{Name: name, Off: base, Len: headerSize}}
+	f := &fieldBuf{*blockdev.NewFieldBuf(name, b, base, binary.LittleEndian)}
+	f.St.Len = headerSize
 	h := decodeHeader(b)
-	m := f.add("magicNumber", 0, 4, fmt.Sprintf("%#08x (%q)", h.Magic, b[:4]))
+	m := f.Add("magicNumber", 0, 4, fmt.Sprintf("%#08x (%q)", h.Magic, b[:4]))
 	m.Check = &model.Check{OK: h.Magic == Magic, Stored: fmt.Sprintf("%#08x", h.Magic), Computed: fmt.Sprintf("%#08x", Magic)}
-	f.u32("version", 4)
-	f.add("flags", 8, 4, fmt.Sprintf("%#08x (%s)", h.Flags, flagNames(h.Flags)))
+	f.U32("version", 4)
+	f.Add("flags", 8, 4, fmt.Sprintf("%#08x (%s)", h.Flags, flagNames(h.Flags)))
 	f.sectors("capacity", 12)
 	f.sectors("grainSize", 20)
 	f.sectors("descriptorOffset", 28)
 	f.sectors("descriptorSize", 36)
-	f.u32("numGTEsPerGT", 44)
+	f.U32("numGTEsPerGT", 44)
 	f.sectors("rgdOffset", 48)
 	f.sectors("gdOffset", 56)
 	f.sectors("overHead", 64)
-	f.add("uncleanShutdown", 72, 1, fmt.Sprint(b[72]))
+	f.Add("uncleanShutdown", 72, 1, fmt.Sprint(b[72]))
 	f.char("singleEndLineChar", 73, '\n')
 	f.char("nonEndLineChar", 74, ' ')
 	f.char("doubleEndLineChar1", 75, '\r')
@@ -92,9 +80,9 @@ func headerFields(name string, b []byte, base int64) model.Structure {
 	default:
 		alg = "unknown"
 	}
-	f.add("compressAlgorithm", 77, 2, fmt.Sprintf("%d (%s)", h.CompressAlgorithm, alg))
-	f.add("pad", 79, headerSize-79, "")
-	return f.st
+	f.Add("compressAlgorithm", 77, 2, fmt.Sprintf("%d (%s)", h.CompressAlgorithm, alg))
+	f.Add("pad", 79, headerSize-79, "")
+	return f.St
 }
 
 // gdFieldsMax is the number of grain directory entries shown as fields.
