@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/lvminspect/lvminspect/export"
 	"github.com/lvminspect/lvminspect/export/job"
 	"github.com/lvminspect/lvminspect/internal/format"
+	"github.com/lvminspect/lvminspect/internal/termsafe"
 	"github.com/lvminspect/lvminspect/model"
 	"github.com/lvminspect/lvminspect/scan"
 )
@@ -239,14 +241,20 @@ func (e *exportPane) checkPath() tea.Cmd {
 	e.same[p] = ""
 	inputs := e.inputs()
 	return e.s.tasks.run(func() tea.Msg {
+		var warn []string
 		same, err := job.SameFilesystem(p, inputs)
 		switch {
 		case err != nil:
-			return sameFSMsg{p, "cannot tell whether it is on the file system of an input: " + err.Error()}
+			warn = append(warn, "cannot tell whether it is on the file system of an input: "+err.Error())
 		case same:
-			return sameFSMsg{p, "it is on the same file system as an input: writing there may change the evidence"}
+			warn = append(warn, "it is on the same file system as an input: writing there may change the evidence")
 		}
-		return sameFSMsg{p, ""}
+		// Left by an export killed without warning (kill -9, a power
+		// cut): said, never removed, as the export command does.
+		for _, t := range export.StaleTemporaries(filepath.Dir(job.AbsOutput(p))) {
+			warn = append(warn, "stale temporary "+t+" from an interrupted export; remove it")
+		}
+		return sameFSMsg{p, strings.Join(warn, "\n")}
 	})
 }
 
@@ -588,8 +596,10 @@ func (e *exportPane) formView() []string {
 		out = append(out, "  "+string(paint(st.Muted, l)))
 	}
 	if warn := e.same[p]; warn != "" {
-		for _, l := range wrapWords("! "+warn, w-2) {
-			out = append(out, "  "+string(paint(st.Check.Warn, l)))
+		for _, one := range strings.Split(warn, "\n") {
+			for _, l := range wrapWords("! "+termsafe.Text(one), w-2) {
+				out = append(out, "  "+string(paint(st.Check.Warn, l)))
+			}
 		}
 	}
 	out = append(out, "", "  "+string(paint(st.Bold, "Options")))

@@ -280,3 +280,28 @@ func TestExportNeverReplacesAnInput(t *testing.T) {
 		t.Fatal("the input changed")
 	}
 }
+
+// A temporary an export killed with SIGKILL left in the output's folder
+// is named in the export form, as the export command names it; it is
+// never removed.
+func TestExportFormNamesStaleTemporaries(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := os.MkdirAll("banana", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join("banana", ".chocolate.img.tmp-0123456789ab")
+	if err := os.WriteFile(stale, []byte("half"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m := demoModel(t, 120, 40)
+	press(t, m, "/chocolate", "enter")
+	drain(t, m, press(t, m, "e"), func(tea.Msg) {})
+	v := strings.ReplaceAll(plain(m.View()), "\n", "")
+	if !strings.Contains(v, "stale temporary") || !strings.Contains(v, ".chocolate.img.tmp") || !strings.Contains(v, "0123456789ab") {
+		t.Errorf("the form does not name the stale temporary:\n%s", plain(m.View()))
+	}
+	if _, err := os.Stat(stale); err != nil {
+		t.Errorf("the stale temporary was removed: %v", err)
+	}
+}
