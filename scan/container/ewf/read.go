@@ -627,7 +627,7 @@ func headerDate(v string) string {
 
 // maxRun bounds the stored bytes readRun reads at once (a buffer of
 // this size per concurrent reader).
-const maxRun = 2 << 20
+const maxRun = 1 << 20
 
 // readRun fills p with the whole chunks from chunk first on, as many as
 // p holds, that one table lists and that lie one after the other in one
