@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/lvminspect/lvminspect/model"
 	"github.com/lvminspect/lvminspect/scan/container/ewf"
@@ -131,7 +133,9 @@ func openContainer(fs afero.Fs, in *Input) {
 		if cf.byName != nil && !cf.byName(fs, in.Path) {
 			continue
 		}
-		oc, err := cf.open(fs, in.Path)
+		rec := &recordingFs{Fs: fs}
+		oc, err := cf.open(rec, in.Path)
+		in.Files = rec.opened()
 		if err != nil {
 			in.ContainerErr = fmt.Errorf("%s container: %w", cf.kind, err)
 			in.Node.Problems = append(in.Node.Problems, Problem{Severity: SevError, Path: in.Path, Structure: cf.kind,
@@ -162,4 +166,48 @@ func (n *Node) Verify(ctx context.Context, progress func(done, total int64)) (re
 	}
 	r, match, err := n.verify(ctx, progress)
 	return r, match, true, err
+}
+
+// recordingFs notes every file a container reader opens: the segments,
+// extents, parents and backing files that are evidence as much as the
+// file given (an export must never replace them).
+type recordingFs struct {
+	afero.Fs
+	mu    sync.Mutex
+	paths []string
+}
+
+func (r *recordingFs) note(name string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, p := range r.paths {
+		if p == name {
+			return
+		}
+	}
+	r.paths = append(r.paths, name)
+}
+
+func (r *recordingFs) opened() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.paths...)
+}
+
+// Open opens name and notes it.
+func (r *recordingFs) Open(name string) (afero.File, error) {
+	f, err := r.Fs.Open(name)
+	if err == nil {
+		r.note(name)
+	}
+	return f, err
+}
+
+// OpenFile opens name and notes it.
+func (r *recordingFs) OpenFile(name string, flag int, perm os.FileMode) (afero.File, error) {
+	f, err := r.Fs.OpenFile(name, flag, perm)
+	if err == nil {
+		r.note(name)
+	}
+	return f, err
 }

@@ -149,3 +149,15 @@ func (res *Result) LVNodesOf(vgUUID string) map[string]*Node {
 	}
 	return out
 }
+
+// Given lists the inputs that were given (files and devices, with the
+// containers in them), not the LVs a layer above added as inputs.
+func (res *Result) Given() []*InputResult {
+	var out []*InputResult
+	for _, in := range res.Inputs {
+		if in.Node == nil || in.Node.Kind != KindLV {
+			out = append(out, in)
+		}
+	}
+	return out
+}

@@ -25,6 +25,10 @@ type Input struct {
 	// container, the file itself (its parent in the graph).
 	Node *Node `json:"-"`
 	File *Node `json:"-"`
+	// Files are every file a container reader opened for this input
+	// (the file given, its other segments or extents, parents, backing
+	// files): evidence, never to be written.
+	Files []string `json:"-"`
 	// ContainerErr says why the container in the file could not be
 	// opened (a missing segment or extent file, a damaged header, an
 	// encrypted image): the input is then scanned as the file it is.

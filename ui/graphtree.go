@@ -37,15 +37,7 @@ func lvDevKey(vgUUID, lv string) string { return model.BareUUID(vgUUID) + "/" + 
 func isLVInput(in *scan.InputResult) bool { return in.Node != nil && in.Node.Kind == scan.KindLV }
 
 // topInputs are the inputs given (not the LVs the graph added).
-func topInputs(res *scan.Result) []*scan.InputResult {
-	var out []*scan.InputResult
-	for _, in := range res.Inputs {
-		if !isLVInput(in) {
-			out = append(out, in)
-		}
-	}
-	return out
-}
+func topInputs(res *scan.Result) []*scan.InputResult { return res.Given() }
 
 func newTreeCtx(res *scan.Result, views []*vgView, showHidden bool) *treeCtx {
 	c := &treeCtx{showHidden: showHidden, lvInputs: map[string]*scan.InputResult{}, lvNodes: map[string]*scan.Node{},

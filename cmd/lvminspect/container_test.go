@@ -293,3 +293,25 @@ func TestHashInputsOfContainerAndHost(t *testing.T) {
 		t.Errorf("inputs %+v: want only the host's image", prov.Inputs)
 	}
 }
+
+// The other files of a container are evidence too: an export refuses to
+// replace a split E01's later segment, even with --force.
+func TestExportNeverReplacesASegment(t *testing.T) {
+	dir := t.TempDir()
+	p := writeContainer(t, dir, "banana-split.E01")
+	seg := filepath.Join(dir, "banana-split.E04")
+	before := fileSHA(t, seg)
+	for _, args := range [][]string{
+		{"export", "--force", "-o", seg, "banana/chocolate", p},
+		{"export", "--force", "--device", "in1.ewf", "-o", seg, p},
+	} {
+		_, _, err := run(t, "", args...)
+		var ee *exitError
+		if !errors.As(err, &ee) || !strings.Contains(err.Error(), "banana-split.E04") {
+			t.Errorf("%v: %v", args, err)
+		}
+	}
+	if fileSHA(t, seg) != before {
+		t.Fatal("the segment file was replaced")
+	}
+}

@@ -54,9 +54,7 @@ func RunDevice(ctx context.Context, req *DeviceRequest) (*Outcome, error) {
 		fsys = export.OSFS{}
 	}
 	protect := append([]string(nil), req.Protect...)
-	for _, in := range res.Inputs {
-		protect = append(protect, in.Path)
-	}
+	protect = append(protect, record.Evidence(res)...)
 	pp := ""
 	if out != "-" && !opt.NoProvenance {
 		pp = export.ProvenancePath(out)

@@ -125,9 +125,7 @@ func Run(ctx context.Context, req *Request) (*Outcome, error) {
 		fsys = export.OSFS{}
 	}
 	protect := append([]string(nil), req.Protect...)
-	for _, in := range res.Inputs {
-		protect = append(protect, in.Path)
-	}
+	protect = append(protect, record.Evidence(res)...)
 	pp := ""
 	if out != "-" && !opt.NoProvenance {
 		pp = export.ProvenancePath(out)
@@ -242,7 +240,7 @@ func checkPaths(fsys export.FS, out, pp string, protect []string, force bool) er
 func hashInputs(ctx context.Context, res *scan.Result) ([]string, error) {
 	var out []string
 	buf := make([]byte, 4<<20)
-	for _, in := range record.Given(res) {
+	for _, in := range res.Given() {
 		var r io.ReaderAt = in.ReaderAt()
 		size := in.Size
 		if in.File != nil {

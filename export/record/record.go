@@ -212,29 +212,29 @@ func DeviceChain(res *scan.Result, ns ...*scan.Node) []export.ChainDevice {
 	return chain
 }
 
-// Given lists the inputs of res that were given (files and devices, with
-// the containers in them), not the LVs the graph opened as disks.
-func Given(res *scan.Result) []*scan.InputResult {
-	var out []*scan.InputResult
-	for _, in := range res.Inputs {
-		if in.Node == nil || in.Node.Kind != scan.KindLV {
-			out = append(out, in)
-		}
-	}
-	return out
-}
-
 // Inputs are the inputs given, as the provenance record lists them: the
 // path as given and the size of the file (of a container: the file's,
 // not the disk's inside).
 func Inputs(res *scan.Result) []export.Input {
 	var out []export.Input
-	for _, in := range Given(res) {
+	for _, in := range res.Given() {
 		size := in.Size
 		if in.File != nil {
 			size = in.File.Size
 		}
 		out = append(out, export.Input{Path: in.Path, Size: size})
+	}
+	return out
+}
+
+// Evidence lists the files the inputs given were read from: each path
+// given, and every other file a container opened for it (segments,
+// extents, parents, backing files). An export never writes to them.
+func Evidence(res *scan.Result) []string {
+	var out []string
+	for _, in := range res.Given() {
+		out = append(out, in.Path)
+		out = append(out, in.Files...)
 	}
 	return out
 }
