@@ -34,11 +34,15 @@ type exportFlags struct {
 func newExportCmd() *cobra.Command {
 	var fl exportFlags
 	cmd := &cobra.Command{
-		Use:   "export [flags] VG/LV PATH...",
-		Short: "Export a logical volume to a raw image file",
+		Use:   "export [flags] VG/LV PATH... | export --device ID [flags] PATH...",
+		Short: "Export a logical volume, or any device, to a raw image file",
 		Long: `export copies the logical volume VG/LV, found on the inputs PATH..., to a raw
 image file, byte for byte, and computes its sha256 in the same pass. Hidden
-sub-LVs are named as lvs prints them, without brackets (vg/r5_rimage_0).
+sub-LVs are named as lvs prints them, without brackets (vg/r5_rimage_0). The
+VG may be given by its UUID (UUID/LV); a VG name two VGs share is refused with
+both UUIDs. With --device ID it exports a device of scan --json's devices[]
+instead: a partition (in1.p2), a container's virtual disk (in1.ewf), an LV's
+device (lv:pve/vm-100-disk-0).
 
 The image is written to a temporary file beside the target, synced, and only
 then renamed into place: on an error or an interrupt nothing is left under the

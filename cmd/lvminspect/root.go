@@ -24,6 +24,9 @@ func newRootCmd() *cobra.Command {
 		Long: `lvminspect opens disks and disk images read-only and shows everything LVM2
 put on them: labels, PV headers, metadata areas and every metadata generation
 still in them, volume groups and logical volumes, and exports LVs to image files.
+Evidence and virtual-disk containers (E01, qcow2, VMDK, VHD, VHDX, VDI, split
+raw) are read directly, and an LV holding a disk (a virtual machine's, on a
+virtualisation host) is opened like any disk.
 
 With PATHs it opens the interactive inspector on them; with none it opens a
 built-in demo disk. Every view of the inspector is also a command below, with
