@@ -62,7 +62,7 @@ type diffDoneMsg struct {
 func newHistoryPane(s *session, h host, k *HistoryKeys) *historyPane {
 	p := &historyPane{s: s, h: h, keys: k, base: -1}
 	has := func() bool { return len(p.rows) > 0 }
-	parsed := func() bool { r := p.selected(); return r.gen != nil && r.gen.VG != nil }
+	parsed := func() bool { r := p.selected(); return r.gen != nil && r.gen.Parses() }
 	mv := moveActions(&k.MoveKeys, p.listH, p.move, func() { p.cursor = 0; p.clamp() },
 		func() { p.cursor = len(p.rows) - 1; p.clamp() }, func() tea.Cmd { return p.updateDiff() })
 	for i := range mv {
@@ -233,7 +233,8 @@ func rowSearchText(r histRow) []string {
 	}
 	g := r.gen
 	out := []string{strconv.FormatUint(g.Seqno, 10), g.VGName, g.Description, g.CreationHost}
-	if vg := g.VG; vg != nil {
+	out = append(out, g.LVs...)
+	if vg := g.VG; vg != nil { // a model kept (a dropped one is not parsed again for a search)
 		out = append(out, vg.UUID, vg.Description)
 		out = append(out, vg.Tags...)
 		for _, lv := range vg.LVs {
@@ -309,7 +310,7 @@ func (p *historyPane) baseRow() int {
 		return p.base
 	}
 	for i := p.cursor - 1; i >= 0; i-- {
-		if g := p.rows[i].gen; g != nil && g.VG != nil {
+		if g := p.rows[i].gen; g != nil && g.Parses() {
 			return i
 		}
 	}
@@ -361,13 +362,18 @@ func diffLines(rows []histRow, k [2]int) []string {
 		out = fragmentLines(r.frag)
 	case r.gen == nil:
 		out = []string{"no generation selected"}
-	case r.gen.VG == nil:
+	case !r.gen.Parses():
 		out = []string{fmt.Sprintf("seqno %d does not parse: %v", r.gen.Seqno, r.gen.ParseErr)}
 	case b < 0:
 		out = []string{fmt.Sprintf("seqno %d is the oldest generation found: nothing to compare it with", r.gen.Seqno),
 			"b on another generation compares against it"}
 	default:
-		d := history.Diff(rows[b].gen.VG, r.gen.VG)
+		a, m := rows[b].gen.Model(), r.gen.Model()
+		if a == nil || m == nil {
+			out = []string{"✗ the text of one of the two generations can no longer be read from its input"}
+			break
+		}
+		d := history.Diff(a, m)
 		var sb strings.Builder
 		if err := d.WriteText(&sb); err != nil {
 			sb.Reset()
@@ -541,7 +547,7 @@ func (p *historyPane) rowLine(i int, travel *vgView) string {
 		g := r.gen
 		chk := "✓"
 		switch {
-		case g.VG == nil:
+		case !g.Parses():
 			chk = "✗"
 		case !g.Verified:
 			chk = "~"

@@ -71,7 +71,11 @@ Exit status:
 				return &exitError{code: exitFailed, err: fmt.Errorf("VG %s: seqno %d and %d belong to different VGs (%s, %s): give the VG UUID",
 					vgName, seq[0], seq[1], gens[0].VGUUID, gens[1].VGUUID)}
 			}
-			d := history.Diff(gens[0].VG, gens[1].VG)
+			a, b := gens[0].Model(), gens[1].Model()
+			if a == nil || b == nil {
+				return &exitError{code: exitFailed, err: fmt.Errorf("VG %s: the text of seqno %d or %d can no longer be read from its input", vgName, seq[0], seq[1])}
+			}
+			d := history.Diff(a, b)
 			w := cmd.OutOrStdout()
 			if asJSON {
 				enc := json.NewEncoder(w)

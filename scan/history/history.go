@@ -2,9 +2,11 @@ package history
 
 import (
 	"io"
+	"sync"
 
 	"github.com/lvminspect/lvminspect/model"
 	"github.com/lvminspect/lvminspect/scan"
+	"github.com/lvminspect/lvminspect/scan/metatext"
 )
 
 // History is every metadata copy, fragment and generation found.
@@ -130,8 +132,12 @@ type Generation struct {
 	Seqno  uint64
 	CRC    uint32 // lvm_crc of the text with its NUL
 	Size   uint64 // bytes, NUL included
-	// VG is the parsed text; nil when it does not parse. ParseErr says why
-	// not, or what LVM would object to (VG set, metatext.InvalidError).
+	// VG is the parsed text, when it is kept: nil when the text does not
+	// parse, and also for generations whose model was dropped to bound
+	// memory (a metadata area of thousands of copies). Use Model for the
+	// model and Parses for whether there is one. ParseErr says why it
+	// does not parse, or what LVM would object to (VG set,
+	// metatext.InvalidError).
 	VG           *model.VG
 	ParseErr     error
 	Description  string
@@ -149,6 +155,70 @@ type Generation struct {
 	Verified bool
 	text     []byte   // kept while the text budget lasts
 	tails    []uint64 // hashes of the last 64, 128, 256... bytes of the text
+	parses   bool     // the text parsed into a model (kept or not)
+	dropped  bool     // the model was not kept: Model parses the text again
+	cache    *modelCache
+}
+
+// Parses reports whether the generation's text parsed into a model (its
+// model may have been dropped to bound memory: Model gives it again).
+func (g *Generation) Parses() bool { return g.parses || g.VG != nil }
+
+// Model is the generation's parsed VG: the one kept, or, for a
+// generation whose model was dropped to bound memory, the text read again
+// from one of its locations and parsed (the last few are cached). nil
+// when the text does not parse or cannot be read again.
+func (g *Generation) Model() *model.VG {
+	if g.VG != nil || !g.dropped {
+		return g.VG
+	}
+	return g.cache.get(g)
+}
+
+// modelCache keeps the last models parsed again, for callers that walk
+// generations in order (diffs of neighbours, extents reused later).
+type modelCache struct {
+	mu   sync.Mutex
+	keys []*Generation
+	vgs  []*model.VG
+}
+
+const modelCacheSize = 4
+
+func (c *modelCache) get(g *Generation) *model.VG {
+	c.mu.Lock()
+	for i, k := range c.keys {
+		if k == g {
+			vg := c.vgs[i]
+			c.mu.Unlock()
+			return vg
+		}
+	}
+	c.mu.Unlock()
+	text := g.text
+	for _, cp := range g.Copies {
+		if text != nil {
+			break
+		}
+		if t, ok := readCopyText(cp); ok {
+			text = t
+		}
+	}
+	if text == nil {
+		return nil
+	}
+	vg, _ := metatext.Parse(text)
+	if vg == nil {
+		return nil
+	}
+	c.mu.Lock()
+	c.keys = append(c.keys, g)
+	c.vgs = append(c.vgs, vg)
+	if len(c.keys) > modelCacheSize {
+		c.keys, c.vgs = c.keys[1:], c.vgs[1:]
+	}
+	c.mu.Unlock()
+	return vg
 }
 
 // CRCOK reports whether any location's checksum check passed.

@@ -61,8 +61,16 @@ func TestManyCopies(t *testing.T) {
 		t.Fatalf("%d copies, %d generations", len(h.Copies), len(h.Generations))
 	}
 	for i, g := range h.Generations {
-		if g.Seqno != uint64(i+1) || g.VG == nil || g.ParseErr != nil || len(g.Copies) != 1 {
+		if g.Seqno != uint64(i+1) || !g.Parses() || g.ParseErr != nil || len(g.Copies) != 1 {
 			t.Fatalf("generation %d: %+v", i, g)
+		}
+		// Most models are not kept (4 MiB of text's worth are): every
+		// 1,000th is parsed again from its copy, as a diff or an old
+		// generation's export would.
+		if i%1000 == 0 || i == n-1 {
+			if m := g.Model(); m == nil || m.Seqno != g.Seqno || m.Description != g.Description {
+				t.Fatalf("generation %d: model %+v", i, m)
+			}
 		}
 	}
 	if !h.Generations[n-1].Committed || !h.Generations[n-1].Current {

@@ -70,6 +70,9 @@ func (h *History) Open(res *scan.Result, vgName string, seqno uint64) (*scan.VG,
 	if err != nil {
 		return nil, err
 	}
+	if g.Model() == nil {
+		return nil, &GenerationError{VG: vgName, Seqno: seqno, Msg: "its text can no longer be read from its input", Err: ErrNoGeneration}
+	}
 	copies := scanCopies(g)
 	note := ""
 	if !g.Current {
@@ -132,7 +135,7 @@ func (h *History) Find(vgName string, seqno uint64) (*Generation, error) {
 	avail := map[uint64]bool{}
 	withSeq := map[string]bool{}
 	for _, g := range h.Generations {
-		if !keys[g.Key()] || g.VG == nil {
+		if !keys[g.Key()] || !g.Parses() {
 			continue
 		}
 		avail[g.Seqno] = true
@@ -178,6 +181,7 @@ func scanCopies(g *Generation) []*scan.Copy {
 	if text == nil {
 		text = (&scanner{}).textOf(g)
 	}
+	vg := g.Model()
 	for _, c := range g.Copies {
 		if c.Area.PV == nil {
 			continue
@@ -187,7 +191,7 @@ func scanCopies(g *Generation) []*scan.Copy {
 		if c.Slot < 0 {
 			tc.Stored = c.ComputedCRC // no slot records it: nothing else to compare with
 		}
-		out = append(out, &scan.Copy{TextCopy: tc, Slot: c.Slot, Ignored: c.Area.Ignored, VG: g.VG, ParseErr: g.ParseErr,
+		out = append(out, &scan.Copy{TextCopy: tc, Slot: c.Slot, Ignored: c.Area.Ignored, VG: vg, ParseErr: g.ParseErr,
 			PV: c.Area.PV, MDA: c.Area.MDA})
 	}
 	return out
@@ -208,7 +212,7 @@ func (h *History) Apply(res *scan.Result, vgName string, seqno uint64) error {
 	var keys []string
 	seen := map[string]bool{}
 	for _, g := range h.Generations {
-		if g.Seqno != seqno || g.VG == nil || seen[g.Key()] {
+		if g.Seqno != seqno || !g.Parses() || seen[g.Key()] {
 			continue
 		}
 		if vgName != "" && !h.vgKeys(vgName)[g.Key()] {

@@ -196,7 +196,7 @@ func location(c *Copy) Location {
 
 func summary(g *Generation) GenerationSummary {
 	s := GenerationSummary{VGName: g.VGName, VGUUID: g.VGUUID, Seqno: g.Seqno, CRC: crcText(g.CRC), Size: g.Size,
-		Parsed: g.VG != nil && g.ParseErr == nil, Verified: g.Verified, Committed: g.Committed, Precommitted: g.Precommitted,
+		Parsed: g.Parses() && g.ParseErr == nil, Verified: g.Verified, Committed: g.Committed, Precommitted: g.Precommitted,
 		Current: g.Current, Description: g.Description, CreationHost: g.CreationHost, CreationTime: g.CreationTime,
 		LVs: append([]string{}, g.LVs...), Locations: len(g.Copies)}
 	if g.ParseErr != nil {

@@ -46,7 +46,7 @@ func FindReusedExtents(gens []*Generation, vgUUID string, seqno uint64, lvName s
 	var old *Generation
 	var later []*Generation
 	for _, g := range gens {
-		if g.Key() != key || g.VG == nil {
+		if g.Key() != key || !g.Parses() {
 			continue
 		}
 		switch {
@@ -59,14 +59,18 @@ func FindReusedExtents(gens []*Generation, vgUUID string, seqno uint64, lvName s
 	if old == nil {
 		return nil, &GenerationError{VG: vgUUID, Seqno: seqno, Msg: "no parsed generation", Err: ErrNoGeneration}
 	}
-	lv := old.VG.LV(lvName)
+	oldVG := old.Model()
+	if oldVG == nil {
+		return nil, &GenerationError{VG: vgUUID, Seqno: seqno, Msg: "its text can no longer be read", Err: ErrNoGeneration}
+	}
+	lv := oldVG.LV(lvName)
 	if lv == nil {
 		return nil, fmt.Errorf("VG %s seqno %d has no LV %q: %w", old.VGName, seqno, lvName, ErrNoGeneration)
 	}
 	sort.SliceStable(later, func(i, j int) bool { return later[i].Seqno < later[j].Seqno })
-	maps := lvExtentMaps(old.VG, lv, 0)
+	maps := lvExtentMaps(oldVG, lv, 0)
 	mine := map[string]bool{}
-	for _, l := range subLVs(old.VG, lv, 0) {
+	for _, l := range subLVs(oldVG, lv, 0) {
 		mine[model.BareUUID(l.UUID)] = true
 	}
 	// remaining: the PE ranges of each map not yet attributed.
@@ -80,7 +84,11 @@ func FindReusedExtents(gens []*Generation, vgUUID string, seqno uint64, lvName s
 	}
 	out := []Reused{}
 	for _, g := range later {
-		owners := peOwners(g.VG, mine)
+		gvg := g.Model()
+		if gvg == nil {
+			continue
+		}
+		owners := peOwners(gvg, mine)
 		var next []piece
 		for _, p := range rest {
 			pending := []piece{p}

@@ -25,10 +25,20 @@ type Options struct {
 	// input when needed (to identify fragments, to open a generation);
 	// nothing else changes.
 	TextBudget int
+	// ModelBudget bounds the bytes of text whose parsed models are kept
+	// (0: DefaultModelBudget; a model takes several times its text).
+	// Beyond it a generation keeps what the report says of it (its LVs,
+	// description, whether it parses) and Generation.Model parses its
+	// text again when asked. The models the scan itself parsed are shared
+	// and always kept.
+	ModelBudget int
 }
 
 // DefaultTextBudget is the default Options.TextBudget.
 const DefaultTextBudget = 8 << 20
+
+// DefaultModelBudget is the default Options.ModelBudget.
+const DefaultModelBudget = 4 << 20
 
 // maxMatchCandidates bounds the generations whose text is compared with
 // one fragment's beyond the hash that selects them: past it the fragment
@@ -44,9 +54,13 @@ const minMatchLen = 64
 // PV label, and returns every copy, fragment and generation found.
 func Scan(res *scan.Result, opt Options) *History {
 	s := &scanner{h: &History{}, res: res, opt: opt, gens: map[genKey]*Generation{},
-		budget: opt.TextBudget, walked: map[areaKey]bool{}, seed: maphash.MakeSeed()}
+		budget: opt.TextBudget, models: opt.ModelBudget, walked: map[areaKey]bool{}, seed: maphash.MakeSeed(),
+		cache: &modelCache{}}
 	if s.budget <= 0 {
 		s.budget = DefaultTextBudget
+	}
+	if s.models <= 0 {
+		s.models = DefaultModelBudget
 	}
 	s.parsed = parsedCopies(res)
 	owners := ownerMap(res)
@@ -70,6 +84,8 @@ type scanner struct {
 	opt    Options
 	gens   map[genKey]*Generation
 	budget int
+	models int              // bytes of text whose models may still be kept
+	cache  *modelCache      // the models parsed again
 	walked map[areaKey]bool // areas walked
 	seed   maphash.Seed     // of the suffix hashes
 	parsed map[genKey]parse // the texts the scan parsed already
@@ -199,13 +215,13 @@ func (s *scanner) attach(c *Copy, text []byte) {
 	k := genKey{uuid: model.BareUUID(c.VGUUID), seqno: c.Seqno, crc: c.ComputedCRC}
 	g := s.gens[k]
 	if g == nil {
-		g = &Generation{VGName: c.VGName, VGUUID: c.VGUUID, Seqno: c.Seqno, CRC: c.ComputedCRC, Size: c.Size}
-		p, ok := s.parsed[k]
-		if !ok {
+		g = &Generation{VGName: c.VGName, VGUUID: c.VGUUID, Seqno: c.Seqno, CRC: c.ComputedCRC, Size: c.Size, cache: s.cache}
+		p, shared := s.parsed[k]
+		if !shared {
 			p.vg, p.err = metatext.Parse(text)
 		}
 		vg, err := p.vg, p.err
-		g.VG, g.ParseErr = vg, err
+		g.VG, g.ParseErr, g.parses = vg, err, vg != nil
 		if vg != nil {
 			g.Description, g.CreationHost, g.CreationTime = vg.Description, vg.CreationHost, vg.CreationTime
 			for _, lv := range vg.LVs {
@@ -220,6 +236,13 @@ func (s *scanner) attach(c *Copy, text []byte) {
 			recoverInfo(&f, text)
 			g.LVs, g.Description, g.CreationHost, g.CreationTime = f.LVs, f.Description, f.CreationHost, f.CreationTime
 		}
+		if vg != nil && !shared {
+			if len(text) <= s.models {
+				s.models -= len(text)
+			} else {
+				g.VG, g.dropped = nil, true // Model parses it again
+			}
+		}
 		if len(text) <= s.budget {
 			g.text = bytes.Clone(text)
 			s.budget -= len(text)
@@ -229,7 +252,7 @@ func (s *scanner) attach(c *Copy, text []byte) {
 		s.h.Generations = append(s.h.Generations, g)
 	}
 	c.Gen = g
-	c.Parsed = g.VG != nil && g.ParseErr == nil
+	c.Parsed = g.parses && g.ParseErr == nil
 	c.ParseErr = g.ParseErr
 	g.Copies = append(g.Copies, c)
 }

@@ -136,7 +136,7 @@ func writeGeneration(b textOut, g *Generation, name string) {
 	if g.Precommitted {
 		tags = append(tags, "precommitted")
 	}
-	if g.VG == nil || g.ParseErr != nil {
+	if !g.Parses() || g.ParseErr != nil {
 		tags = append(tags, "does not parse")
 	}
 	t := ""
