@@ -1,9 +1,10 @@
 package main
 
 import (
-	"encoding/json"
+	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -18,6 +19,32 @@ type jsonHistory struct {
 	Tool    string `json:"tool"`
 	Version string `json:"version"`
 	*history.Report
+}
+
+// jsonHistoryStream is jsonHistory with its two long arrays written one
+// element at a time: a metadata area of 65,535 copies makes a document of
+// hundreds of megabytes, which need not be in memory at once.
+type jsonHistoryStream struct {
+	Tool        string                `json:"tool"`
+	Version     string                `json:"version"`
+	Generations *jsonStream           `json:"generations"`
+	Distinct    *jsonStream           `json:"distinct_generations"`
+	Areas       []history.AreaSummary `json:"areas"`
+	Problems    []scan.Problem        `json:"problems"`
+}
+
+// writeHistoryJSON writes the history document as jsonHistory encodes
+// it, byte for byte.
+func writeHistoryJSON(w io.Writer, r *history.Report) error {
+	doc := jsonHistoryStream{Tool: "lvminspect", Version: Version(),
+		Generations: &jsonStream{n: len(r.Generations), each: func(i int) any { return r.Generations[i] }},
+		Distinct:    &jsonStream{n: len(r.Distinct), each: func(i int) any { return r.Distinct[i] }},
+		Areas:       r.Areas, Problems: r.Problems}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	if err := writeJSONStream(bw, doc, []*jsonStream{doc.Generations, doc.Distinct}); err != nil {
+		return err
+	}
+	return bw.Flush()
 }
 
 func newHistoryCmd() *cobra.Command {
@@ -58,9 +85,7 @@ Exit status:
 			}
 			w := cmd.OutOrStdout()
 			if asJSON {
-				enc := json.NewEncoder(w)
-				enc.SetIndent("", "  ")
-				if err := enc.Encode(jsonHistory{Tool: "lvminspect", Version: Version(), Report: h.Report(vgName)}); err != nil {
+				if err := writeHistoryJSON(w, h.Report(vgName)); err != nil {
 					return err
 				}
 			} else {

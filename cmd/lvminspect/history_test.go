@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/lvminspect/lvminspect/internal/fixture"
+	"github.com/lvminspect/lvminspect/scan"
+	"github.com/lvminspect/lvminspect/scan/history"
 )
 
 // historyCLI runs a command line in-process.
@@ -109,5 +111,32 @@ func TestDiffCommand(t *testing.T) {
 	scan, err := historyCLI(t, "scan", "--seqno", "69", img)
 	if err != nil || !strings.Contains(scan, "LV late") || !strings.Contains(scan, "historical view") {
 		t.Errorf("scan --seqno: %v\n%s", err, scan)
+	}
+}
+
+// history --json writes its long arrays element by element, byte for
+// byte what encoding the whole document at once gives.
+func TestHistoryJSONStreamedAsEncoded(t *testing.T) {
+	for _, name := range []string{"history", "multiseg", "layout-variants"} {
+		f := fixture.Load(t, name)
+		paths := writeImages(t, f, t.TempDir(), false)
+		got, _, err := run(t, "", append([]string{"history", "--json"}, paths...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, closeAll, err := scanInputs(paths, scan.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(jsonHistory{Tool: "lvminspect", Version: Version(), Report: history.Scan(res, history.Options{}).Report("")}); err != nil {
+			t.Fatal(err)
+		}
+		closeAll()
+		if got != want.String() {
+			t.Errorf("%s: the streamed document differs from the encoded one (%d and %d bytes)", name, len(got), want.Len())
+		}
 	}
 }

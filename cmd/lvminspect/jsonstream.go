@@ -15,19 +15,23 @@ import (
 // a document of about 470 MB, which neither its values nor its text
 // should have to fit in memory at once.
 
-// lvStream is the "lvs" array of a VG in the scan document: each(i)
-// computes LV i when it is written.
-type lvStream struct {
+// jsonStream is an array of a document written one element at a time:
+// each(i) computes element i when it is written (the "lvs" of a VG in the
+// scan document, the locations of history --json).
+type jsonStream struct {
 	n     int
-	each  func(i int) jsonLV
+	each  func(i int) any
 	token string // set by writeJSONStream
 }
 
+// lvStream is the "lvs" array of a VG in the scan document.
+type lvStream = jsonStream
+
 // MarshalJSON writes the placeholder writeJSONStream replaces.
-func (s *lvStream) MarshalJSON() ([]byte, error) {
+func (s *jsonStream) MarshalJSON() ([]byte, error) {
 	if s.token == "" {
 		// Marshalled outside writeJSONStream: the whole array.
-		out := make([]jsonLV, s.n)
+		out := make([]any, s.n)
 		for i := range out {
 			out[i] = s.each(i)
 		}

@@ -433,7 +433,7 @@ func vgJSON(res *scan.Result, vg *scan.VG, check lvCheck, past bool) jsonVG {
 	j.Size, j.Free = bytesJSON(total, m.ExtentBytes()), bytesJSON(total-min(used, total), m.ExtentBytes())
 	r := volume.ForScan(vg)
 	lvNodes := res.LVNodesOf(m.UUID)
-	j.LVs = &lvStream{n: len(m.LVs), each: func(i int) jsonLV {
+	j.LVs = &lvStream{n: len(m.LVs), each: func(i int) any {
 		lv := m.LVs[i]
 		jl := lvJSON(m, lv)
 		factsJSON(&jl, r, lv, past)
