@@ -149,7 +149,7 @@ func Assemble(members []Member) []*Array {
 		if m.SB == nil {
 			continue
 		}
-		k := family(m.SB) + string(m.SB.UUID[:])
+		k := family(m.SB) + " " + m.SB.UUIDText // 0.90: the UUID words as numbers, whatever the byte order
 		g := groups[k]
 		if g == nil {
 			g = &group{}
