@@ -63,7 +63,7 @@ type fxArray struct {
 
 var fxNames = []string{"md-raid1", "md-raid5", "md-090-raid1"}
 
-func loadFx(t *testing.T, name string) *fxArray {
+func loadFx(t testing.TB, name string) *fxArray {
 	t.Helper()
 	f := fixture.Load(t, name)
 	fx := &fxArray{f: f}

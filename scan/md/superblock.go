@@ -117,8 +117,10 @@ type Superblock struct {
 	UUID        [16]byte  `json:"-"`    // 1.x: set_uuid; 0.90: the UUID words in memory order
 	UUIDText    string    `json:"uuid"` // as mdadm prints it
 	Name        string    `json:"name,omitempty"`
-	CTime       time.Time `json:"ctime"`
-	UTime       time.Time `json:"utime"`
+	CTime       time.Time `json:"-"`     // creation time
+	UTime       time.Time `json:"-"`     // last update
+	CTimeUnix   int64     `json:"ctime"` // seconds since 1970 (a crafted 1.x time may lie past year 9999)
+	UTimeUnix   int64     `json:"utime"`
 	Level       int32     `json:"level"`
 	LevelName   string    `json:"level_name"`
 	Layout      uint32    `json:"layout"`
@@ -435,6 +437,7 @@ func decode1(b []byte, off int64, minor string, size int64) *Superblock {
 	sb.BadBlocks = BadBlockLog{Shift: b[185], Size: le.Uint16(b[186:]), Offset: int32(le.Uint32(b[188:])),
 		HasEntries: sb.FeatureMap&FeatureBadBlocks != 0}
 	sb.UTime = mdTime(le.Uint64(b[192:]))
+	sb.CTimeUnix, sb.UTimeUnix = sb.CTime.Unix(), sb.UTime.Unix()
 	sb.Events = le.Uint64(b[200:])
 	sb.ResyncOffset = le.Uint64(b[208:])
 	sb.Clean = sb.ResyncOffset == math.MaxUint64
@@ -561,6 +564,7 @@ func decode090(b []byte, off int64, size int64) *Superblock {
 	sb.RaidDisks = w(10)
 	sb.MDMinor = w(11)
 	sb.UTime = time.Unix(int64(w(32)), 0).UTC()
+	sb.CTimeUnix, sb.UTimeUnix = sb.CTime.Unix(), sb.UTime.Unix()
 	sb.State = w(33)
 	sb.ActiveDisks, sb.WorkingDisks, sb.FailedDisks, sb.SpareDisks = w(34), w(35), w(36), w(37)
 	sb.CsumStored = w(38)
