@@ -196,28 +196,12 @@ func runExport(cmd *cobra.Command, lvArg string, paths []string, fl exportFlags)
 		fmt.Fprintf(stderr, "lvminspect: stale temporary %s from an interrupted export; remove it\n", t)
 	}
 	stderr.Flush()
-	ctx, caught, stop := signalContext(cmd.Context())
-	defer stop()
-	req := &job.Request{Result: res, History: h, VG: vg, LV: lv, Options: fl.Options, Output: fl.output,
-		Stdout: cmd.OutOrStdout(), Protect: paths, CommandLine: os.Args, ToolVersion: Version()}
-	bar := newProgressBar(cmd.ErrOrStderr())
-	if bar != nil {
-		req.Progress = bar.update
-		req.Stage = bar.stage
-	}
-	oc, err := job.Run(ctx, req)
-	if bar != nil {
-		bar.finish()
-	}
-	var pe *job.ProvenanceError
-	switch {
-	case errors.As(err, &pe):
-		// The image is there: say its hashes and what is wrong with it.
-	case errors.Is(err, context.Canceled):
-		s := caught()
-		return &exitError{code: interruptedStatus(s), err: fmt.Errorf("interrupted (%s): no output was left behind", signalName(s))}
-	case err != nil:
-		return exportError(err)
+	oc, pe, err := runWithProgress(cmd, func(ctx context.Context, progress func(export.Progress), stage func(string)) (*job.Outcome, error) {
+		return job.Run(ctx, &job.Request{Result: res, History: h, VG: vg, LV: lv, Options: fl.Options, Output: fl.output,
+			Stdout: cmd.OutOrStdout(), Protect: paths, CommandLine: os.Args, ToolVersion: Version(), Progress: progress, Stage: stage})
+	})
+	if err != nil {
+		return err
 	}
 	name := vg.Meta.Name + "/" + lv.Name
 	if oc.Verdict != nil && oc.Verdict.Old {
@@ -289,29 +273,45 @@ func runExportDevice(cmd *cobra.Command, id string, paths []string, fl exportFla
 		fmt.Fprintf(stderr, "lvminspect: stale temporary %s from an interrupted export; remove it\n", t)
 	}
 	stderr.Flush()
+	oc, pe, err := runWithProgress(cmd, func(ctx context.Context, progress func(export.Progress), stage func(string)) (*job.Outcome, error) {
+		return job.RunDevice(ctx, &job.DeviceRequest{Result: res, Device: n, Options: fl.Options, Output: fl.output,
+			Stdout: cmd.OutOrStdout(), Protect: paths, CommandLine: os.Args, ToolVersion: Version(), Progress: progress, Stage: stage})
+	})
+	if err != nil {
+		return err
+	}
+	return reportOutcome(cmd, stderr, oc, "device "+n.ID, "device", pe)
+}
+
+// runWithProgress runs an export (run) with the progress bar on a
+// terminal's stderr and ^C, SIGTERM and SIGHUP cancelling it. It returns
+// the outcome, a *job.ProvenanceError when the image was written but its
+// record was not, or the error with the export's exit status.
+func runWithProgress(cmd *cobra.Command, run func(ctx context.Context, progress func(export.Progress), stage func(string)) (*job.Outcome, error)) (*job.Outcome, *job.ProvenanceError, error) {
 	ctx, caught, stop := signalContext(cmd.Context())
 	defer stop()
-	req := &job.DeviceRequest{Result: res, Device: n, Options: fl.Options, Output: fl.output, Stdout: cmd.OutOrStdout(),
-		Protect: paths, CommandLine: os.Args, ToolVersion: Version()}
+	var progress func(export.Progress)
+	var stage func(string)
 	bar := newProgressBar(cmd.ErrOrStderr())
 	if bar != nil {
-		req.Progress = bar.update
-		req.Stage = bar.stage
+		progress, stage = bar.update, bar.stage
 	}
-	oc, err := job.RunDevice(ctx, req)
+	oc, err := run(ctx, progress, stage)
 	if bar != nil {
 		bar.finish()
 	}
 	var pe *job.ProvenanceError
 	switch {
 	case errors.As(err, &pe):
+		// The image is there: say its hashes and what is wrong with it.
+		return oc, pe, nil
 	case errors.Is(err, context.Canceled):
 		s := caught()
-		return &exitError{code: interruptedStatus(s), err: fmt.Errorf("interrupted (%s): no output was left behind", signalName(s))}
+		return nil, nil, &exitError{code: interruptedStatus(s), err: fmt.Errorf("interrupted (%s): no output was left behind", signalName(s))}
 	case err != nil:
-		return exportError(err)
+		return nil, nil, exportError(err)
 	}
-	return reportOutcome(cmd, stderr, oc, "device "+n.ID, "device", pe)
+	return oc, nil, nil
 }
 
 // exportError gives a failed export its exit status: 1, nothing was

@@ -45,29 +45,16 @@ func RunDevice(ctx context.Context, req *DeviceRequest) (*Outcome, error) {
 		return nil, errors.New("export: no device to export")
 	}
 	res, n, opt := req.Result, req.Device, req.Options
-	out := req.Output
-	if out == "" {
-		out = DefaultDeviceOutput(n.ID)
-	}
-	fsys := req.FS
-	if fsys == nil {
-		fsys = export.OSFS{}
-	}
-	protect := append([]string(nil), req.Protect...)
-	protect = append(protect, record.Evidence(res)...)
-	pp := ""
-	if out != "-" && !opt.NoProvenance {
-		pp = export.ProvenancePath(out)
-	}
-	if err := checkPaths(fsys, out, pp, protect, opt.Force); err != nil {
+	t, err := prepare(res, req.Output, DefaultDeviceOutput(n.ID), req.FS, req.Protect, opt)
+	if err != nil {
 		return nil, err
 	}
+	out, pp, fsys, protect := t.out, t.pp, t.fsys, t.protect
 	var hashes []string
 	if opt.HashInputs {
 		if req.Stage != nil {
 			req.Stage("hashing inputs")
 		}
-		var err error
 		if hashes, err = hashInputs(ctx, res); err != nil {
 			return nil, err
 		}

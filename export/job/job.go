@@ -116,23 +116,11 @@ func Run(ctx context.Context, req *Request) (*Outcome, error) {
 		return nil, errors.New("export: no LV to export")
 	}
 	res, vg, lv, opt := req.Result, req.VG, req.LV, req.Options
-	out := req.Output
-	if out == "" {
-		out = DefaultOutput(vg.Meta.Name, lv.Name)
-	}
-	fsys := req.FS
-	if fsys == nil {
-		fsys = export.OSFS{}
-	}
-	protect := append([]string(nil), req.Protect...)
-	protect = append(protect, record.Evidence(res)...)
-	pp := ""
-	if out != "-" && !opt.NoProvenance {
-		pp = export.ProvenancePath(out)
-	}
-	if err := checkPaths(fsys, out, pp, protect, opt.Force); err != nil {
+	t, err := prepare(res, req.Output, DefaultOutput(vg.Meta.Name, lv.Name), req.FS, req.Protect, opt)
+	if err != nil {
 		return nil, err
 	}
+	out, pp, fsys, protect := t.out, t.pp, t.fsys, t.protect
 
 	h := req.History
 	if h == nil && record.NeedsHistory(vg) {
@@ -149,7 +137,6 @@ func Run(ctx context.Context, req *Request) (*Outcome, error) {
 	var hashes []string
 	if opt.HashInputs {
 		stage(req, "hashing inputs")
-		var err error
 		if hashes, err = hashInputs(ctx, res); err != nil {
 			return nil, err
 		}
@@ -202,6 +189,33 @@ func stage(req *Request, s string) {
 	if req.Stage != nil {
 		req.Stage(s)
 	}
+}
+
+// target is where an export writes, checked.
+type target struct {
+	out, pp string // the image ("-" for stdout) and its provenance record ("" for none)
+	fsys    export.FS
+	protect []string // never written: the paths given and every file the inputs were read from
+}
+
+// prepare settles where an export writes (out, or def when out is ""),
+// through fsys (the OS's when nil), and checks it: never an input or a
+// file read for one, nothing existing without Force.
+func prepare(res *scan.Result, out, def string, fsys export.FS, protect []string, opt Options) (*target, error) {
+	if out == "" {
+		out = def
+	}
+	if fsys == nil {
+		fsys = export.OSFS{}
+	}
+	t := &target{out: out, fsys: fsys, protect: append(append([]string(nil), protect...), record.Evidence(res)...)}
+	if out != "-" && !opt.NoProvenance {
+		t.pp = export.ProvenancePath(out)
+	}
+	if err := checkPaths(fsys, out, t.pp, t.protect, opt.Force); err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 // checkPaths refuses an output or provenance path that is an input
