@@ -54,6 +54,12 @@ type readahead struct {
 	end        atomic.Int64 // end of the last readahead asked for
 }
 
+// readaheadMinRead is the smallest read after which PieceSource asks for
+// what follows to be read ahead: an export's reads (4 MiB), not the small
+// reads that look at an LV's first sectors (tasting every LV of a VG on
+// a block device asked the kernel to read 16 MiB after each of them).
+const readaheadMinRead = 1 << 20
+
 // prefetchSize is how far ahead of a read PieceSource asks the kernel to
 // read a PV input file.
 const prefetchSize = 16 << 20
@@ -368,7 +374,7 @@ func (s *PieceSource) ReadAt(p []byte, off int64) (int, error) {
 			f.ahead.sequential.Do(func() { adv.AdviseSequential(0, pv.Size) })
 		}
 		m, err := pv.R.ReadAt(p[done:done+n], pvOff)
-		if next := pvOff + int64(m); adv != nil && m == n && next < pv.Size {
+		if next := pvOff + int64(m); adv != nil && m == n && next < pv.Size && len(p) >= readaheadMinRead {
 			// Sequential reads: have the kernel fetch what follows
 			// while the caller processes this, for a deeper queue than
 			// one synchronous read at a time. Asked again only once

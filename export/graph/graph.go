@@ -15,6 +15,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/lvminspect/lvminspect/export"
 	"github.com/lvminspect/lvminspect/export/volume"
@@ -89,6 +90,7 @@ func expandVG(res *scan.Result, vg *scan.VG, st *state) []*scan.Input {
 		}
 	}
 	var added []*scan.Input
+	var todo []tasting
 	rv := volume.ForScan(vg)
 	for _, lv := range vg.Meta.LVs {
 		key := lvKey(vg.Meta, lv)
@@ -115,8 +117,11 @@ func expandVG(res *scan.Result, vg *scan.VG, st *state) []*scan.Input {
 		if err != nil {
 			continue
 		}
-		d := NewDevice(src, name)
-		holds, info := taste(d)
+		todo = append(todo, tasting{lv: lv, key: key, name: name, d: NewDevice(src, name)})
+	}
+	tasteAll(todo)
+	for _, t := range todo {
+		lv, key, name, d, holds, info := t.lv, t.key, t.name, t.d, t.holds, t.info
 		node := &scan.Node{ID: "lv:" + name, Kind: scan.KindLV, Label: name, Size: d.Size(), Depth: depth + 1,
 			VG: vg.Meta.Name, VGUUID: vg.Meta.UUID, LV: lv.Name, Content: info}
 		st.parents[node] = parents
@@ -139,6 +144,39 @@ func expandVG(res *scan.Result, vg *scan.VG, st *state) []*scan.Input {
 		added = append(added, in)
 	}
 	return added
+}
+
+// tasting is one LV to look at, and what was found.
+type tasting struct {
+	lv    *model.LV
+	key   string
+	name  string
+	d     *Device
+	holds bool
+	info  *content.Info
+}
+
+// tasteWorkers is how many LVs are looked at at once: their first
+// sectors are small reads, each waiting on the disk, which overlap.
+const tasteWorkers = 8
+
+// tasteAll tastes every LV of todo, several at once, each result in its
+// place (the order of the VG's LVs, whatever the timing).
+func tasteAll(todo []tasting) {
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range min(tasteWorkers, len(todo)) {
+		wg.Go(func() {
+			for i := range next {
+				todo[i].holds, todo[i].info = taste(todo[i].d)
+			}
+		})
+	}
+	for i := range todo {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 }
 
 // ownVG scans the device d alone and returns the UUID of a VG its PVs
@@ -218,6 +256,13 @@ func taste(d device.Device) (bool, *content.Info) {
 		// thin LV, the holes of a sparse image): nothing to read.
 		return false, nil
 	}
+	if !signsOfLife(d) {
+		// Zeros where a label, a partition table and the superblocks
+		// of nearly every format lie: not read further (a device that
+		// cannot say where its holes are, such as a block device,
+		// would otherwise have 132 KiB read of each LV).
+		return false, nil
+	}
 	info, known := content.Identify(d, d.Size())
 	if lb, _, err := scan.ReadLabel(d, d.Size(), 0); err == nil {
 		if !known || info.Format != "lvm2" {
@@ -244,6 +289,31 @@ const (
 	tasteHead = 68 << 10
 	tasteTail = 64 << 10
 )
+
+// signsOfLife reads the places where an LV that holds anything at all
+// holds something that is not zero: the first 8 KiB (LVM2 label, MBR and
+// GPT, LUKS, ext2/3/4, XFS, swap, FAT, NTFS, md 1.1 and 1.2) and 4 KiB at
+// 64 KiB (Btrfs). An LV that is zero there is taken to hold nothing
+// known (an md 0.90 or 1.0 superblock at the end of a zeroed LV is not
+// looked for).
+func signsOfLife(d device.Device) bool {
+	buf := make([]byte, 8<<10)
+	for _, at := range []struct{ off, n int64 }{{0, 8 << 10}, {64 << 10, 4 << 10}} {
+		if at.off >= d.Size() {
+			break
+		}
+		n, err := d.ReadAt(buf[:min(at.n, d.Size()-at.off)], at.off)
+		if err != nil && err != io.EOF {
+			return true // let the full look say what is wrong
+		}
+		for _, b := range buf[:n] {
+			if b != 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
 
 // hasData reports whether [off, off+n) of d holds anything but holes (an
 // unreadable range counts: reading it says why).
