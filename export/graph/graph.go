@@ -366,6 +366,27 @@ func nameLVs(res *scan.Result, st *state) {
 		n.ID = "lv:" + vg + "/" + n.LV
 	}
 	res.AssignIDs()
+	// A crafted name can make an id another device already has (an LV
+	// named x.p2 beside partition 2 of LV x): such an LV gets a number
+	// after its id, and the ids below it follow.
+	for range 4 {
+		seen, clash := map[string]bool{}, false
+		for _, d := range res.Devices() {
+			if seen[d.ID] && d.Kind == scan.KindLV {
+				for k := 2; ; k++ {
+					if id := fmt.Sprintf("%s#%d", d.ID, k); !seen[id] {
+						d.ID, clash = id, true
+						break
+					}
+				}
+			}
+			seen[d.ID] = true
+		}
+		if !clash {
+			break
+		}
+		res.AssignIDs()
+	}
 	for _, n := range res.LVNodes {
 		n.Parents = nil
 		for _, p := range st.parents[n] {

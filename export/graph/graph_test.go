@@ -2,6 +2,7 @@ package graph
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"os"
 	"os/exec"
@@ -272,5 +273,44 @@ func TestLVInsideItsOwnVG(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no problem says the VG is inside itself: %v", res.AllProblems())
+	}
+}
+
+// Device ids are unique even when a crafted LV name makes the id of
+// another device (an LV "disk.p1" beside partition 1 of LV "disk").
+func TestDeviceIDsUnique(t *testing.T) {
+	dir := t.TempDir()
+	// A small disk with an MBR partition holding nothing: the LV holding
+	// it gets partition devices.
+	disk := make([]byte, 2<<20)
+	disk[510], disk[511] = 0x55, 0xaa
+	e := disk[446:]
+	e[4] = 0x83
+	binary.LittleEndian.PutUint32(e[8:], 2048)
+	binary.LittleEndian.PutUint32(e[12:], 1)
+	disk[2048*512] = 1 // not all zero, so that the partition's LV is looked at
+	img := filepath.Join(dir, "host.img")
+	vg := &synth.VG{Name: "v", PVs: []synth.PV{{UUID: synth.UUIDFor("pv", 50), PECount: 4}},
+		LVs: []synth.LV{synth.LinearLV("disk", 0, 0, 2), synth.LinearLV("disk.p1", 0, 2, 1)}}
+	err := synth.WriteImages(vg, []string{img}, func(_ int, f *os.File, dataOff int64) error {
+		if _, err := f.WriteAt(disk, dataOff); err != nil {
+			return err
+		}
+		_, err := f.WriteAt([]byte("not zero"), dataOff+8<<20)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := scanImages(t, scan.ReadOnlyOSFs(), img)
+	ids := map[string]bool{}
+	for _, d := range res.Devices() {
+		if ids[d.ID] {
+			t.Errorf("id %s twice", d.ID)
+		}
+		ids[d.ID] = true
+	}
+	if !ids["lv:v/disk.p1"] || !ids["lv:v/disk.p1#2"] {
+		t.Errorf("ids %v", ids)
 	}
 }
