@@ -76,6 +76,9 @@ type Input struct {
 	// SHA256 is the hash of the whole input, when it was asked for
 	// (--hash-inputs).
 	SHA256 string `json:"sha256,omitempty"`
+	// Files are the other files read for a container input: an E01's
+	// other segments, a VMDK's extents, parents and backing files.
+	Files []string `json:"files,omitempty"`
 }
 
 // NameUUID names a VG or LV.

@@ -280,6 +280,25 @@ func TestHashInputsOfContainerAndHost(t *testing.T) {
 		t.Errorf("device chain %+v", prov.Device)
 	}
 
+	// A split E01: the record names the other segments read.
+	split := writeContainer(t, dir, "banana-split.E01")
+	out = filepath.Join(dir, "choc2.img")
+	if _, stderr, err := run(t, "", "export", "-o", out, "banana/chocolate", split); err != nil {
+		t.Fatalf("export: %v\n%s", err, stderr)
+	}
+	var prov2 struct {
+		Inputs []struct {
+			Path  string
+			Files []string
+		}
+	}
+	if err := json.Unmarshal(mustRead(t, out+".json"), &prov2); err != nil {
+		t.Fatal(err)
+	}
+	if len(prov2.Inputs) != 1 || len(prov2.Inputs[0].Files) != 5 || !strings.HasSuffix(prov2.Inputs[0].Files[4], "banana-split.E06") {
+		t.Errorf("inputs %+v: want the five other segments", prov2.Inputs)
+	}
+
 	f := fixture.Load(t, "nested-thin")
 	paths := writeImages(t, f, dir, false)
 	out = filepath.Join(dir, "srv.img")

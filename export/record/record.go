@@ -222,7 +222,13 @@ func Inputs(res *scan.Result) []export.Input {
 		if in.File != nil {
 			size = in.File.Size
 		}
-		out = append(out, export.Input{Path: in.Path, Size: size})
+		e := export.Input{Path: in.Path, Size: size}
+		for _, f := range in.Files {
+			if f != in.Path {
+				e.Files = append(e.Files, f)
+			}
+		}
+		out = append(out, e)
 	}
 	return out
 }
