@@ -5,6 +5,7 @@
 package blockdev
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"sync"
@@ -115,4 +116,23 @@ func AppendExtent(out []device.Extent, e device.Extent) []device.Extent {
 		return out
 	}
 	return append(out, e)
+}
+
+// ParentError is a differencing or snapshot disk whose parent (or a
+// qcow2's backing file) cannot be used: the child, the parent as the
+// child records it, the paths tried and why none would do.
+type ParentError struct {
+	Format string   // "vhd", "vhdx", "vmdk"
+	Child  string   // the child's file
+	Name   string   // the parent as the child names it (a file name hint, a VHDX parent linkage)
+	Tried  []string // the paths tried, in order
+	Why    string
+}
+
+func (e *ParentError) Error() string {
+	s := fmt.Sprintf("%s: %s: parent %q: %s", e.Format, e.Child, e.Name, e.Why)
+	if len(e.Tried) > 0 {
+		s += fmt.Sprintf(" (tried %q)", e.Tried)
+	}
+	return s
 }

@@ -247,3 +247,10 @@ func TestCloseAll(t *testing.T) {
 		t.Fatalf("closed %v, want all in order", closed)
 	}
 }
+
+func TestParentError(t *testing.T) {
+	e := &ParentError{Format: "vmdk", Child: "top.vmdk", Name: "base.vmdk", Tried: []string{"/a/base.vmdk"}, Why: "not found"}
+	if want := `vmdk: top.vmdk: parent "base.vmdk": not found (tried ["/a/base.vmdk"])`; e.Error() != want {
+		t.Errorf("%q", e.Error())
+	}
+}

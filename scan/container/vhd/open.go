@@ -122,7 +122,7 @@ func (im *Image) parentCandidates() []string {
 
 func (im *Image) openParent(fsys afero.Fs, seen []string) (*Image, error) {
 	cands := im.parentCandidates()
-	perr := &ParentError{Child: im.name, Name: im.dyn.ParentName}
+	perr := &ParentError{Format: "vhd", Child: im.name, Name: im.dyn.ParentName}
 	for _, c := range cands {
 		perr.Tried = append(perr.Tried, c)
 		if _, err := fsys.Stat(c); err != nil {

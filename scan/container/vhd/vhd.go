@@ -91,21 +91,8 @@ func (e *ChecksumError) Error() string {
 		e.Structure, e.Off, e.Field, e.FieldOff, e.Stored, e.Computed)
 }
 
-// ParentError is a differencing disk whose parent cannot be used.
-type ParentError struct {
-	Child string   // the differencing disk
-	Name  string   // the parent's name as the child records it
-	Tried []string // the paths tried, in order
-	Why   string
-}
-
-func (e *ParentError) Error() string {
-	s := fmt.Sprintf("vhd: %s: parent %q: %s", e.Child, e.Name, e.Why)
-	if len(e.Tried) > 0 {
-		s += fmt.Sprintf(" (tried %q)", e.Tried)
-	}
-	return s
-}
+// ParentError is a child disk whose parent cannot be used.
+type ParentError = blockdev.ParentError
 
 // Footer is the decoded hard disk footer.
 type Footer struct {
@@ -264,10 +251,10 @@ func New(r io.ReaderAt, size int64, opts ...Option) (*Image, error) {
 	}
 	if im.footer.DiskType == TypeDifferencing {
 		if o.parent == nil {
-			return nil, &ParentError{Child: im.name, Name: im.dyn.ParentName, Why: "a differencing disk needs its parent"}
+			return nil, &ParentError{Format: "vhd", Child: im.name, Name: im.dyn.ParentName, Why: "a differencing disk needs its parent"}
 		}
 		if p, ok := o.parent.(*Image); ok && p.footer.UniqueID != im.dyn.ParentUniqueID {
-			return nil, &ParentError{Child: im.name, Name: im.dyn.ParentName, Why: fmt.Sprintf("%s has unique id %s, the child expects %s", p.name, uuidString(p.footer.UniqueID), uuidString(im.dyn.ParentUniqueID))}
+			return nil, &ParentError{Format: "vhd", Child: im.name, Name: im.dyn.ParentName, Why: fmt.Sprintf("%s has unique id %s, the child expects %s", p.name, uuidString(p.footer.UniqueID), uuidString(im.dyn.ParentUniqueID))}
 		}
 		im.parent = o.parent
 	}

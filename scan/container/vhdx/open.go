@@ -61,7 +61,7 @@ func (im *Image) resolveParent(fsys afero.Fs, seen []string) error {
 	if !im.hasParent {
 		return nil
 	}
-	perr := &ParentError{Child: im.name, Linkage: im.linkage()}
+	perr := &ParentError{Format: "vhdx", Child: im.name, Name: im.linkage()}
 	if len(seen) >= maxChain {
 		perr.Why = fmt.Sprintf("the chain of parents from %s is deeper than %d", seen[0], maxChain)
 		return perr

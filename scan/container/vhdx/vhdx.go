@@ -222,21 +222,8 @@ func (e *ChecksumError) Error() string {
 		e.Structure, e.Off, e.Field, e.FieldOff, e.Stored, e.Computed)
 }
 
-// ParentError is a differencing disk whose parent cannot be used.
-type ParentError struct {
-	Child   string   // the differencing disk
-	Linkage string   // the parent's DataWriteGuid the child expects
-	Tried   []string // the paths tried, in order
-	Why     string
-}
-
-func (e *ParentError) Error() string {
-	s := fmt.Sprintf("vhdx: %s: parent %s: %s", e.Child, e.Linkage, e.Why)
-	if len(e.Tried) > 0 {
-		s += fmt.Sprintf(" (tried %q)", e.Tried)
-	}
-	return s
-}
+// ParentError is a child disk whose parent cannot be used.
+type ParentError = blockdev.ParentError
 
 // Header is a decoded VHDX header.
 type Header struct {
@@ -525,11 +512,11 @@ func New(r io.ReaderAt, size int64, opts ...Option) (*Image, error) {
 	}
 	if im.hasParent {
 		if o.parent == nil {
-			return nil, &ParentError{Child: im.name, Linkage: im.linkage(), Why: "a differencing disk needs its parent"}
+			return nil, &ParentError{Format: "vhdx", Child: im.name, Name: im.linkage(), Why: "a differencing disk needs its parent"}
 		}
 		if p, ok := o.parent.(*Image); ok {
 			if why := im.checkLinkage(p); why != "" {
-				return nil, &ParentError{Child: im.name, Linkage: im.linkage(), Why: p.name + " " + why}
+				return nil, &ParentError{Format: "vhdx", Child: im.name, Name: im.linkage(), Why: p.name + " " + why}
 			}
 			im.checkParentGeometry(p, p.name)
 		}

@@ -283,7 +283,7 @@ func (im *Image) embedded(sp *sparse) (*descriptor, error) {
 // openParent opens the parent a child names.
 func (im *Image) openParent(fsys afero.Fs, seen []string) error {
 	d := im.desc
-	perr := &ParentError{Child: im.name, Name: d.parentHint}
+	perr := &ParentError{Format: "vmdk", Child: im.name, Name: d.parentHint}
 	if d.parentHint == "" {
 		perr.Why = fmt.Sprintf("parentCID is %08x but there is no parentFileNameHint", d.parentCID)
 		return perr

@@ -144,22 +144,8 @@ func (e *ExtentFileError) Error() string {
 
 func (e *ExtentFileError) Unwrap() error { return e.Err }
 
-// ParentError is a child of a snapshot chain whose parent cannot be
-// used.
-type ParentError struct {
-	Child string   // the child's file
-	Name  string   // parentFileNameHint as the child records it
-	Tried []string // the paths tried, in order
-	Why   string
-}
-
-func (e *ParentError) Error() string {
-	s := fmt.Sprintf("vmdk: %s: parent %q: %s", e.Child, e.Name, e.Why)
-	if len(e.Tried) > 0 {
-		s += fmt.Sprintf(" (tried %q)", e.Tried)
-	}
-	return s
-}
+// ParentError is a child disk whose parent cannot be used.
+type ParentError = blockdev.ParentError
 
 // Header is a decoded sparse extent header (or footer).
 type Header struct {
@@ -328,7 +314,7 @@ func New(r io.ReaderAt, size int64, opts ...Option) (*Image, error) {
 	}
 	if im.child {
 		if o.parent == nil {
-			return nil, &ParentError{Child: im.name, Name: im.desc.parentHint, Why: "a child of a snapshot chain needs its parent"}
+			return nil, &ParentError{Format: "vmdk", Child: im.name, Name: im.desc.parentHint, Why: "a child of a snapshot chain needs its parent"}
 		}
 		im.parent = o.parent
 		if p, ok := o.parent.(*Image); ok {
