@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sync"
 
 	"github.com/lvminspect/lvminspect/scan/device"
@@ -135,4 +136,31 @@ func (e *ParentError) Error() string {
 		s += fmt.Sprintf(" (tried %q)", e.Tried)
 	}
 	return s
+}
+
+// OpenLink opens name, the next file of a chain of parents (seen, from
+// the first child on), read-only through fsys, and returns it with its
+// size and the chain with it. A name already in the chain (a loop) or a
+// chain of maxChain files already is refused with an error that names
+// the first child; errors start with the format's name.
+func OpenLink(fsys afero.Fs, format, name string, seen []string, maxChain int) (afero.File, int64, []string, error) {
+	clean := filepath.Clean(name)
+	for _, s := range seen {
+		if s == clean {
+			return nil, 0, nil, fmt.Errorf("%s: %s: the parent chain loops back to %s", format, seen[0], name)
+		}
+	}
+	if len(seen) >= maxChain {
+		return nil, 0, nil, fmt.Errorf("%s: %s: parent chain deeper than %d", format, seen[0], maxChain)
+	}
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("%s: %w", format, err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, nil, fmt.Errorf("%s: %w", format, err)
+	}
+	return f, st.Size(), append(seen, clean), nil
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -252,5 +253,26 @@ func TestParentError(t *testing.T) {
 	e := &ParentError{Format: "vmdk", Child: "top.vmdk", Name: "base.vmdk", Tried: []string{"/a/base.vmdk"}, Why: "not found"}
 	if want := `vmdk: top.vmdk: parent "base.vmdk": not found (tried ["/a/base.vmdk"])`; e.Error() != want {
 		t.Errorf("%q", e.Error())
+	}
+}
+
+func TestOpenLink(t *testing.T) {
+	fs := afero.NewMemMapFs()
+	if err := afero.WriteFile(fs, "/a.img", make([]byte, 700), 0o444); err != nil {
+		t.Fatal(err)
+	}
+	f, size, seen, err := OpenLink(fs, "vhd", "/a.img", nil, 2)
+	if err != nil || size != 700 || len(seen) != 1 || seen[0] != "/a.img" {
+		t.Fatalf("%v %d %v", err, size, seen)
+	}
+	f.Close()
+	if _, _, _, err := OpenLink(fs, "vhd", "/x/../a.img", seen, 2); err == nil || !strings.Contains(err.Error(), "vhd: /a.img: the parent chain loops back to /x/../a.img") {
+		t.Errorf("loop: %v", err)
+	}
+	if _, _, _, err := OpenLink(fs, "vhd", "/b.img", []string{"/c", "/d"}, 2); err == nil || !strings.Contains(err.Error(), "deeper than 2") {
+		t.Errorf("depth: %v", err)
+	}
+	if _, _, _, err := OpenLink(fs, "vmdk", "/missing.img", nil, 2); err == nil || !strings.HasPrefix(err.Error(), "vmdk: ") {
+		t.Errorf("missing: %v", err)
 	}
 }

@@ -21,26 +21,11 @@ func Open(fsys afero.Fs, name string) (*Image, error) {
 }
 
 func open(fsys afero.Fs, name string, seen []string) (*Image, error) {
-	abs := filepath.Clean(name)
-	for _, s := range seen {
-		if s == abs {
-			return nil, fmt.Errorf("vhd: %s: parent chain loops back to %s", seen[0], name)
-		}
-	}
-	if len(seen) >= maxChain {
-		return nil, fmt.Errorf("vhd: %s: parent chain deeper than %d", seen[0], maxChain)
-	}
-	seen = append(seen, abs)
-	f, err := fsys.Open(name)
+	f, size, seen, err := blockdev.OpenLink(fsys, "vhd", name, seen, maxChain)
 	if err != nil {
-		return nil, fmt.Errorf("vhd: %w", err)
+		return nil, err
 	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("vhd: %w", err)
-	}
-	im := &Image{name: name, r: blockdev.ConcurrentReader(f), fileSize: st.Size(), bitmaps: map[uint32][]byte{}}
+	im := &Image{name: name, r: blockdev.ConcurrentReader(f), fileSize: size, bitmaps: map[uint32][]byte{}}
 	im.closers = append(im.closers, f)
 	if err := im.open(); err != nil {
 		f.Close()

@@ -22,29 +22,14 @@ func Open(fsys afero.Fs, name string) (*Image, error) {
 }
 
 func open(fsys afero.Fs, name string, seen []string, sh *shared) (*Image, error) {
-	clean := filepath.Clean(name)
-	for _, s := range seen {
-		if s == clean {
-			return nil, fmt.Errorf("vmdk: %s: the parent chain loops back to %s", seen[0], name)
-		}
-	}
-	if len(seen) >= maxChain {
-		return nil, fmt.Errorf("vmdk: %s: parent chain deeper than %d", seen[0], maxChain)
-	}
-	seen = append(seen, clean)
-	f, err := fsys.Open(name)
+	f, size, seen, err := blockdev.OpenLink(fsys, "vmdk", name, seen, maxChain)
 	if err != nil {
-		return nil, fmt.Errorf("vmdk: %w", err)
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("vmdk: %w", err)
+		return nil, err
 	}
 	im := newImage(name, sh)
 	im.closers = append(im.closers, f)
-	main := &file{name: name, r: blockdev.ConcurrentReader(f), size: st.Size()}
-	opened := map[string]*file{clean: main}
+	main := &file{name: name, r: blockdev.ConcurrentReader(f), size: size}
+	opened := map[string]*file{filepath.Clean(name): main}
 	openFile := func(x *extent) (*file, error) {
 		tried := extentPaths(filepath.Dir(name), x.File)
 		var last error
