@@ -31,7 +31,7 @@ func TestReadBadBlocks(t *testing.T) {
 	if got, err := ReadBadBlocks(bytes.NewReader(img), int64(len(img)), sb); got != nil || err != nil {
 		t.Errorf("without feature bit 3: %v %v", got, err)
 	}
-	sb.BadBlocks.HasEntries, sb.BadBlocks.Offset = true, 1 << 20
+	sb.BadBlocks.HasEntries, sb.BadBlocks.Offset = true, 1<<20
 	if _, err := ReadBadBlocks(bytes.NewReader(img), int64(len(img)), sb); err == nil {
 		t.Error("a log past the end is not an error")
 	}
