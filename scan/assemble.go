@@ -190,8 +190,15 @@ func checkPVExtents(vg *VG, p *VGPV) {
 // AllProblems lists every problem of the scan: inputs, PVs, areas, VGs.
 func (res *Result) AllProblems() []Problem {
 	var out []Problem
+	inputs := map[*Node]bool{}
 	for _, in := range res.Inputs {
 		out = append(out, in.Problems...)
+		inputs[in.Node] = true
+	}
+	for _, n := range res.MDNodes {
+		if !inputs[n] { // an array that could not be read
+			out = append(out, n.Problems...)
+		}
 	}
 	for _, pv := range res.PVs {
 		out = append(out, pv.Problems...)

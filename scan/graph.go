@@ -7,6 +7,7 @@ import (
 	"github.com/lvminspect/lvminspect/model"
 	"github.com/lvminspect/lvminspect/scan/content"
 	"github.com/lvminspect/lvminspect/scan/device"
+	"github.com/lvminspect/lvminspect/scan/md"
 )
 
 // The kinds of device in the graph (Node.Kind), as scan --json names
@@ -23,6 +24,7 @@ const (
 	KindSplitRaw    = "split-raw"
 	KindPartition   = "partition"
 	KindLV          = "lv"
+	KindMD          = "md"
 )
 
 // Node is one device of the graph: an input file or block device, the
@@ -66,6 +68,10 @@ type Node struct {
 	// LVKeys are the LVs (VG UUID/LV UUID) the device is inside, itself
 	// included for an LV: an LV whose VG has a PV inside it is a cycle.
 	LVKeys []string `json:"-"`
+	// MD is the md superblock of a device that is an md member; Array
+	// the array a device of kind md is (its members by device id).
+	MD    *md.Superblock `json:"-"`
+	Array *md.Array      `json:"-"`
 
 	index  int // partition number, for partitions
 	dev    device.Device
@@ -120,6 +126,12 @@ func (res *Result) Devices() []*Node {
 		out = append(out, ir.Node)
 		seen[ir.Node] = true
 		out = append(out, ir.PartNodes...)
+	}
+	for _, n := range res.MDNodes {
+		if !seen[n] {
+			out = append(out, n)
+			seen[n] = true
+		}
 	}
 	for _, n := range res.LVNodes {
 		if !seen[n] {

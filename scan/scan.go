@@ -31,6 +31,9 @@ type Result struct {
 	// above (export/graph): those that hold a partition table or a PV
 	// are inputs too.
 	LVNodes []*Node
+	// MDNodes are the md arrays assembled by a layer above (export/graph)
+	// from the members found: those that can be read are inputs too.
+	MDNodes []*Node
 
 	dups map[string]*dupInfo // PV UUIDs found more than once, by bare UUID
 }
@@ -145,6 +148,10 @@ func (res *Result) Add(inputs []*Input, opt Options) {
 
 func scanInput(in *Input, opt Options) *InputResult {
 	ir := &InputResult{Input: in}
+	if inputIsMD(ir, opt) {
+		ir.Content = in.Node.Content
+		return ir
+	}
 	if opt.Carve {
 		defer carveInput(ir)
 	}
@@ -187,6 +194,13 @@ func scanInput(in *Input, opt Options) *InputResult {
 			continue
 		}
 		size := min(p.Size, in.Size-p.Start)
+		if n := parts[p.Index]; n != nil && probeMD(ir, n, n.dev, p.Start, size) {
+			if ir.PartitionContent == nil {
+				ir.PartitionContent = map[int]content.Info{}
+			}
+			ir.PartitionContent[p.Index] = *n.Content
+			continue
+		}
 		pv, err := ProbePV(in, p.Start, size, p.Index)
 		if err == nil {
 			pv.Device = parts[p.Index]

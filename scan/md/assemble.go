@@ -43,9 +43,14 @@ type ArrayMember struct {
 	DataSize   int64  `json:"data_size"`   // bytes
 	// RecoveryOffset is the bytes of the data area already rebuilt, for a
 	// rebuilding member.
-	RecoveryOffset int64       `json:"recovery_offset,omitempty"`
-	WriteMostly    bool        `json:"write_mostly,omitempty"`
-	SB             *Superblock `json:"-"`
+	RecoveryOffset int64 `json:"recovery_offset,omitempty"`
+	WriteMostly    bool  `json:"write_mostly,omitempty"`
+	// BadBlocks and Bitmap are the member's bad-block log entries and
+	// write-intent bitmap, when the layer that reads members fills them
+	// (ReadBadBlocks, ReadBitmap).
+	BadBlocks []BadBlock  `json:"bad_blocks,omitempty"`
+	Bitmap    *Bitmap     `json:"bitmap,omitempty"`
+	SB        *Superblock `json:"-"`
 }
 
 // Problem is something wrong or unusual about an array.
