@@ -51,7 +51,7 @@ func Scan(ins []*scan.Input, opt scan.Options) *scan.Result {
 func Expand(res *scan.Result, opt scan.Options) {
 	st := &state{tasted: map[string]bool{}, budget: MaxTasted, parents: map[*scan.Node][]*scan.Node{}}
 	for {
-		var added []*scan.Input
+		added := assembleMD(res, &st.md)
 		for _, vg := range res.VGs {
 			added = append(added, expandVG(res, vg, st)...)
 		}
@@ -61,6 +61,7 @@ func Expand(res *scan.Result, opt scan.Options) {
 		res.Add(added, opt)
 	}
 	nameLVs(res, st)
+	mdParents(res, &st.md)
 }
 
 // state is what Expand keeps from one round to the next.
@@ -68,6 +69,7 @@ type state struct {
 	tasted  map[string]bool // LV keys looked at
 	budget  int             // LVs that may still be looked at
 	parents map[*scan.Node][]*scan.Node
+	md      mdState
 }
 
 // lvKey identifies an LV across generations and names: VG UUID and LV
@@ -279,7 +281,9 @@ func taste(d device.Device) (bool, *content.Info) {
 		return true, &info
 	}
 	if known {
-		return false, &info
+		// An md member is scanned as a disk too: the md layer
+		// assembles its array.
+		return info.Format == "md", &info
 	}
 	return false, nil
 }
