@@ -18,6 +18,7 @@ import (
 	"github.com/lvminspect/lvminspect/model"
 	"github.com/lvminspect/lvminspect/scan"
 	"github.com/lvminspect/lvminspect/scan/history"
+	"github.com/lvminspect/lvminspect/scan/md"
 )
 
 func newScanCmd() *cobra.Command {
@@ -161,6 +162,11 @@ func printScanTree(w io.Writer, res *scan.Result, check lvCheck, past bool) {
 				if c, ok := in.PartitionContent[p.Index]; ok {
 					fmt.Fprintf(w, "  │    holds: %s\n", holdsText(c))
 				}
+				for _, n := range in.PartNodes {
+					if n.MD != nil && n.Offset == p.Start {
+						fmt.Fprintf(w, "  │    %s\n", memberOf(res, n))
+					}
+				}
 				for _, pv := range in.PVs {
 					if pv.Partition == p.Index && pv.Offset == p.Start {
 						printPV(w, pv, "  │    ")
@@ -176,11 +182,28 @@ func printScanTree(w io.Writer, res *scan.Result, check lvCheck, past bool) {
 		if in.Content != nil {
 			fmt.Fprintf(w, "  holds: %s\n", holdsText(*in.Content))
 		}
-		if len(in.PVs) == 0 {
-			fmt.Fprintln(w, "  no LVM2 physical volume found")
+		if in.Node.MD != nil {
+			fmt.Fprintf(w, "  %s\n", memberOf(res, in.Node))
+		}
+		if a := in.Node.Array; a != nil {
+			printArray(w, a)
+		}
+		if len(in.PVs) == 0 && in.Node.MD == nil {
+			if hasMDPartition(in) {
+				fmt.Fprintln(w, "  no LVM2 physical volume found directly (its md members' arrays are below)")
+			} else {
+				fmt.Fprintln(w, "  no LVM2 physical volume found")
+			}
 		}
 		for _, p := range in.Problems {
 			fmt.Fprintf(w, "  ! %s\n", p)
+		}
+	}
+	for _, n := range res.MDNodes {
+		if n.Device() == nil {
+			fmt.Fprintf(w, "%s  (%s)  device %s\n", n.Label, arrayKind(n.Array, 0), n.ID)
+			printArray(w, n.Array)
+			fmt.Fprintln(w, "  not read")
 		}
 	}
 	for _, vg := range res.VGs {
@@ -599,6 +622,8 @@ func inputKind(in *scan.InputResult) string {
 		return fmt.Sprintf("%s container, virtual disk %s", in.Node.Kind, size)
 	case in.Node.Kind == scan.KindLV:
 		return fmt.Sprintf("LV of VG %s, %s", in.Node.VG, size)
+	case in.Node.Array != nil:
+		return arrayKind(in.Node.Array, in.Size)
 	case in.IsDevice:
 		return "device, " + size
 	}
@@ -619,4 +644,74 @@ func holdsText(c content.Info) string {
 		s += ", UUID " + c.UUID
 	}
 	return s
+}
+
+// arrayKind describes an md array: level, layout, chunk, roles, size.
+func arrayKind(a *md.Array, size int64) string {
+	s := "md " + a.Level
+	if a.Layout != "" {
+		s += " " + a.Layout
+	}
+	if a.ChunkSize > 0 && a.Level != "raid1" {
+		s += ", " + format.Size(a.ChunkSize) + " chunks"
+	}
+	s += fmt.Sprintf(", %s, metadata %s", format.Count(a.RaidDisks, "role", "roles"), a.Metadata)
+	if a.Degraded {
+		s += ", degraded"
+	}
+	if size > 0 {
+		s += ", " + format.Size(size)
+	}
+	return s
+}
+
+// printArray lists an array's members and missing roles.
+func printArray(w io.Writer, a *md.Array) {
+	fmt.Fprintf(w, "  UUID %s", a.UUID)
+	if a.Name != "" {
+		fmt.Fprintf(w, ", name %q", a.Name)
+	}
+	state := "clean"
+	if !a.Clean {
+		state = "active (not clean)"
+	}
+	fmt.Fprintf(w, ", %s, events %d\n", state, a.Events)
+	for _, m := range a.Members {
+		role := fmt.Sprintf("role %d", m.Role)
+		if m.Role < 0 {
+			role = m.State
+		}
+		fmt.Fprintf(w, "  ├─ %-8s %s  %s, events %d\n", role, m.Device, m.State, m.Events)
+	}
+	for _, r := range a.MissingRoles {
+		fmt.Fprintf(w, "  ├─ role %-3d missing\n", r)
+	}
+	if a.Refused != "" {
+		fmt.Fprintf(w, "  refused: %s\n", a.Refused)
+	}
+}
+
+// memberOf says which array an md member belongs to, and its place.
+func memberOf(res *scan.Result, n *scan.Node) string {
+	for _, a := range res.MDNodes {
+		for _, m := range a.Array.Members {
+			if m.SB == n.MD {
+				if m.Role >= 0 {
+					return fmt.Sprintf("member of %s: role %d, %s", a.ID, m.Role, m.State)
+				}
+				return fmt.Sprintf("member of %s: %s", a.ID, m.State)
+			}
+		}
+	}
+	return "md member (no array assembled)"
+}
+
+// hasMDPartition reports whether a partition of the input is an md member.
+func hasMDPartition(in *scan.InputResult) bool {
+	for _, p := range in.PartNodes {
+		if p.MD != nil {
+			return true
+		}
+	}
+	return false
 }

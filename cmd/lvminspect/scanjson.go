@@ -10,6 +10,7 @@ import (
 	"github.com/lvminspect/lvminspect/model"
 	"github.com/lvminspect/lvminspect/scan"
 	"github.com/lvminspect/lvminspect/scan/content"
+	"github.com/lvminspect/lvminspect/scan/md"
 )
 
 // The JSON schema of `scan --json`, documented in docs/json.md. Field
@@ -40,6 +41,54 @@ type jsonDevice struct {
 	VG     string `json:"vg,omitempty"`
 	VGUUID string `json:"vg_uuid,omitempty"`
 	LV     string `json:"lv,omitempty"`
+	// For an md array: its geometry, members and state.
+	*jsonMD
+}
+
+// jsonMD is an md array (a device of kind md), as the superblocks of its
+// members describe it.
+type jsonMD struct {
+	UUID      string `json:"uuid"`
+	Name      string `json:"name"`
+	Level     string `json:"level"`
+	Layout    string `json:"layout"`
+	ChunkSize int64  `json:"chunk_size"`
+	RaidDisks int    `json:"raid_disks"`
+	Metadata  string `json:"metadata"`
+	Degraded  bool   `json:"degraded"`
+	// State is "clean", "active" (not clean: written to when last
+	// seen) or "refused" (not read: see refused).
+	State        string           `json:"state"`
+	Events       uint64           `json:"events"`
+	MemberSize   int64            `json:"member_size"` // bytes of each member the array uses
+	Members      []md.ArrayMember `json:"members"`
+	MissingRoles []int            `json:"missing_roles"`
+	Refused      string           `json:"refused,omitempty"`
+	Problems     []md.Problem     `json:"problems"`
+}
+
+func mdJSON(a *md.Array, readable bool) *jsonMD {
+	j := &jsonMD{UUID: a.UUID, Name: a.Name, Level: a.Level, Layout: a.Layout, ChunkSize: a.ChunkSize, RaidDisks: a.RaidDisks,
+		Metadata: a.Metadata, Degraded: a.Degraded, Events: a.Events, MemberSize: a.Size, Members: a.Members,
+		MissingRoles: a.MissingRoles, Refused: a.Refused, Problems: a.Problems}
+	switch {
+	case a.Refused != "" || !readable:
+		j.State = "refused"
+	case a.Clean:
+		j.State = "clean"
+	default:
+		j.State = "active"
+	}
+	if j.Members == nil {
+		j.Members = []md.ArrayMember{}
+	}
+	if j.MissingRoles == nil {
+		j.MissingRoles = []int{}
+	}
+	if j.Problems == nil {
+		j.Problems = []md.Problem{}
+	}
+	return j
 }
 
 func devicesJSON(res *scan.Result) []jsonDevice {
@@ -49,6 +98,9 @@ func devicesJSON(res *scan.Result) []jsonDevice {
 			Size: uint64(n.Size), Format: n.Format, VG: n.VG, VGUUID: n.VGUUID, LV: n.LV}
 		if n.Content != nil {
 			j.Content = contentJSON(*n.Content)
+		}
+		if n.Array != nil {
+			j.jsonMD = mdJSON(n.Array, n.Device() != nil)
 		}
 		out = append(out, j)
 	}
