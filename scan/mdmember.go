@@ -3,6 +3,7 @@ package scan
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/lvminspect/lvminspect/scan/content"
 	"github.com/lvminspect/lvminspect/scan/device"
@@ -39,7 +40,17 @@ func probeMD(ir *InputResult, n *Node, d device.Device, base, size int64) bool {
 func markMD(n *Node, sb *md.Superblock) {
 	n.MD = sb
 	n.Content = &content.Info{Format: "md", Name: fmt.Sprintf("Linux md RAID member (superblock %s)", sb.Version),
-		Off: sb.Offset, Label: sb.Name, UUID: sb.UUIDText}
+		Off: sb.Offset, Label: sb.Name, UUID: blkidUUID(sb.UUIDText)}
+}
+
+// blkidUUID writes an md array UUID as blkid does (8-4-4-4-12), from
+// mdadm's form (four groups of 8 hex digits and colons).
+func blkidUUID(s string) string {
+	h := strings.ReplaceAll(s, ":", "")
+	if len(h) != 32 {
+		return s
+	}
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
 // inputIsMD says whether a whole input is an md member. A superblock at
