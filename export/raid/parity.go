@@ -29,9 +29,13 @@ type Parity struct {
 
 	// spare is the rebuild scratch kept between reads: kept, not pooled,
 	// so that a garbage collection does not make the next read allocate
-	// (and the heap grow) again.
-	scratchMu sync.Mutex
-	spare     *scratch
+	// (and the heap grow) again. At most maxScratch exist: a degraded read
+	// waits for one (each is (n+2) windows, 8 MiB), so that concurrent
+	// readers do not multiply the memory.
+	scratchMu   sync.Mutex
+	spare       []*scratch
+	scratchOnce sync.Once
+	scratchSem  chan struct{}
 
 	concOnce   sync.Once
 	concurrent bool
@@ -43,6 +47,9 @@ type scratch struct {
 	rows [][]byte
 	a, b []byte
 }
+
+// maxScratch is how many rebuild scratches a Parity source keeps.
+const maxScratch = 2
 
 // windowBytes bounds the image bytes read per image and window in the
 // degraded path; the scratch memory is (n+2) times this.

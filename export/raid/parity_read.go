@@ -79,9 +79,13 @@ func (s *Parity) readWindow(p []byte, off, end, t0, t1 int64) error {
 }
 
 func (s *Parity) getScratch() *scratch {
+	s.scratchOnce.Do(func() { s.scratchSem = make(chan struct{}, maxScratch) })
+	s.scratchSem <- struct{}{}
 	s.scratchMu.Lock()
-	sc := s.spare
-	s.spare = nil
+	var sc *scratch
+	if k := len(s.spare); k > 0 {
+		sc, s.spare = s.spare[k-1], s.spare[:k-1]
+	}
 	s.scratchMu.Unlock()
 	if sc != nil {
 		return sc
@@ -140,11 +144,11 @@ func (s *Parity) rebuild(dst []byte, st int64, x int, mask uint64, rows [][]byte
 	mulInPlace(dst, gfInv(cx^cy))
 }
 
-// putScratch keeps sc for the next read (one is kept; others are dropped).
+// putScratch keeps sc for the next read, and lets another read take
+// one.
 func (s *Parity) putScratch(sc *scratch) {
 	s.scratchMu.Lock()
-	if s.spare == nil {
-		s.spare = sc
-	}
+	s.spare = append(s.spare, sc)
 	s.scratchMu.Unlock()
+	<-s.scratchSem
 }
