@@ -260,6 +260,12 @@ func openArray(a *md.Array, members []*scan.Node) (export.Source, error) {
 	}
 	src, err := raid.OpenMD(spec)
 	var le *raid.MDLayoutError
+	if errors.As(err, &le) && len(le.Differ) == 0 {
+		// Zones, but the two layouts place them alike: either reads
+		// the same bytes.
+		spec.Raid0Layout = 1
+		src, err = raid.OpenMD(spec)
+	}
 	if errors.As(err, &le) {
 		return nil, fmt.Errorf("%v (the layout depends on the kernel that wrote the array: Linux before 3.14 used the original layout, 3.14 to 5.3 the alternate one)", err)
 	}

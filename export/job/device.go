@@ -75,6 +75,9 @@ func RunDevice(ctx context.Context, req *DeviceRequest) (*Outcome, error) {
 	prov := &export.Provenance{Tool: "lvminspect", ToolVersion: req.ToolVersion, CommandLine: Redact(req.CommandLine),
 		Device: record.DeviceChain(res, n)}
 	prov.FillResult(r)
+	notes, rebuilt := record.ChainNotes(res, prov.Device)
+	prov.Notes = append(prov.Notes, notes...)
+	prov.RebuiltRanges = append(prov.RebuiltRanges, rebuilt...)
 	prov.Inputs = record.Inputs(res)
 	for i := range prov.Inputs {
 		if i < len(hashes) {

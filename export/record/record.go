@@ -83,6 +83,8 @@ func New(res *scan.Result, vg *scan.VG, lv *model.LV, h *history.History, src ex
 		}
 	}
 	p.Device = DeviceChain(res, devs...)
+	notes, _ := ChainNotes(res, p.Device)
+	p.Notes = append(p.Notes, notes...)
 	return p
 }
 
@@ -243,4 +245,69 @@ func Evidence(res *scan.Result) []string {
 		out = append(out, in.Files...)
 	}
 	return out
+}
+
+// redundantSource is a device's source that can say which of its ranges
+// are read from another copy or rebuilt from parity (an md array).
+type redundantSource interface {
+	Redundant(off, n int64) ([]export.Range, error)
+}
+
+// sourceOf is the export source behind a device of the graph, if it has
+// one (md arrays and LVs are export sources as devices).
+func sourceOf(n *scan.Node) (redundantSource, bool) {
+	d, ok := n.Device().(interface{ Source() export.Source })
+	if !ok {
+		return nil, false
+	}
+	r, ok := d.Source().(redundantSource)
+	return r, ok
+}
+
+// maxRangeNotes bounds the rebuilt ranges a note lists.
+const maxRangeNotes = 8
+
+// ChainNotes says what the md arrays of a device chain did for the
+// export: each degraded array, its missing roles and the array ranges
+// read from another copy or rebuilt from parity. For the device exported
+// itself (last, when it is an array) the ranges are returned as rebuilt
+// ranges of the image too.
+func ChainNotes(res *scan.Result, chain []export.ChainDevice) (notes []string, rebuilt []export.MissingRange) {
+	for i, c := range chain {
+		if c.Kind != scan.KindMD {
+			continue
+		}
+		n := res.DeviceByID(c.ID)
+		if n == nil || n.Array == nil || n.Device() == nil {
+			continue
+		}
+		a := n.Array
+		for _, p := range n.Problems {
+			if p.Severity != scan.SevInfo || a.Degraded {
+				notes = append(notes, fmt.Sprintf("%s: %s", c.ID, p.Msg))
+			}
+		}
+		src, ok := sourceOf(n)
+		if !ok {
+			continue
+		}
+		ranges, err := src.Redundant(0, n.Size)
+		if err != nil {
+			notes = append(notes, fmt.Sprintf("%s: rebuilt ranges unknown: %v", c.ID, err))
+			continue
+		}
+		var total int64
+		for k, r := range ranges {
+			total += r.Len
+			if i == len(chain)-1 {
+				rebuilt = append(rebuilt, export.MissingRange{Start: r.Off, Length: r.Len, Reason: r.Reason})
+			} else if k < maxRangeNotes {
+				notes = append(notes, fmt.Sprintf("%s: array bytes [%d, %d) %s", c.ID, r.Off, r.End(), r.Reason))
+			}
+		}
+		if len(ranges) > 0 {
+			notes = append(notes, fmt.Sprintf("%s: %d bytes of the array in %d ranges are read from another copy or rebuilt from parity", c.ID, total, len(ranges)))
+		}
+	}
+	return notes, rebuilt
 }
