@@ -11,7 +11,9 @@ import (
 // Copies is the Source of a raid0 or raid10 (near layout) segment: the
 // segment is cut into chunks of C bytes and copy j (0 <= j < c) of chunk
 // k lies on image (k*c+j) mod n at image offset ((k*c+j) div n)*C
-// (spec §4.3). raid0 is the case c = 1.
+// (spec §4.3). raid0 is the case c = 1. With a placer, the placer says
+// where the copies are instead (md's raid10 far and offset layouts, the
+// zones of an md raid0).
 type Copies struct {
 	lv     string
 	level  string // raid0 or raid10
@@ -23,7 +25,19 @@ type Copies struct {
 	// resyncFrom is the image offset from which copies other than the
 	// first may be stale (initial sync incomplete); noEnd when in sync.
 	resyncFrom int64
+	// pl, when set, places the copies; nil is the near layout above.
+	pl placer
 	arrayInfo
+}
+
+// placer places the c copies of each chunk of a Copies on its images.
+type placer interface {
+	// chunk returns the image and the image offset of the first byte of
+	// copy j (0 <= j < c) of chunk k.
+	chunk(k, j int64) (int, int64)
+	// bands returns image offset ranges, sorted, not overlapping and
+	// made of whole chunks, that hold every copy of chunks k0..k1.
+	bands(k0, k1 int64) [][2]int64
 }
 
 // Size is the segment size in bytes.
@@ -31,9 +45,48 @@ func (s *Copies) Size() int64 { return s.size }
 
 // place returns the image and image offset of byte w of copy j of chunk k.
 func (s *Copies) place(k, j, w int64) (int, int64) {
+	if s.pl != nil {
+		img, t := s.pl.chunk(k, j)
+		return img, t + w
+	}
 	n := int64(len(s.imgs))
 	x := k*s.c + j
 	return int(x % n), (x/n)*s.cb + w
+}
+
+// spanOf collects the runs of every image over the image offsets that
+// hold the chunks of [off, end).
+func (s *Copies) spanOf(off, end int64) (*span, error) {
+	if s.pl != nil {
+		return newBandSpan(s.imgs, s.pl.bands(off/s.cb, (end-1)/s.cb))
+	}
+	t0, t1 := s.rows(off, end)
+	return newSpan(s.imgs, t0, t1)
+}
+
+// newBandSpan is newSpan over several ranges of image offsets (sorted,
+// not overlapping): each image's runs are those of every range in turn.
+// Only offsets inside the ranges may be asked of it.
+func newBandSpan(imgs []*image, bands [][2]int64) (*span, error) {
+	if len(bands) == 1 {
+		return newSpan(imgs, bands[0][0], bands[0][1])
+	}
+	sp := &span{imgs: imgs, runs: make([][]export.Run, len(imgs)), miss: make([][]export.Run, len(imgs))}
+	if len(bands) > 0 {
+		sp.t0, sp.t1 = bands[0][0], bands[len(bands)-1][1]
+	}
+	for _, b := range bands {
+		part, err := newSpan(imgs, b[0], b[1])
+		if err != nil {
+			return nil, err
+		}
+		for i := range imgs {
+			sp.runs[i] = append(sp.runs[i], part.runs[i]...)
+			sp.miss[i] = append(sp.miss[i], part.miss[i]...)
+		}
+		sp.anyMiss = sp.anyMiss || part.anyMiss
+	}
+	return sp, nil
 }
 
 // rows returns the image offsets holding the chunks of [off, end).
@@ -115,8 +168,7 @@ func (s *Copies) Runs(off, n int64) ([]export.Run, error) {
 	var out []export.Run
 	end := off + n
 	if de := min(end, s.usable); off < de {
-		t0, t1 := s.rows(off, de)
-		sp, err := newSpan(s.imgs, t0, t1)
+		sp, err := s.spanOf(off, de)
 		if err != nil {
 			return nil, err
 		}
@@ -158,8 +210,7 @@ func (s *Copies) ReadAt(p []byte, off int64) (int, error) {
 	window := max(s.cb, maxWindow/s.cb*s.cb)
 	for pos := off; pos < min(end, s.usable); {
 		e := min(end, s.usable, pos+window)
-		t0, t1 := s.rows(pos, e)
-		sp, err := newSpan(s.imgs, t0, t1)
+		sp, err := s.spanOf(pos, e)
 		if err != nil {
 			return int(pos - off), err
 		}
@@ -194,8 +245,7 @@ func (s *Copies) Redundant(off, n int64) ([]export.Range, error) {
 	if off >= end {
 		return nil, nil
 	}
-	t0, t1 := s.rows(off, end)
-	sp, err := newSpan(s.imgs, t0, t1)
+	sp, err := s.spanOf(off, end)
 	if err != nil || !sp.anyMiss && s.resyncFrom == noEnd {
 		return nil, err
 	}
