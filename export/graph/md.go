@@ -223,9 +223,26 @@ func openArray(a *md.Array, members []*scan.Node) (export.Source, error) {
 		spec.Raid0Layout = int(fresh.Layout)
 	}
 	if !a.Clean {
+		// resync_offset counts array sectors (md-raid.md §3.1): the
+		// data-area offset it stands for is at least that divided by
+		// the roles holding data side by side; rounded down to a chunk,
+		// which trusts no copy or parity beyond it.
 		spec.ResyncFrom = 0
 		if fresh.ResyncOffset < math.MaxInt64/512 {
-			spec.ResyncFrom = int64(fresh.ResyncOffset) * 512
+			k := int64(1)
+			switch a.LevelNumber {
+			case 4, 5:
+				k = int64(max(1, a.RaidDisks-1))
+			case 6:
+				k = int64(max(1, a.RaidDisks-2))
+			case 10:
+				k = int64(max(1, a.RaidDisks))
+			}
+			from := int64(fresh.ResyncOffset) * 512 / k
+			if a.ChunkSize > 0 {
+				from -= from % a.ChunkSize
+			}
+			spec.ResyncFrom = from
 		}
 	}
 	for r := range spec.Roles {
@@ -245,6 +262,11 @@ func openArray(a *md.Array, members []*scan.Node) (export.Source, error) {
 			}
 		}
 		if j < 0 {
+			if a.LevelNumber == 0 {
+				// raid0 without a role: its size places the zones.
+				// Taken as the others' when they all agree.
+				spec.Roles[r].DataSize = commonDataSize(a)
+			}
 			continue
 		}
 		m, p := a.Members[j], members[j]
@@ -300,4 +322,22 @@ func mdID(res *scan.Result, a *md.Array) string {
 		}
 	}
 	return id
+}
+
+// commonDataSize is the data size every in-sync member of the array has,
+// or 0 when they differ.
+func commonDataSize(a *md.Array) int64 {
+	var size int64
+	for _, j := range a.RoleMembers {
+		if j < 0 {
+			continue
+		}
+		switch d := a.Members[j].DataSize; {
+		case size == 0:
+			size = d
+		case d != size:
+			return 0
+		}
+	}
+	return size
 }

@@ -75,7 +75,7 @@ func RunDevice(ctx context.Context, req *DeviceRequest) (*Outcome, error) {
 	prov := &export.Provenance{Tool: "lvminspect", ToolVersion: req.ToolVersion, CommandLine: Redact(req.CommandLine),
 		Device: record.DeviceChain(res, n)}
 	prov.FillResult(r)
-	notes, rebuilt := record.ChainNotes(res, prov.Device)
+	notes, rebuilt := record.ChainNotes(res, prov.Device, true)
 	prov.Notes = append(prov.Notes, notes...)
 	prov.RebuiltRanges = append(prov.RebuiltRanges, rebuilt...)
 	prov.Inputs = record.Inputs(res)

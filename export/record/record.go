@@ -7,6 +7,7 @@ package record
 import (
 	"errors"
 	"fmt"
+	"sort"
 
 	"github.com/lvminspect/lvminspect/export"
 	"github.com/lvminspect/lvminspect/export/raid"
@@ -83,8 +84,10 @@ func New(res *scan.Result, vg *scan.VG, lv *model.LV, h *history.History, src ex
 		}
 	}
 	p.Device = DeviceChain(res, devs...)
-	notes, _ := ChainNotes(res, p.Device)
+	notes, _ := ChainNotes(res, p.Device, false)
 	p.Notes = append(p.Notes, notes...)
+	p.RebuiltRanges = append(p.RebuiltRanges, lvRebuilt(vg, p.ExtentMap)...)
+	sort.SliceStable(p.RebuiltRanges, func(i, j int) bool { return p.RebuiltRanges[i].Start < p.RebuiltRanges[j].Start })
 	return p
 }
 
@@ -264,15 +267,12 @@ func sourceOf(n *scan.Node) (redundantSource, bool) {
 	return r, ok
 }
 
-// maxRangeNotes bounds the rebuilt ranges a note lists.
-const maxRangeNotes = 8
-
 // ChainNotes says what the md arrays of a device chain did for the
 // export: each degraded array, its missing roles and the array ranges
-// read from another copy or rebuilt from parity. For the device exported
-// itself (last, when it is an array) the ranges are returned as rebuilt
-// ranges of the image too.
-func ChainNotes(res *scan.Result, chain []export.ChainDevice) (notes []string, rebuilt []export.MissingRange) {
+// read from another copy or rebuilt from parity. With exported, the last
+// device of the chain is the one exported: when it is an array its
+// ranges are returned as rebuilt ranges of the image.
+func ChainNotes(res *scan.Result, chain []export.ChainDevice, exported bool) (notes []string, rebuilt []export.MissingRange) {
 	for i, c := range chain {
 		if c.Kind != scan.KindMD {
 			continue
@@ -297,12 +297,10 @@ func ChainNotes(res *scan.Result, chain []export.ChainDevice) (notes []string, r
 			continue
 		}
 		var total int64
-		for k, r := range ranges {
+		for _, r := range ranges {
 			total += r.Len
-			if i == len(chain)-1 {
+			if exported && i == len(chain)-1 {
 				rebuilt = append(rebuilt, export.MissingRange{Start: r.Off, Length: r.Len, Reason: r.Reason})
-			} else if k < maxRangeNotes {
-				notes = append(notes, fmt.Sprintf("%s: array bytes [%d, %d) %s", c.ID, r.Off, r.End(), r.Reason))
 			}
 		}
 		if len(ranges) > 0 {
@@ -310,4 +308,46 @@ func ChainNotes(res *scan.Result, chain []export.ChainDevice) (notes []string, r
 		}
 	}
 	return notes, rebuilt
+}
+
+// lvRebuilt maps the ranges the md arrays holding the VG's PVs read from
+// another copy or rebuilt from parity onto the LV, through its extent map
+// (the LV's own pieces; ranges of sub-LVs are in the notes only).
+func lvRebuilt(vg *scan.VG, em []export.ExtentMapEntry) []export.MissingRange {
+	var out []export.MissingRange
+	for _, vp := range vg.PVs {
+		pv := vp.PV
+		if pv == nil {
+			continue
+		}
+		n := pv.Device
+		if n == nil && pv.Input != nil {
+			n = pv.Input.Node
+		}
+		if n == nil || n.Kind != scan.KindMD || n.Device() == nil {
+			continue
+		}
+		src, ok := sourceOf(n)
+		if !ok {
+			continue
+		}
+		ranges, err := src.Redundant(pv.Offset, min(pv.Size, n.Size-pv.Offset))
+		if err != nil || len(ranges) == 0 {
+			continue
+		}
+		uuid := pv.UUID()
+		for _, e := range em {
+			if e.SubLV != "" || e.PVUUID != uuid {
+				continue
+			}
+			for _, r := range ranges {
+				a, b := max(r.Off-pv.Offset, e.PVOffset), min(r.End()-pv.Offset, e.PVOffset+e.Length)
+				if a < b {
+					out = append(out, export.MissingRange{Start: e.LVOffset + a - e.PVOffset, Length: b - a,
+						Reason: n.ID + ": " + r.Reason})
+				}
+			}
+		}
+	}
+	return out
 }
