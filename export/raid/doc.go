@@ -1,6 +1,9 @@
 // Package raid exports LVs of the legacy mirror type and of every LVM RAID
 // type: raid1, raid0 (and raid0_meta), raid10 (near layout), raid4, raid5
 // (ls, la, rs, ra, n) and raid6 (zr, nr, nc, n_6, ls_6, la_6, rs_6, ra_6).
+// With the same engine, OpenMD reads a Linux md array (mdadm) from its
+// members: linear, raid0 (zones), raid1, raid4/5/6 (every md layout),
+// raid10 (near, far and offset copies), docs/format/md-raid.md §6.
 //
 // Its init function registers openers for model.KindMirror and
 // model.KindRAID with export/volume, so importing it (usually through
