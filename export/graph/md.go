@@ -101,12 +101,12 @@ func assembleMD(res *scan.Result, st *mdState) []*scan.Input {
 		} else if len(a.Members) > 0 {
 			st.arrays[mdKey(a.Members[0].SB)] = node
 		}
-		if a.Degraded && a.Refused == "" {
-			node.Problems = append(node.Problems, scan.Problem{Severity: scan.SevWarn, Path: node.Label,
-				Msg: fmt.Sprintf("degraded: %s missing%s", rolesText(a.MissingRoles), degradedHow(a))})
-		}
 		for _, p := range a.Problems {
-			node.Problems = append(node.Problems, scan.Problem{Severity: scan.Severity(p.Severity), Path: node.Label, Structure: strings.Join(p.Devices, ", "), Msg: p.Msg})
+			msg := p.Msg
+			if len(p.Devices) > 0 {
+				msg = strings.Join(p.Devices, ", ") + ": " + msg
+			}
+			node.Problems = append(node.Problems, scan.Problem{Severity: scan.Severity(p.Severity), Path: node.Label, Msg: msg})
 		}
 		res.MDNodes = append(res.MDNodes, node)
 		if a.Refused != "" {
@@ -123,6 +123,10 @@ func assembleMD(res *scan.Result, st *mdState) []*scan.Input {
 			for _, s := range n.Notes() {
 				node.Problems = append(node.Problems, scan.Problem{Severity: scan.SevInfo, Path: node.Label, Msg: s})
 			}
+		}
+		if a.Degraded {
+			node.Problems = append(node.Problems, scan.Problem{Severity: scan.SevWarn, Path: node.Label,
+				Msg: fmt.Sprintf("degraded: %s missing%s", rolesText(a.MissingRoles), degradedHow(a))})
 		}
 		d := NewDevice(src, node.Label)
 		added = append(added, scan.NewDeviceInput(node, d))

@@ -222,6 +222,10 @@ func assemble1(all []Member, idx []int) *Array {
 				"same array UUID and events, other geometry (metadata %s, level %d, layout %d, chunk %d, %d roles against %s, %d, %d, %d, %d): two arrays with one UUID; not mixed",
 				sb.Version, sb.Level, sb.Layout, sb.ChunkSize, sb.RaidDisks, fresh.Version, fresh.Level, fresh.Layout, fresh.ChunkSize, fresh.RaidDisks)
 		default:
+			if sb.Size != fresh.Size && sb != fresh {
+				a.problem("warning", []string{m.Name}, "its superblock gives each member %d bytes, the freshest %d: the freshest is used",
+					sb.Size, fresh.Size)
+			}
 			am.Role = fresh.RoleOf(sb)
 			switch {
 			case am.Role == RoleSpare:
