@@ -67,3 +67,17 @@ func (s *DeviceSource) ReadAt(p []byte, off int64) (int, error) {
 
 // ConcurrentReads is the device's answer.
 func (s *DeviceSource) ConcurrentReads() bool { return device.ConcurrentReads(s.d) }
+
+// AdviseSequential passes the hint to the device, when it takes hints.
+func (s *DeviceSource) AdviseSequential(off, n int64) {
+	if a, ok := s.d.(device.Advisor); ok {
+		a.AdviseSequential(off, n)
+	}
+}
+
+// AdviseWillNeed passes the hint to the device, when it takes hints.
+func (s *DeviceSource) AdviseWillNeed(off, n int64) {
+	if a, ok := s.d.(device.Advisor); ok {
+		a.AdviseWillNeed(off, n)
+	}
+}

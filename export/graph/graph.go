@@ -501,3 +501,18 @@ func (d *Device) ConcurrentReads() bool {
 	}
 	return false
 }
+
+// AdviseSequential passes the hint to the source, when it takes hints
+// (an md array passes it to its members).
+func (d *Device) AdviseSequential(off, n int64) {
+	if a, ok := d.src.(device.Advisor); ok {
+		a.AdviseSequential(off, n)
+	}
+}
+
+// AdviseWillNeed passes the hint to the source, when it takes hints.
+func (d *Device) AdviseWillNeed(off, n int64) {
+	if a, ok := d.src.(device.Advisor); ok {
+		a.AdviseWillNeed(off, n)
+	}
+}
