@@ -163,11 +163,12 @@ func (res *Result) LVNodesOf(vgUUID string) map[string]*Node {
 }
 
 // Given lists the inputs that were given (files and devices, with the
-// containers in them), not the LVs a layer above added as inputs.
+// containers in them), not the LVs and md arrays a layer above added as
+// inputs.
 func (res *Result) Given() []*InputResult {
 	var out []*InputResult
 	for _, in := range res.Inputs {
-		if in.Node == nil || in.Node.Kind != KindLV {
+		if in.Node == nil || (in.Node.Kind != KindLV && in.Node.Kind != KindMD) {
 			out = append(out, in)
 		}
 	}

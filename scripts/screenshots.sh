@@ -3,14 +3,15 @@
 # screens (device tree with details, hex view of a PV header, history with
 # a diff, what a partition holds instead of a PV, an old-style snapshot,
 # the export form, an export in progress, a virtualisation host's guests
-# under its thin LVs, an E01's own structures in the hex view).
+# under its thin LVs, an E01's own structures in the hex view, a degraded
+# md RAID5 array with its members and missing role).
 #
 # The frames come from the inspector itself on real fixtures (the built-in
-# demo disk "banana", the "history", "snapshot", "multipv", "gpt-disk"
-# and "nested-thin" fixtures, and the E01 container of banana), driven by
-# key sequences like those of the golden
-# tests in ui/ (TestScreenshots writes them as
-# ANSI text, screenshots/*.ans, in true colour on a dark background); the
+# demo disk "banana", the "history", "snapshot", "multipv", "gpt-disk",
+# "nested-thin" and "md-raid5" fixtures, and the E01 container of banana),
+# driven by key sequences like those of the golden tests in ui/
+# (TestScreenshots writes them as ANSI text, screenshots/*.ans, in true
+# colour on a dark background); the
 # export is held mid-way by a file system whose writes wait, so that its
 # progress bar can be pictured. freeze (a pinned go tool, see go.mod) turns
 # each frame into a PNG, with its own embedded font and renderer: no

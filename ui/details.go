@@ -289,6 +289,14 @@ func detailsLines(s *session, n *node, width int) []string {
 		lvDetails(d, n)
 	case kSegment, kArea:
 		segDetails(d, n)
+	case kMD:
+		mdArrayDetails(d, n)
+	case kMDMember:
+		mdMemberDetails(d, n)
+	case kMDMissing:
+		mdMissingDetails(d, n)
+	case kMDSuper, kMDBitmap:
+		mdSuperDetails(d, n)
 	}
 	return d.lines
 }
@@ -336,6 +344,7 @@ func inputDetails(d *detailsBuilder, in *scan.InputResult) {
 	if c := in.Content; c != nil {
 		d.kv("holds", c.Name) // what to do next is under Problems
 	}
+	memberSection(d, in.Node)
 	d.hint("x: hex view of the whole input, read on demand")
 	d.problems(in.Problems)
 }
@@ -363,6 +372,7 @@ func partitionDetails(d *detailsBuilder, n *node) {
 	}
 	if n.dev != nil {
 		d.kv("device", n.dev.ID)
+		memberSection(d, n.dev)
 		d.hint("e: export the partition · x: hex view at its start")
 	}
 }

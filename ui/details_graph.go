@@ -91,6 +91,7 @@ func containerDetails(d *detailsBuilder, n *node) {
 		d.kv("partitions", fmt.Sprintf("%s, %d", strings.ToUpper(in.Partitions.Kind), len(in.Partitions.Partitions)))
 	}
 	checksumsDetails(d, dev.Structures)
+	memberSection(d, dev)
 	d.section("Verification")
 	switch r := d.s.verified[dev]; {
 	case r != nil:
@@ -196,6 +197,7 @@ func holdsDetails(d *detailsBuilder, n *node) {
 	if len(vgs) > 0 {
 		d.kv("guest VGs", strings.Join(vgs, ", "))
 	}
+	memberSection(d, dev)
 	d.para(d.st.Muted, "read through the LV as the current metadata maps it, as an export of the LV reads it")
 	d.hint("e: export the LV as a device · x: hex view of the LV, its partition table and PV structures named")
 	d.problems(in.Problems)

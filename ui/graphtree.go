@@ -10,6 +10,7 @@ import (
 	"github.com/lvminspect/lvminspect/model"
 	"github.com/lvminspect/lvminspect/scan"
 	"github.com/lvminspect/lvminspect/scan/content"
+	"github.com/lvminspect/lvminspect/scan/md"
 )
 
 // The tree follows the device graph: an input whose file holds a
@@ -27,7 +28,10 @@ type treeCtx struct {
 	guests      map[*scan.InputResult][]*vgView
 	placed      map[*scan.InputResult]bool
 	placedVG    map[*vgView]bool
-	expandHolds bool // LVs that hold a disk start open
+	expandHolds bool                             // LVs that hold a disk start open
+	mdOf        map[*md.Superblock]mdRef         // where each member's superblock is used
+	mdInputs    map[*scan.Node]*scan.InputResult // the arrays that could be read, as inputs
+	devs        map[string]*scan.Node            // the devices of the graph by id
 }
 
 // lvDevKey names an LV across the graph: its VG's UUID and its name.
@@ -36,16 +40,26 @@ func lvDevKey(vgUUID, lv string) string { return model.BareUUID(vgUUID) + "/" + 
 // isLVInput reports whether an input is an LV the graph opened as a disk.
 func isLVInput(in *scan.InputResult) bool { return in.Node != nil && in.Node.Kind == scan.KindLV }
 
-// topInputs are the inputs given (not the LVs the graph added).
+// topInputs are the inputs given (not the LVs and md arrays the graph
+// added).
 func topInputs(res *scan.Result) []*scan.InputResult { return res.Given() }
 
 func newTreeCtx(res *scan.Result, views []*vgView, showHidden bool) *treeCtx {
 	c := &treeCtx{showHidden: showHidden, lvInputs: map[string]*scan.InputResult{}, lvNodes: map[string]*scan.Node{},
 		homes: map[*vgView]*scan.InputResult{}, guests: map[*scan.InputResult][]*vgView{},
-		placed: map[*scan.InputResult]bool{}, placedVG: map[*vgView]bool{}}
+		placed: map[*scan.InputResult]bool{}, placedVG: map[*vgView]bool{},
+		mdOf: mdIndex(res), mdInputs: map[*scan.Node]*scan.InputResult{}, devs: map[string]*scan.Node{}}
+	for _, d := range res.Devices() {
+		if c.devs[d.ID] == nil {
+			c.devs[d.ID] = d
+		}
+	}
 	byInput := map[*scan.Input]*scan.InputResult{}
 	for _, in := range res.Inputs {
 		byInput[in.Input] = in
+		if in.Node != nil && in.Node.Kind == scan.KindMD {
+			c.mdInputs[in.Node] = in
+		}
 		if isLVInput(in) {
 			c.lvInputs[lvDevKey(in.Node.VGUUID, in.Node.LV)] = in
 			c.lvOrder = append(c.lvOrder, in)
@@ -71,15 +85,18 @@ func newTreeCtx(res *scan.Result, views []*vgView, showHidden bool) *treeCtx {
 	return c
 }
 
-// buildTree makes the roots of the tree: one per input given, then one
-// per VG whose PVs are all on them. A guest VG is under the LV that
-// holds its PV; what cannot be put there (its LV is not shown) is a root
-// after them.
+// buildTree makes the roots of the tree: one per input given, one per md
+// array, then one per VG whose PVs are all on them. A guest VG is under
+// the LV that holds its PV; what cannot be put there (its LV is not
+// shown) is a root after them.
 func buildTree(res *scan.Result, views []*vgView, showHidden bool) []*node {
 	c := newTreeCtx(res, views, showHidden)
 	var roots []*node
 	for _, in := range topInputs(res) {
 		roots = append(roots, c.inputNode(in))
+	}
+	for _, a := range res.MDNodes {
+		roots = append(roots, c.mdNode(a))
 	}
 	if len(roots) > 2 {
 		// Many inputs: show their PVs closed, so that the VGs are in view.
@@ -137,7 +154,7 @@ func (c *treeCtx) inputNode(in *scan.InputResult) *node {
 		n.children = []*node{cn}
 		return n
 	}
-	n.children = c.contentChildren(in)
+	n.children = append(c.mdRows(in.Node), c.contentChildren(in)...)
 	return n
 }
 
@@ -155,6 +172,7 @@ func (c *treeCtx) containerNode(in *scan.InputResult) *node {
 		}
 		n.children = append(n.children, g)
 	}
+	n.children = append(n.children, c.mdRows(in.Node)...)
 	n.children = append(n.children, c.contentChildren(in)...)
 	return n
 }
@@ -176,7 +194,7 @@ func (c *treeCtx) holdsNode(in *scan.InputResult, underLV bool) *node {
 		name = "LV " + in.Path + ": " + what
 	}
 	n := &node{kind: kHolds, name: name, in: in, dev: in.Node, expanded: true, damaged: serious(in.Problems)}
-	n.children = c.contentChildren(in)
+	n.children = append(c.mdRows(in.Node), c.contentChildren(in)...)
 	for _, ch := range walkAll(n.children) {
 		if ch.kind == kPV {
 			ch.expanded = false // the guest VGs below stay in view
@@ -208,6 +226,7 @@ func (c *treeCtx) contentChildren(in *scan.InputResult) []*node {
 						break
 					}
 				}
+				pn.children = c.mdRows(pn.dev)
 			}
 			for _, pv := range in.PVs {
 				if pv.Partition == p.Index && pv.Offset == p.Start && !used[pv] {
@@ -315,6 +334,9 @@ func containerFiles(in *scan.InputResult) []*containerFile {
 	}
 	byName := map[string]*containerFile{}
 	for _, st := range in.Node.Structures {
+		if in.Node.MD != nil && isMDStructure(st) {
+			continue // on the virtual disk, a member of an md array
+		}
 		f := first
 		if p, ok := filePrefix(st.Name); ok && p != base && len(named[p]) > 0 {
 			if f = byName[p]; f == nil {

@@ -68,6 +68,13 @@ func targetOf(n *node) (hexTarget, error) {
 		return lvTarget(n.vg.vg, n.lv, int64(n.segment().StartExtent)*n.vg.vg.Meta.ExtentBytes()), nil
 	case kArea:
 		return areaTarget(n)
+	case kMD:
+		if n.in == nil {
+			return hexTarget{}, fmt.Errorf("md array %s was not read: its members are rows of their own", n.name)
+		}
+		return ready(inputSource(n.in), 0)
+	case kMDMember, kMDSuper, kMDBitmap:
+		return memberTarget(n)
 	}
 	return hexTarget{}, fmt.Errorf("%s has no bytes of its own: select a structure, a PV or an LV", n.name)
 }
@@ -82,6 +89,12 @@ func inputSource(in *scan.InputResult) *hexSource {
 	for _, pv := range in.PVs {
 		fs = append(fs, pvFields(pv)...)
 	}
+	// An md member's superblock and bitmap: the input's own, and its
+	// partitions' (their offsets are from the partition's start).
+	fs = append(fs, mdFields(in.Node, 0)...)
+	for _, p := range in.PartNodes {
+		fs = append(fs, mdFields(p, p.Offset)...)
+	}
 	if isLVInput(in) {
 		src := &hexSource{title: "LV " + in.Path, unit: "LV", r: in.ReaderAt(), start: 0, end: in.Size, fields: tidyFields(fs)}
 		if d, ok := in.Device().(interface{ Source() export.Source }); ok {
@@ -89,11 +102,37 @@ func inputSource(in *scan.InputResult) *hexSource {
 		}
 		return src
 	}
-	title := filepath.Base(in.Path)
+	title, unit := filepath.Base(in.Path), "input"
 	if in.File != nil {
 		title += " (" + containerName(in.Node.Kind) + " virtual disk)"
 	}
-	return &hexSource{title: title, unit: "input", r: in.ReaderAt(), start: 0, end: in.Size, fields: tidyFields(fs)}
+	if in.Node != nil && in.Node.Kind == scan.KindMD {
+		title, unit = in.Path+" ("+in.Node.ID+")", "array"
+	}
+	return &hexSource{title: title, unit: unit, r: in.ReaderAt(), start: 0, end: in.Size, fields: tidyFields(fs)}
+}
+
+// memberTarget is an md member device's bytes, read through the device
+// (a partition's from its start, as the superblock's offsets count),
+// with its superblock and bitmap named, at the row's structure.
+func memberTarget(n *node) (hexTarget, error) {
+	d := n.dev
+	if d == nil || d.MD == nil || d.Device() == nil {
+		return hexTarget{}, fmt.Errorf("%s: the member's device is not in the graph", n.name)
+	}
+	off := d.MD.Offset
+	if n.kind == kMDBitmap {
+		if st, ok := mdStructure(d, "md_bitmap"); ok {
+			off = st.Off
+		}
+	}
+	title := "md member " + d.ID
+	if n.arr != nil {
+		title += " of " + n.arr.ID
+	}
+	title += " (" + d.Label + ")"
+	src := &hexSource{title: title, unit: "member", r: d.Device(), start: 0, end: d.Size, fields: tidyFields(mdFields(d, 0))}
+	return hexTarget{src: src, off: off}, nil
 }
 
 // fileSource is a file of a container: its bytes, with the fields of the

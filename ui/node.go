@@ -34,6 +34,11 @@ const (
 	kContainerFiles // the files of a container made of several
 	kContainerFile  // one of them, with its structures
 	kHolds          // what an LV holds, read as a disk of its own
+	kMD             // an md RAID array, assembled from its members
+	kMDMember       // a member of an array, by its role
+	kMDMissing      // a role of an array that no member holds
+	kMDSuper        // a member device's md superblock: which array it is of
+	kMDBitmap       // a member device's write-intent bitmap
 )
 
 // node is one item of the device tree. Exactly the payload fields that
@@ -62,6 +67,14 @@ type node struct {
 	// the LV an LV input is (kHolds).
 	dev  *scan.Node
 	file *containerFile // kContainerFile, and the first file for kContainer
+	// arr is the md array a row is about (kMD: dev too; kMDMember,
+	// kMDMissing; kMDSuper and kMDBitmap when the member is in one), and
+	// member the index of the member in arr.Array.Members (-1: none);
+	// role is the role of a kMDMissing row. dev is the member's device
+	// for kMDMember, kMDSuper and kMDBitmap.
+	arr    *scan.Node
+	member int
+	role   int
 
 	hidden  bool // a hidden sub-LV
 	removed bool // an LV of a past generation that the current one no longer has
@@ -331,6 +344,18 @@ func (n *node) searchText() []string {
 	case kSegment:
 		if s := n.segment(); s != nil {
 			out = append(out, s.Tags...)
+		}
+	case kMD:
+		out = append(out, n.arr.ID, n.arr.Label)
+		if a := n.arr.Array; a != nil {
+			out = append(out, a.UUID, a.Name, a.Level)
+		}
+	case kMDMember, kMDSuper, kMDBitmap:
+		if n.dev != nil {
+			out = append(out, n.dev.ID)
+			if sb := n.dev.MD; sb != nil {
+				out = append(out, sb.UUIDText, sb.DevUUIDText)
+			}
 		}
 	}
 	return out

@@ -21,6 +21,11 @@ func allModels(t *testing.T, w, h int) map[string]*Model {
 		}
 		out[name] = fixtureModel(t, name, true, w, h)
 	}
+	// The md fixtures (fixture.Names leaves them out): md-raid5 without
+	// its withheld member, degraded.
+	for _, name := range []string{"md-raid5", "md-raid1", "md-090-raid1"} {
+		out[name] = fixtureModel(t, name, true, w, h)
+	}
 	f := fixture.Load(t, "corrupt")
 	for _, v := range f.Manifest.Variants {
 		b := f.Image(t, v.File)

@@ -113,6 +113,16 @@ func TestScreenshots(t *testing.T) {
 	}
 	write("nested", m)
 
+	// An md RAID5 array given two of its three members: the members by
+	// role, the missing one, the PV on the array, and its details.
+	m = fixtureModelImages(t, "md-raid5", []string{"m0", "m2"}, w, h)
+	for _, n := range walkAll(m.tree.roots) {
+		if n.kind == kMD {
+			selectNode(t, m, n)
+		}
+	}
+	write("md", m)
+
 	// An E01's own structures in the hex view, their checksums checked.
 	cdir := filepath.Join(os.TempDir(), "lvminspect-screens-e01")
 	if err := os.MkdirAll(cdir, 0o755); err != nil {

@@ -159,7 +159,7 @@ func canExport(n *node) bool {
 	switch n.kind {
 	case kLV:
 		return true
-	case kPartition, kContainer, kHolds:
+	case kPartition, kContainer, kHolds, kMD:
 		return n.dev != nil && n.dev.Device() != nil
 	}
 	return false
@@ -172,6 +172,12 @@ func canHex(n *node) bool {
 		return false
 	case kVGPV:
 		return n.vgpv.PV != nil
+	case kMD:
+		return n.in != nil
+	case kMDMember, kMDSuper, kMDBitmap:
+		return n.dev != nil && n.dev.MD != nil && n.dev.Device() != nil
+	case kMDMissing:
+		return false
 	}
 	return true
 }
@@ -424,6 +430,8 @@ func badgeStyle(st *Styles, n *node) lipgloss.Style {
 	switch {
 	case n.damaged || (n.kind == kVGPV && n.vgpv.Missing):
 		return st.Check.Bad
+	case n.kind == kMD && n.arr.Array != nil && n.arr.Array.Degraded:
+		return st.Check.Warn
 	case n.removed:
 		return st.App.Travel
 	}
@@ -551,6 +559,24 @@ func rowText(n *node) (string, string) {
 		s := n.segment()
 		return n.name, fmt.Sprintf("%s LE %d+%d", format.SegType(s), s.StartExtent, s.ExtentCount)
 	case kArea:
+		return n.name, ""
+	case kMD:
+		return n.name, mdBadge(n)
+	case kMDMember:
+		m := n.arrayMember()
+		return n.name, fmt.Sprintf("%s, events %d", m.State, m.Events)
+	case kMDMissing:
+		return n.name, "MISSING"
+	case kMDSuper:
+		s := "csum " + mark(sbCheck(n.dev).OK)
+		if m := n.arrayMember(); m != nil {
+			s = m.State + " · " + s
+		}
+		return n.name, s
+	case kMDBitmap:
+		if m := n.arrayMember(); m != nil && m.Bitmap != nil {
+			return n.name, fmt.Sprintf("%d dirty", m.Bitmap.Dirty)
+		}
 		return n.name, ""
 	}
 	return n.name, ""
