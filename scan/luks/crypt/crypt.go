@@ -281,8 +281,8 @@ func (c *Cipher) parse() error {
 	}
 	if name == "cipher_null" {
 		// No encryption: "cipher_null-ecb" (luks.md §6.7).
-		if len(parts) >= 2 && parts[1] != "ecb" {
-			return bad(false, "cipher_null takes only the ecb mode, not %q", parts[1])
+		if len(parts) < 2 || parts[1] != "ecb" {
+			return bad(false, "cipher_null takes only the ecb mode (cipher_null-ecb)")
 		}
 		if len(parts) == 3 && parts[2] != "null" && parts[2] != "" {
 			return bad(false, "cipher_null takes no IV generator, not %q", parts[2])
@@ -430,19 +430,18 @@ func (c *Cipher) Decrypt(b []byte, first uint64) error {
 		return nil
 	}
 	s := first
+	iv := new([16]byte) // one allocation per call: it escapes to the block ciphers
 	for len(b) > 0 {
 		sec := b[:c.sectorSize]
 		b = b[c.sectorSize:]
 		switch c.mode {
 		case "xts":
-			var t [16]byte
-			c.iv(&t, s)
-			c.tweak.Encrypt(t[:], t[:])
-			xtsDecrypt(c.data, sec, &t)
+			c.iv(iv, s)
+			c.tweak.Encrypt(iv[:], iv[:])
+			xtsDecrypt(c.data, sec, iv)
 		case "cbc":
-			var iv [16]byte
-			c.iv(&iv, s)
-			cbcDecrypt(c.data, sec, &iv)
+			c.iv(iv, s)
+			cbcDecrypt(c.data, sec, iv)
 		case "ecb":
 			for i := 0; i < len(sec); i += 16 {
 				c.data.Decrypt(sec[i:i+16], sec[i:i+16])

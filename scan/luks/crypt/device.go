@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"runtime"
 	"sync"
 
@@ -282,13 +283,11 @@ func (d *Device) readUnder(b []byte, off int64) (int, error) {
 	if errors.As(err, &ue) {
 		// The unreadable range, if it is given in the underlying device's
 		// offsets and lies in this read, widened to whole sectors.
-		lo, hi := ue.Off-d.off, ue.Off-d.off+ue.Len
-		if ue.Len > 0 && lo < off+int64(len(b)) && hi > off {
-			bad = max(off, lo-((lo%d.ss)+d.ss)%d.ss)
-			badEnd = min(off+int64(len(b)), (hi+d.ss-1)/d.ss*d.ss)
-			if bad < off+whole {
-				whole = bad - off
-			}
+		rs, re := d.off+off, d.off+off+int64(len(b))
+		if ue.Len > 0 && ue.Off <= math.MaxInt64-ue.Len && ue.Off < re && ue.Off+ue.Len > rs {
+			lo, hi := max(ue.Off, rs)-d.off, min(ue.Off+ue.Len, re)-d.off
+			bad, badEnd = lo/d.ss*d.ss, (hi+d.ss-1)/d.ss*d.ss
+			whole = min(whole, bad-off)
 		}
 		return int(whole), &device.UnreadableError{Device: d.name, Off: bad, Len: badEnd - bad,
 			Why: fmt.Sprintf("the ciphertext cannot be read: %v", err)}

@@ -46,7 +46,8 @@ func (m *memDev) ReadAt(p []byte, off int64) (int, error) {
 		if off < r[1] && off+int64(len(p)) > r[0] {
 			n := int(max(r[0]-off, 0))
 			copy(p[:n], m.b[off:])
-			return n, &device.UnreadableError{Device: "mem", Off: max(r[0], off), Len: r[1] - max(r[0], off), Why: "test damage"}
+			// The whole damaged range, as a chunked container reports it.
+			return n, &device.UnreadableError{Device: "mem", Off: r[0], Len: r[1] - r[0], Why: "test damage"}
 		}
 	}
 	n := copy(p, m.b[off:])
@@ -257,7 +258,13 @@ func TestDeviceUnreadableAndMap(t *testing.T) {
 	// in the middle of sector 10 to the start of sector 12.
 	vol.dev.holes = [][2]int64{{off + 2*4096, off + 4*4096}}
 	vol.dev.bad = [][2]int64{{off + 10*4096 + 100, off + 11*4096 + 1}}
+	clear(vol.dev.b[off+2*4096 : off+4*4096])
 	d := vol.open(t, 0)
+	hole := make([]byte, 2*4096)
+	if _, err := d.ReadAt(hole, 2*4096); err != nil || bytes.Count(hole, []byte{0}) > 100 {
+		t.Errorf("a hole of the ciphertext decrypted to zeros: %v", err)
+	}
+	copy(vol.pt[2*4096:], hole) // what the device holds there now
 	ext, err := d.Map(0, d.Size())
 	if err != nil {
 		t.Fatal(err)
@@ -292,6 +299,11 @@ func TestDeviceUnreadableAndMap(t *testing.T) {
 	}
 	if n != 4*4096-7 || !bytes.Equal(p[:n], vol.pt[6*4096+7:10*4096]) {
 		t.Errorf("read across the damage returned %d bytes", n)
+	}
+	// A read that starts in the damage.
+	n, err = d.ReadAt(p, 11*4096+5)
+	if !errors.As(err, &ue) || ue.Off != 11*4096 || ue.Len != 4096 || n != 0 {
+		t.Errorf("read from inside the damage: n %d, %v", n, err)
 	}
 	// The same through the parallel path.
 	p = make([]byte, 4<<20)

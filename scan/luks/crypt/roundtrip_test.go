@@ -137,6 +137,7 @@ func TestNewErrors(t *testing.T) {
 		{"aes-xts-plain64 ", 64, 512, spec, "space"},
 		{"aes-ecb-plain64", 32, 512, spec, "ecb takes no IV"},
 		{"cipher_null-cbc-plain", 0, 512, spec, "only the ecb mode"},
+		{"cipher_null", 0, 512, spec, "only the ecb mode"},
 		{"serpent-xts-plain64", 64, 512, unsupported, "Serpent is not supported"},
 		{"serpent-cbc-essiv:sha256", 32, 512, unsupported, "Serpent"},
 		{"aes:64-cbc-lmk", 32, 512, unsupported, "key count"},
