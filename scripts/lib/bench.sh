@@ -40,8 +40,8 @@ now() { date +%s%N; }
 div() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "inf"; else printf "%.3f", a / b }'; }
 
 # median reads numbers separated by spaces or newlines and prints their
-# median.
-median() { tr ' ' '\n' | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+# median (empty fields, such as a trailing space, are not numbers).
+median() { tr ' ' '\n' | awk 'NF' | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 # bench_cleanup: detach the loop devices in LOOPS (and LOOP), remove the
 # cgroup CG if one was made, and remove WORK unless KEEP is set. The bench
