@@ -195,8 +195,8 @@ func (res *Result) AllProblems() []Problem {
 		out = append(out, in.Problems...)
 		inputs[in.Node] = true
 	}
-	for _, n := range res.MDNodes {
-		if !inputs[n] { // an array that could not be read
+	for _, n := range append(append([]*Node(nil), res.MDNodes...), res.LUKSNodes...) {
+		if !inputs[n] { // an array that could not be read, a LUKS volume left locked
 			out = append(out, n.Problems...)
 		}
 	}

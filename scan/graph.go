@@ -7,6 +7,7 @@ import (
 	"github.com/lvminspect/lvminspect/model"
 	"github.com/lvminspect/lvminspect/scan/content"
 	"github.com/lvminspect/lvminspect/scan/device"
+	"github.com/lvminspect/lvminspect/scan/luks"
 	"github.com/lvminspect/lvminspect/scan/md"
 )
 
@@ -25,6 +26,7 @@ const (
 	KindPartition   = "partition"
 	KindLV          = "lv"
 	KindMD          = "md"
+	KindLUKS        = "luks"
 )
 
 // Node is one device of the graph: an input file or block device, the
@@ -72,6 +74,11 @@ type Node struct {
 	// the array a device of kind md is (its members by device id).
 	MD    *md.Superblock `json:"-"`
 	Array *md.Array      `json:"-"`
+	// LUKS is the header of a LUKS device (the encrypted one) and of its
+	// decrypted mapping (a device of kind luks); Unlock what opened the
+	// mapping (nil while it is locked).
+	LUKS   *luks.Header `json:"-"`
+	Unlock *luks.Key    `json:"-"`
 
 	index  int // partition number, for partitions
 	dev    device.Device
@@ -127,10 +134,12 @@ func (res *Result) Devices() []*Node {
 		seen[ir.Node] = true
 		out = append(out, ir.PartNodes...)
 	}
-	for _, n := range res.MDNodes {
-		if !seen[n] {
-			out = append(out, n)
-			seen[n] = true
+	for _, list := range [][]*Node{res.MDNodes, res.LUKSNodes} {
+		for _, n := range list {
+			if !seen[n] {
+				out = append(out, n)
+				seen[n] = true
+			}
 		}
 	}
 	for _, n := range res.LVNodes {
@@ -168,7 +177,7 @@ func (res *Result) LVNodesOf(vgUUID string) map[string]*Node {
 func (res *Result) Given() []*InputResult {
 	var out []*InputResult
 	for _, in := range res.Inputs {
-		if in.Node == nil || (in.Node.Kind != KindLV && in.Node.Kind != KindMD) {
+		if in.Node == nil || (in.Node.Kind != KindLV && in.Node.Kind != KindMD && in.Node.Kind != KindLUKS) {
 			out = append(out, in)
 		}
 	}

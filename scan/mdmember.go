@@ -40,7 +40,8 @@ func probeMD(ir *InputResult, n *Node, d device.Device, base, size int64) bool {
 func markMD(n *Node, sb *md.Superblock) {
 	n.MD = sb
 	n.Content = &content.Info{Format: "md", Name: fmt.Sprintf("Linux md RAID member (superblock %s)", sb.Version),
-		Off: sb.Offset, Label: sb.Name, UUID: blkidUUID(sb.UUIDText)}
+		Off: sb.Offset, Label: sb.Name, UUID: blkidUUID(sb.UUIDText),
+		Hint: "a PV on the array is read through the array, assembled from its members (a device of kind md)"}
 }
 
 // blkidUUID writes an md array UUID as blkid does (8-4-4-4-12), from

@@ -17,6 +17,7 @@ import (
 	"github.com/lvminspect/lvminspect/model"
 	"github.com/lvminspect/lvminspect/scan/content"
 	"github.com/lvminspect/lvminspect/scan/device"
+	"github.com/lvminspect/lvminspect/scan/luks"
 	"github.com/lvminspect/lvminspect/scan/metatext"
 	"github.com/lvminspect/lvminspect/scan/partition"
 )
@@ -31,6 +32,10 @@ type Result struct {
 	// above (export/graph): those that hold a partition table or a PV
 	// are inputs too.
 	LVNodes []*Node
+	// LUKSNodes are the LUKS volumes' decrypted mappings, added by a
+	// layer above (export/graph) for every LUKS device found: those it
+	// unlocked are inputs too.
+	LUKSNodes []*Node
 	// MDNodes are the md arrays assembled by a layer above (export/graph)
 	// from the members found: those that can be read are inputs too.
 	MDNodes []*Node
@@ -122,6 +127,9 @@ type Options struct {
 	// "PATH@OFFSET" for a PV at that byte of an input (--pv UUID=PATH).
 	// Without a choice, copies that differ are not exported.
 	PVs map[string]string
+	// Keys holds what unlocks LUKS volumes (the layer above, export/graph,
+	// tries it); nil: LUKS volumes stay locked.
+	Keys *luks.Keyring `json:"-"`
 }
 
 // Scan reads every input and assembles the volume groups found.
@@ -148,7 +156,7 @@ func (res *Result) Add(inputs []*Input, opt Options) {
 
 func scanInput(in *Input, opt Options) *InputResult {
 	ir := &InputResult{Input: in}
-	if inputIsMD(ir, opt) {
+	if inputIsMD(ir, opt) || probeLUKS(ir, in.Node, in.dev, 0, in.Size) {
 		ir.Content = in.Node.Content
 		return ir
 	}
@@ -194,7 +202,7 @@ func scanInput(in *Input, opt Options) *InputResult {
 			continue
 		}
 		size := min(p.Size, in.Size-p.Start)
-		if n := parts[p.Index]; n != nil && probeMD(ir, n, n.dev, p.Start, size) {
+		if n := parts[p.Index]; n != nil && (probeMD(ir, n, n.dev, p.Start, size) || probeLUKS(ir, n, n.dev, p.Start, size)) {
 			if ir.PartitionContent == nil {
 				ir.PartitionContent = map[int]content.Info{}
 			}
