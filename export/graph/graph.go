@@ -52,6 +52,7 @@ func Expand(res *scan.Result, opt scan.Options) {
 	st := &state{tasted: map[string]bool{}, budget: MaxTasted, parents: map[*scan.Node][]*scan.Node{}}
 	for {
 		added := assembleMD(res, &st.md)
+		added = append(added, unlockLUKS(res, &st.luks, opt.Keys)...)
 		for _, vg := range res.VGs {
 			added = append(added, expandVG(res, vg, st)...)
 		}
@@ -70,6 +71,7 @@ type state struct {
 	budget  int             // LVs that may still be looked at
 	parents map[*scan.Node][]*scan.Node
 	md      mdState
+	luks    luksState
 }
 
 // lvKey identifies an LV across generations and names: VG UUID and LV
