@@ -67,6 +67,35 @@ type ChainDevice struct {
 	Size    int64    `json:"size"`
 	VG      string   `json:"vg,omitempty"`
 	LV      string   `json:"lv,omitempty"`
+	// LUKS says, for a decrypted LUKS mapping, which volume it is and
+	// what opened it (never a secret).
+	LUKS *ChainLUKS `json:"luks,omitempty"`
+	// MD says, for an md array, which array it is and its state.
+	MD *ChainMD `json:"md,omitempty"`
+}
+
+// ChainLUKS is a LUKS volume in the provenance record.
+type ChainLUKS struct {
+	UUID          string `json:"uuid"`
+	Version       int    `json:"version"`
+	Cipher        string `json:"cipher"`
+	KeySize       int    `json:"key_size"` // bits
+	SectorSize    int    `json:"sector_size"`
+	PayloadOffset int64  `json:"payload_offset"`
+	// OpenedBySlot is the key slot whose secret opened it, -1 for a
+	// volume key given; KDF that slot's key derivation.
+	OpenedBySlot int    `json:"opened_by_slot"`
+	KDF          string `json:"kdf,omitempty"`
+}
+
+// ChainMD is an md array in the provenance record.
+type ChainMD struct {
+	UUID         string `json:"uuid"`
+	Level        string `json:"level"`
+	Layout       string `json:"layout,omitempty"`
+	Metadata     string `json:"metadata"`
+	Degraded     bool   `json:"degraded"`
+	MissingRoles []int  `json:"missing_roles"`
 }
 
 // Input is one input file or device.

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -92,10 +93,11 @@ func TestExportEveryFixtureLV(t *testing.T) {
 			dir := t.TempDir()
 			imgs := writeImages(t, f, dir, false)
 			before := hashesOf(t, imgs)
+			keys := luksKeyFlags(t, f, dir)
 			for _, lv := range f.Manifest.LVs {
 				want := lv.ExpectedSHA256()
 				out := filepath.Join(dir, "out", lv.VG, lv.Name+".img")
-				stdout, _, err := run(t, "", append([]string{"export", "-o", out, lv.VG + "/" + lv.Name}, imgs...)...)
+				stdout, _, err := run(t, "", append(append([]string{"export", "-o", out, lv.VG + "/" + lv.Name}, keys...), imgs...)...)
 				if err != nil {
 					if isLinearOrStriped(lv.Segtypes) {
 						t.Errorf("%s/%s (%v): %v", lv.VG, lv.Name, lv.Segtypes, err)
@@ -610,4 +612,35 @@ func TestExportNeverReplacesAnInput(t *testing.T) {
 	if after := hashesOf(t, imgs); !equalMaps(before, after) {
 		t.Fatal("an input changed")
 	}
+}
+
+// luksKeyFlags writes the passphrases a fixture's manifest records for
+// its LUKS volumes into key files and returns the --key-file flags
+// naming them (none for a fixture without LUKS).
+func luksKeyFlags(t *testing.T, f *fixture.Fixture, dir string) []string {
+	t.Helper()
+	var m struct {
+		LUKS []struct {
+			Keyslots []struct {
+				Passphrase string `json:"passphrase"`
+			} `json:"keyslots"`
+		} `json:"luks"`
+	}
+	if err := json.Unmarshal(f.ReadFile(t, "manifest.json"), &m); err != nil {
+		t.Fatal(err)
+	}
+	flags := []string{"--no-prompt"}
+	for i, l := range m.LUKS {
+		for j, k := range l.Keyslots {
+			if k.Passphrase == "" {
+				continue
+			}
+			p := filepath.Join(dir, fmt.Sprintf("key-%d-%d", i, j))
+			if err := os.WriteFile(p, []byte(k.Passphrase), 0o400); err != nil {
+				t.Fatal(err)
+			}
+			flags = append(flags, "--key-file", p)
+		}
+	}
+	return flags
 }

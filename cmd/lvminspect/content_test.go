@@ -94,13 +94,14 @@ func TestScanNamesWhatIsNotAPV(t *testing.T) {
 	}
 	r, text = scanContent(t, enc)
 	c := r.Inputs[0].PartitionTable.Partitions[0].Content
-	wantCmd := "losetup --read-only --find --show --offset 1048576 --sizelimit 4194304 " + enc
-	if c == nil || c.Format != "luks2" || !c.MayHoldPV || !strings.Contains(c.Hint, "cryptsetup open --readonly") || !strings.Contains(c.Hint, wantCmd) {
+	if c == nil || c.Format != "luks2" || !c.MayHoldPV || !strings.Contains(c.Hint, "--key-file") || strings.Contains(c.Hint, "cryptsetup") {
 		t.Fatalf("partition 1 with LUKS2: %+v", c)
 	}
 	found := false
 	for _, p := range r.Problems {
-		found = found || (p.Severity == "info" && strings.Contains(p.Message, "LUKS2 encrypted volume (not an LVM2 PV)"))
+		// The header copied in is cut short (its JSON area is not
+		// there): the volume is named, and why it cannot be opened.
+		found = found || strings.Contains(p.Message, "LUKS2 header")
 	}
 	if !found || !strings.Contains(text, "holds: LUKS2 encrypted volume") {
 		t.Errorf("no info about the LUKS2 partition: %+v\n%s", r.Problems, text)

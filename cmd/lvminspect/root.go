@@ -100,6 +100,7 @@ func quoteAll(s []string) []string {
 func addScanFlags(fs *pflag.FlagSet, opt *scan.Options) {
 	fs.BoolVar(&opt.Carve, "carve", false, "search every sector for PV labels (finds PVs at any offset; reads the whole input)")
 	fs.BoolVar(&opt.NoPartitions, "no-partitions", false, "do not look for partition tables")
+	addLUKSFlags(fs)
 	fs.Var(&pvChoices{opt: opt}, "pv", "`UUID=PATH`: read the PV of that UUID from PATH when it is on more than one input (a cloned disk; PATH@OFFSET: the PV at that byte of PATH); repeatable")
 }
 
@@ -135,7 +136,14 @@ func scanInputs(paths []string, opt scan.Options) (*scan.Result, func(), error) 
 	if err != nil {
 		return nil, nil, err
 	}
-	return graph.Scan(ins, opt), closeAll, nil
+	opt, wipe, err := withKeys(opt, true)
+	if err != nil {
+		closeAll()
+		return nil, nil, err
+	}
+	res := graph.Scan(ins, opt)
+	wipe()
+	return res, closeAll, nil
 }
 
 // openInputs opens every path read-only. It fails on the first path that

@@ -188,9 +188,9 @@ func printScanTree(w io.Writer, res *scan.Result, check lvCheck, past bool) {
 		if a := in.Node.Array; a != nil {
 			printArray(w, a)
 		}
-		if len(in.PVs) == 0 && in.Node.MD == nil {
+		if len(in.PVs) == 0 && in.Node.MD == nil && in.Node.LUKS == nil {
 			if hasMDPartition(in) {
-				fmt.Fprintln(w, "  no LVM2 physical volume found directly (its md members' arrays are below)")
+				fmt.Fprintln(w, "  no LVM2 physical volume found directly (what its partitions hold is below)")
 			} else {
 				fmt.Fprintln(w, "  no LVM2 physical volume found")
 			}
@@ -624,6 +624,8 @@ func inputKind(in *scan.InputResult) string {
 		return fmt.Sprintf("LV of VG %s, %s", in.Node.VG, size)
 	case in.Node.Array != nil:
 		return arrayKind(in.Node.Array, in.Size)
+	case in.Node.Kind == scan.KindLUKS && in.Node.LUKS != nil:
+		return luksKind(in.Node, in.Size)
 	case in.IsDevice:
 		return "device, " + size
 	}
@@ -706,12 +708,28 @@ func memberOf(res *scan.Result, n *scan.Node) string {
 	return "md member (no array assembled)"
 }
 
-// hasMDPartition reports whether a partition of the input is an md member.
+// hasMDPartition reports whether a partition of the input is an md member
+// or a LUKS volume: what it holds is shown as a device of its own.
 func hasMDPartition(in *scan.InputResult) bool {
 	for _, p := range in.PartNodes {
-		if p.MD != nil {
+		if p.MD != nil || p.LUKS != nil {
 			return true
 		}
 	}
 	return false
+}
+
+// luksKind describes an unlocked LUKS volume: version, cipher, what
+// opened it, the payload's size.
+func luksKind(n *scan.Node, size int64) string {
+	h := n.LUKS
+	s := fmt.Sprintf("LUKS%d %s, %d-bit key, %d-byte sectors", h.Version, h.Cipher, h.KeyBytes*8, h.SectorSize)
+	if k := n.Unlock; k != nil {
+		if k.Slot >= 0 {
+			s += fmt.Sprintf(", opened by key slot %d (%s)", k.Slot, k.KDF)
+		} else {
+			s += ", opened with the volume key given"
+		}
+	}
+	return s + ", decrypted " + format.Size(size)
 }

@@ -41,8 +41,91 @@ type jsonDevice struct {
 	VG     string `json:"vg,omitempty"`
 	VGUUID string `json:"vg_uuid,omitempty"`
 	LV     string `json:"lv,omitempty"`
-	// For an md array: its geometry, members and state.
-	*jsonMD
+	// For an md array (kind md) or a LUKS volume (kind luks): the
+	// fields of jsonMD or jsonLUKS, at the device's level.
+	md   *jsonMD
+	luks *jsonLUKS
+}
+
+// MarshalJSON writes the device's fields, then those of its array or
+// LUKS volume at the same level.
+func (d jsonDevice) MarshalJSON() ([]byte, error) {
+	type plain jsonDevice
+	b, err := json.Marshal(plain(d))
+	if err != nil {
+		return nil, err
+	}
+	var extra any
+	switch {
+	case d.md != nil:
+		extra = d.md
+	case d.luks != nil:
+		extra = d.luks
+	default:
+		return b, nil
+	}
+	x, err := json.Marshal(extra)
+	if err != nil || len(x) < 3 {
+		return b, err
+	}
+	return append(append(b[:len(b)-1], ','), x[1:]...), nil
+}
+
+// jsonLUKS is a LUKS volume (a device of kind luks: its decrypted
+// mapping, listed whether or not it could be unlocked).
+type jsonLUKS struct {
+	UUID          string        `json:"uuid"`
+	Version       int           `json:"version"`
+	Label         string        `json:"label,omitempty"`
+	Cipher        string        `json:"cipher"`
+	KeySize       int           `json:"key_size"` // bits
+	SectorSize    int           `json:"sector_size"`
+	PayloadOffset int64         `json:"payload_offset"`
+	Keyslots      []jsonKeyslot `json:"keyslots"`
+	Unlocked      bool          `json:"unlocked"`
+	// OpenedBySlot is the slot that opened it; -1 for a volume key given,
+	// null while locked.
+	OpenedBySlot *int   `json:"opened_by_slot"`
+	Refused      string `json:"refused,omitempty"`
+}
+
+type jsonKeyslot struct {
+	Index      int     `json:"index"`
+	State      string  `json:"state"`
+	Type       string  `json:"type"`
+	KDF        jsonKDF `json:"kdf"`
+	KeySize    int     `json:"key_size"` // bits
+	Priority   int     `json:"priority"`
+	Stripes    int     `json:"stripes"`
+	AreaOffset int64   `json:"area_offset"`
+	AreaSize   int64   `json:"area_size"`
+	Problem    string  `json:"problem,omitempty"`
+}
+
+type jsonKDF struct {
+	Type       string `json:"type"`
+	Hash       string `json:"hash,omitempty"`
+	Iterations uint32 `json:"iterations,omitempty"`
+	Time       uint32 `json:"time,omitempty"`
+	Memory     uint32 `json:"memory,omitempty"` // KiB
+	CPUs       uint32 `json:"cpus,omitempty"`
+}
+
+func luksJSON(n *scan.Node) *jsonLUKS {
+	h := n.LUKS
+	j := &jsonLUKS{UUID: h.UUID, Version: h.Version, Label: h.Label, Cipher: h.Cipher, KeySize: h.KeyBytes * 8,
+		SectorSize: h.SectorSize, PayloadOffset: h.PayloadOffset, Keyslots: []jsonKeyslot{}, Refused: h.Refused,
+		Unlocked: n.Device() != nil}
+	for _, k := range h.Keyslots {
+		j.Keyslots = append(j.Keyslots, jsonKeyslot{Index: k.Index, State: k.State, Type: k.Type,
+			KDF:     jsonKDF{Type: k.KDF.Type, Hash: k.KDF.Hash, Iterations: k.KDF.Iterations, Time: k.KDF.Time, Memory: k.KDF.Memory, CPUs: k.KDF.CPUs},
+			KeySize: k.KeyBytes * 8, Priority: k.Priority, Stripes: k.Stripes, AreaOffset: k.AreaOffset, AreaSize: k.AreaSize, Problem: k.Problem})
+	}
+	if k := n.Unlock; k != nil && j.Unlocked {
+		slot := k.Slot
+		j.OpenedBySlot = &slot
+	}
+	return j
 }
 
 // jsonMD is an md array (a device of kind md), as the superblocks of its
@@ -100,7 +183,10 @@ func devicesJSON(res *scan.Result) []jsonDevice {
 			j.Content = contentJSON(*n.Content)
 		}
 		if n.Array != nil {
-			j.jsonMD = mdJSON(n.Array, n.Device() != nil)
+			j.md = mdJSON(n.Array, n.Device() != nil)
+		}
+		if n.Kind == scan.KindLUKS && n.LUKS != nil {
+			j.luks = luksJSON(n)
 		}
 		out = append(out, j)
 	}

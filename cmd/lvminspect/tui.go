@@ -22,6 +22,11 @@ import (
 // the built-in demo disk when there are none.
 func runTUI(cmd *cobra.Command, args []string, opt scan.Options) error {
 	temps := &tempTracker{FS: export.OSFS{}}
+	opt, wipe, err := withKeys(opt, false)
+	if err != nil {
+		return err
+	}
+	defer wipe()
 	cfg := ui.Config{Version: Version(), ScanOptions: opt, ExportFS: temps}
 	if len(args) == 0 {
 		// Unpacked after the first frame is drawn.
@@ -45,7 +50,7 @@ func runTUI(cmd *cobra.Command, args []string, opt scan.Options) error {
 	defer signal.Stop(seen)
 	ctx, caught, stop := signalContext(cmd.Context(), syscall.SIGHUP)
 	defer stop()
-	err := ui.Run(cfg, tea.WithContext(ctx))
+	err = ui.Run(cfg, tea.WithContext(ctx))
 	// Whatever ended the program, a temporary file an export still had
 	// is removed (and no export starts a new one).
 	temps.removeAll()

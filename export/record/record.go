@@ -208,8 +208,20 @@ func DeviceChain(res *scan.Result, ns ...*scan.Node) []export.ChainDevice {
 		for _, p := range d.Parents {
 			walk(byID[p])
 		}
-		chain = append(chain, export.ChainDevice{ID: d.ID, Kind: d.Kind, Path: d.Path, Offset: d.Offset, Size: d.Size,
-			Parents: d.Parents, VG: d.VG, LV: d.LV})
+		c := export.ChainDevice{ID: d.ID, Kind: d.Kind, Path: d.Path, Offset: d.Offset, Size: d.Size,
+			Parents: d.Parents, VG: d.VG, LV: d.LV}
+		if h := d.LUKS; h != nil && d.Kind == scan.KindLUKS {
+			c.LUKS = &export.ChainLUKS{UUID: h.UUID, Version: h.Version, Cipher: h.Cipher, KeySize: h.KeyBytes * 8,
+				SectorSize: h.SectorSize, PayloadOffset: h.PayloadOffset, OpenedBySlot: -1}
+			if k := d.Unlock; k != nil {
+				c.LUKS.OpenedBySlot, c.LUKS.KDF = k.Slot, k.KDF
+			}
+		}
+		if a := d.Array; a != nil {
+			c.MD = &export.ChainMD{UUID: a.UUID, Level: a.Level, Layout: a.Layout, Metadata: a.Metadata,
+				Degraded: a.Degraded, MissingRoles: append([]int{}, a.MissingRoles...)}
+		}
+		chain = append(chain, c)
 	}
 	for _, n := range ns {
 		walk(n)
