@@ -158,9 +158,27 @@ func selectVG(res *scan.Result, name string, seqno uint64, has bool) (*scan.VG, 
 		names = append(names, vg.Meta.Name)
 	}
 	if len(names) == 0 {
-		return nil, nil, fmt.Errorf("no volume group found on the inputs")
+		return nil, nil, fmt.Errorf("no volume group found on the inputs%s", unopened(res))
 	}
-	return nil, nil, fmt.Errorf("no volume group %q on the inputs (found: %s)", name, strings.Join(names, ", "))
+	return nil, nil, fmt.Errorf("no volume group %q on the inputs (found: %s)%s", name, strings.Join(names, ", "), unopened(res))
+}
+
+// unopened says which layers that may hold the VG asked for could not be
+// opened: LUKS volumes left locked, md arrays not assembled.
+func unopened(res *scan.Result) string {
+	var why []string
+	for _, n := range append(append([]*scan.Node(nil), res.LUKSNodes...), res.MDNodes...) {
+		if n.Device() != nil {
+			continue
+		}
+		for _, p := range n.Problems {
+			why = append(why, n.ID+": "+strings.TrimPrefix(p.Msg, n.Label+": "))
+		}
+	}
+	if len(why) == 0 {
+		return ""
+	}
+	return "; not opened: " + strings.Join(why, "; ")
 }
 
 func runExport(cmd *cobra.Command, lvArg string, paths []string, fl exportFlags) error {
