@@ -57,6 +57,9 @@ func splitDevice(s string) (id, file string) {
 func (l *luksFlags) keyring(prompt bool) (*luks.Keyring, error) {
 	k := luks.NewKeyring()
 	k.Slot = l.slot
+	if len(l.keyFiles) > 0 || len(l.volumeKeys) > 0 || (prompt && !l.noPrompt) {
+		noCoreDumps()
+	}
 	k.MaxMemoryKiB = l.memoryLimit * 1024
 	for _, kf := range l.keyFiles {
 		id, file := splitDevice(kf)

@@ -5,6 +5,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -186,6 +189,91 @@ func TestLUKSFixtures(t *testing.T) {
 			checkLUKSOpen(t, res, m, m.LUKS[0].Keyslots[0].Slot)
 			if asked != 2 {
 				t.Errorf("asked %d times, want 2", asked)
+			}
+		})
+	}
+}
+
+// LUKS2 volumes made here by cryptsetup (reencrypt --encrypt of a copy of
+// the banana fixture's PV, which needs no device-mapper) with the
+// parameters installers and examiners meet: argon2i with 4096-byte
+// sectors, PBKDF2 with aes-cbc-essiv:sha256. Every LV decrypts to the
+// manifest's sha256. Skipped without cryptsetup.
+func TestLUKSMadeByCryptsetup(t *testing.T) {
+	if _, err := exec.LookPath("cryptsetup"); err != nil {
+		t.Skip("no cryptsetup")
+	}
+	f := fixture.Load(t, "banana")
+	pv := f.Image(t, "pv0")
+	cases := []struct {
+		name string
+		args []string
+	}{
+		{"argon2i-4096", []string{"--pbkdf", "argon2i", "--pbkdf-memory", "32768", "--pbkdf-force-iterations", "4", "--sector-size", "4096"}},
+		{"pbkdf2-cbc-essiv", []string{"--pbkdf", "pbkdf2", "--pbkdf-force-iterations", "1000", "--cipher", "aes-cbc-essiv:sha256", "--key-size", "256"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			img, pass := filepath.Join(dir, "enc.img"), filepath.Join(dir, "pass")
+			if err := os.WriteFile(pass, []byte("made by cryptsetup "+c.name), 0o400); err != nil {
+				t.Fatal(err)
+			}
+			// Room for the header: the data moves 32 MiB along.
+			b := append(append([]byte(nil), pv...), make([]byte, 32<<20)...)
+			if err := os.WriteFile(img, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			args := append([]string{"reencrypt", "--encrypt", "--type", "luks2", "--batch-mode", "--reduce-device-size", "32M",
+				"--key-file", pass}, c.args...)
+			if out, err := exec.Command("cryptsetup", append(args, img)...).CombinedOutput(); err != nil {
+				t.Skipf("cryptsetup reencrypt: %v %s", err, out)
+			}
+			enc, err := os.ReadFile(img)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if bytes.Contains(enc, []byte("LABELONE")) {
+				t.Fatal("the PV label is still in the clear")
+			}
+			secret, _ := os.ReadFile(pass)
+			k := luks.NewKeyring()
+			k.AddSecret("", secret, "test")
+			res := Scan([]*scan.Input{scan.NewInput("enc.img", bytes.NewReader(enc), int64(len(enc)))}, scan.Options{Keys: k})
+			n := luksNode(t, res)
+			if n.Device() == nil {
+				t.Fatalf("not unlocked: %v", res.AllProblems())
+			}
+			if n.LUKS.SectorSize != map[string]int{"argon2i-4096": 4096, "pbkdf2-cbc-essiv": 512}[c.name] {
+				t.Errorf("sector size %d", n.LUKS.SectorSize)
+			}
+			if len(res.VGs) != 1 {
+				t.Fatalf("%d VGs: %v", len(res.VGs), res.AllProblems())
+			}
+			vg := res.VGs[0]
+			checked := 0
+			for _, lv := range f.Manifest.LVs {
+				l := vg.Meta.LV(lv.Name)
+				if lv.Hidden || l == nil {
+					continue
+				}
+				src, err := forScan(vg).OpenLV(l)
+				if err != nil {
+					continue // segment types not exported here are the CLI tests' business
+				}
+				d := NewDevice(src, lv.Name)
+				buf := make([]byte, d.Size())
+				if _, err := d.ReadAt(buf, 0); err != nil {
+					t.Errorf("%s: %v", lv.Name, err)
+					continue
+				}
+				if got := sha256hex(buf); got != lv.ExpectedSHA256() {
+					t.Errorf("%s sha256 %s, want %s", lv.Name, got, lv.ExpectedSHA256())
+				}
+				checked++
+			}
+			if checked == 0 {
+				t.Error("no LV checked")
 			}
 		})
 	}

@@ -1,0 +1,6 @@
+//go:build !unix
+
+package main
+
+// noCoreDumps: no core dumps to stop on this system.
+func noCoreDumps() {}
