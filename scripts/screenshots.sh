@@ -4,11 +4,13 @@
 # a diff, what a partition holds instead of a PV, an old-style snapshot,
 # the export form, an export in progress, a virtualisation host's guests
 # under its thin LVs, an E01's own structures in the hex view, a degraded
-# md RAID5 array with its members and missing role).
+# md RAID5 array with its members and missing role, a LUKS2 volume opened
+# with its passphrase).
 #
 # The frames come from the inspector itself on real fixtures (the built-in
 # demo disk "banana", the "history", "snapshot", "multipv", "gpt-disk",
-# "nested-thin" and "md-raid5" fixtures, and the E01 container of banana),
+# "nested-thin", "md-raid5" and "luks2-lvm" fixtures, and the E01 container
+# of banana),
 # driven by key sequences like those of the golden tests in ui/
 # (TestScreenshots writes them as ANSI text, screenshots/*.ans, in true
 # colour on a dark background); the

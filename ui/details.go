@@ -297,6 +297,12 @@ func detailsLines(s *session, n *node, width int) []string {
 		mdMissingDetails(d, n)
 	case kMDSuper, kMDBitmap:
 		mdSuperDetails(d, n)
+	case kLUKS:
+		luksVolumeDetails(d, n)
+	case kLUKSSlot:
+		luksSlotDetails(d, n)
+	case kLUKSHeader:
+		luksHeaderRowDetails(d, n)
 	}
 	return d.lines
 }
@@ -345,6 +351,7 @@ func inputDetails(d *detailsBuilder, in *scan.InputResult) {
 		d.kv("holds", c.Name) // what to do next is under Problems
 	}
 	memberSection(d, in.Node)
+	luksSection(d, in.Node)
 	d.hint("x: hex view of the whole input, read on demand")
 	d.problems(in.Problems)
 }
@@ -373,6 +380,7 @@ func partitionDetails(d *detailsBuilder, n *node) {
 	if n.dev != nil {
 		d.kv("device", n.dev.ID)
 		memberSection(d, n.dev)
+		luksSection(d, n.dev)
 		d.hint("e: export the partition · x: hex view at its start")
 	}
 }

@@ -92,6 +92,7 @@ func containerDetails(d *detailsBuilder, n *node) {
 	}
 	checksumsDetails(d, dev.Structures)
 	memberSection(d, dev)
+	luksSection(d, dev)
 	d.section("Verification")
 	switch r := d.s.verified[dev]; {
 	case r != nil:
@@ -198,6 +199,7 @@ func holdsDetails(d *detailsBuilder, n *node) {
 		d.kv("guest VGs", strings.Join(vgs, ", "))
 	}
 	memberSection(d, dev)
+	luksSection(d, dev)
 	d.para(d.st.Muted, "read through the LV as the current metadata maps it, as an export of the LV reads it")
 	d.hint("e: export the LV as a device · x: hex view of the LV, its partition table and PV structures named")
 	d.problems(in.Problems)

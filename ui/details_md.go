@@ -66,6 +66,7 @@ func mdArrayDetails(d *detailsBuilder, n *node) {
 		}
 	}
 	mdMembersTable(d, arr)
+	luksSection(d, a)
 	d.problems(mdProblems(a, n.in))
 	if a.Device() != nil {
 		d.hint("e: export the array as a device · x: hex view of the array's bytes · select a member for its superblock")

@@ -681,6 +681,8 @@ func deviceWhat(d *scan.Node) string {
 		return "the LV " + d.VG + "/" + d.LV + " as a disk"
 	case scan.KindPartition:
 		return d.Label
+	case scan.KindLUKS:
+		return "the decrypted payload of the LUKS volume on " + strings.Join(d.Parents, ", ")
 	}
 	if d.Path != "" {
 		return "the virtual disk of the " + containerName(d.Kind) + " container " + d.Path

@@ -32,8 +32,30 @@ func safeScan(ins []*scan.Input, opt scan.Options) (res *scan.Result) {
 // (only the program's own colours pass).
 func safeFrame(s string) string { return termsafe.Frame(s) }
 
-// startupStatus is the first status line: what was found, or not.
-func startupStatus(res *scan.Result, opt scan.Options) (string, level) {
+// startupStatus is the first status line: what was found, or not, and a
+// LUKS volume left locked (canUnlock: u can open it).
+func startupStatus(res *scan.Result, opt scan.Options, canUnlock bool) (string, level) {
+	var locked []string
+	for _, v := range res.LUKSNodes {
+		if !luksUnlocked(v) && v.LUKS != nil && v.LUKS.Refused == "" {
+			locked = append(locked, v.ID)
+		}
+	}
+	lockedText := ""
+	if len(locked) > 0 {
+		lockedText = fmt.Sprintf("LUKS volume %s is locked", strings.Join(locked, ", "))
+		if len(locked) > 1 {
+			lockedText = fmt.Sprintf("LUKS volumes %s are locked", strings.Join(locked, ", "))
+		}
+		if canUnlock {
+			lockedText += ": select it and press u to type its passphrase"
+		} else {
+			lockedText += ": lvminspect --key-file opens it"
+		}
+	}
+	if len(res.PVs) == 0 && lockedText != "" {
+		return "no LVM2 PV found; " + lockedText, levelWarn
+	}
 	if len(res.PVs) == 0 {
 		for _, in := range res.Inputs {
 			if c := in.Content; c != nil {
@@ -50,6 +72,8 @@ func startupStatus(res *scan.Result, opt scan.Options) (string, level) {
 		return "! 1 problem found: the item marked ! lists it in its details", levelWarn
 	case n > 1:
 		return fmt.Sprintf("! %d problems found: items marked ! list them in their details", n), levelWarn
+	case lockedText != "":
+		return lockedText, levelWarn
 	}
 	return "", levelInfo
 }
@@ -104,6 +128,8 @@ func (m *Model) activeSet() keySet {
 		return m.keys.Export
 	case modeVerifying:
 		return m.keys.Verify
+	case modeUnlock:
+		return m.keys.Unlock
 	case modeHelp:
 		return m.keys.HelpKey
 	}
@@ -120,7 +146,7 @@ func (m *Model) helpLine() string {
 			tail = append(tail, *b)
 		}
 	}
-	if m.mode == modePrompt || m.mode == modeConfirm || m.mode == modeForm {
+	if m.mode == modePrompt || m.mode == modeConfirm || m.mode == modeForm || m.mode == modeUnlock {
 		tail = append(tail, g.Interrupt)
 	}
 	right := m.shortHelp(tail, m.width)

@@ -32,6 +32,8 @@ type treeCtx struct {
 	mdOf        map[*md.Superblock]mdRef         // where each member's superblock is used
 	mdInputs    map[*scan.Node]*scan.InputResult // the arrays that could be read, as inputs
 	devs        map[string]*scan.Node            // the devices of the graph by id
+	luksVols    map[*scan.Node]*scan.Node        // the LUKS volume of each device holding a LUKS header
+	luksInputs  map[*scan.Node]*scan.InputResult // the LUKS volumes unlocked, as inputs
 }
 
 // lvDevKey names an LV across the graph: its VG's UUID and its name.
@@ -48,10 +50,16 @@ func newTreeCtx(res *scan.Result, views []*vgView, showHidden bool) *treeCtx {
 	c := &treeCtx{showHidden: showHidden, lvInputs: map[string]*scan.InputResult{}, lvNodes: map[string]*scan.Node{},
 		homes: map[*vgView]*scan.InputResult{}, guests: map[*scan.InputResult][]*vgView{},
 		placed: map[*scan.InputResult]bool{}, placedVG: map[*vgView]bool{},
-		mdOf: mdIndex(res), mdInputs: map[*scan.Node]*scan.InputResult{}, devs: map[string]*scan.Node{}}
+		mdOf: mdIndex(res), mdInputs: map[*scan.Node]*scan.InputResult{}, devs: map[string]*scan.Node{},
+		luksVols: map[*scan.Node]*scan.Node{}, luksInputs: map[*scan.Node]*scan.InputResult{}}
 	for _, d := range res.Devices() {
 		if c.devs[d.ID] == nil {
 			c.devs[d.ID] = d
+		}
+	}
+	for _, v := range res.LUKSNodes {
+		if d := luksDeviceOf(c.devs, v); d != nil {
+			c.luksVols[d] = v
 		}
 	}
 	byInput := map[*scan.Input]*scan.InputResult{}
@@ -59,6 +67,9 @@ func newTreeCtx(res *scan.Result, views []*vgView, showHidden bool) *treeCtx {
 		byInput[in.Input] = in
 		if in.Node != nil && in.Node.Kind == scan.KindMD {
 			c.mdInputs[in.Node] = in
+		}
+		if in.Node != nil && in.Node.Kind == scan.KindLUKS {
+			c.luksInputs[in.Node] = in
 		}
 		if isLVInput(in) {
 			c.lvInputs[lvDevKey(in.Node.VGUUID, in.Node.LV)] = in
@@ -86,7 +97,7 @@ func newTreeCtx(res *scan.Result, views []*vgView, showHidden bool) *treeCtx {
 }
 
 // buildTree makes the roots of the tree: one per input given, one per md
-// array, then one per VG whose PVs are all on them. A guest VG is under
+// array, one per LUKS volume, then one per VG whose PVs are all on them. A guest VG is under
 // the LV that holds its PV; what cannot be put there (its LV is not
 // shown) is a root after them.
 func buildTree(res *scan.Result, views []*vgView, showHidden bool) []*node {
@@ -97,6 +108,9 @@ func buildTree(res *scan.Result, views []*vgView, showHidden bool) []*node {
 	}
 	for _, a := range res.MDNodes {
 		roots = append(roots, c.mdNode(a))
+	}
+	for _, v := range res.LUKSNodes {
+		roots = append(roots, c.luksNode(v))
 	}
 	if len(roots) > 2 {
 		// Many inputs: show their PVs closed, so that the VGs are in view.
@@ -154,7 +168,7 @@ func (c *treeCtx) inputNode(in *scan.InputResult) *node {
 		n.children = []*node{cn}
 		return n
 	}
-	n.children = append(c.mdRows(in.Node), c.contentChildren(in)...)
+	n.children = append(c.layerRows(in.Node), c.contentChildren(in)...)
 	return n
 }
 
@@ -172,7 +186,7 @@ func (c *treeCtx) containerNode(in *scan.InputResult) *node {
 		}
 		n.children = append(n.children, g)
 	}
-	n.children = append(n.children, c.mdRows(in.Node)...)
+	n.children = append(n.children, c.layerRows(in.Node)...)
 	n.children = append(n.children, c.contentChildren(in)...)
 	return n
 }
@@ -194,7 +208,7 @@ func (c *treeCtx) holdsNode(in *scan.InputResult, underLV bool) *node {
 		name = "LV " + in.Path + ": " + what
 	}
 	n := &node{kind: kHolds, name: name, in: in, dev: in.Node, expanded: true, damaged: serious(in.Problems)}
-	n.children = append(c.mdRows(in.Node), c.contentChildren(in)...)
+	n.children = append(c.layerRows(in.Node), c.contentChildren(in)...)
 	for _, ch := range walkAll(n.children) {
 		if ch.kind == kPV {
 			ch.expanded = false // the guest VGs below stay in view
@@ -226,7 +240,7 @@ func (c *treeCtx) contentChildren(in *scan.InputResult) []*node {
 						break
 					}
 				}
-				pn.children = c.mdRows(pn.dev)
+				pn.children = c.layerRows(pn.dev)
 			}
 			for _, pv := range in.PVs {
 				if pv.Partition == p.Index && pv.Offset == p.Start && !used[pv] {
@@ -336,6 +350,9 @@ func containerFiles(in *scan.InputResult) []*containerFile {
 	for _, st := range in.Node.Structures {
 		if in.Node.MD != nil && isMDStructure(st) {
 			continue // on the virtual disk, a member of an md array
+		}
+		if in.Node.LUKS != nil && isLUKSStructure(st) {
+			continue // on the virtual disk, a LUKS header
 		}
 		f := first
 		if p, ok := filePrefix(st.Name); ok && p != base && len(named[p]) > 0 {

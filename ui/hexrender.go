@@ -191,14 +191,23 @@ func (h *hexPane) infoLines(st *Styles) []string {
 	var l1 string
 	if h.field >= 0 && h.field < len(h.src.fields) {
 		f := h.src.fields[h.field]
-		l1 = st.Bold.Render(termsafe.Text("▶ "+f.Name)) + termsafe.Text(fmt.Sprintf(" @%#x+%d = %s", f.Off, f.Len, f.Value))
+		head := st.Bold.Render(termsafe.Text("▶ "+f.Name)) + termsafe.Text(fmt.Sprintf(" @%#x+%d = ", f.Off, f.Len))
+		val, verdict, short := termsafe.Text(f.Value), "", ""
 		if c := f.Check; c != nil {
 			if c.OK {
-				l1 += " " + st.Check.Good.Render("✓ checksum ok")
+				short = " ✓ checksum ok"
+				verdict = " " + st.Check.Good.Render("✓ checksum ok")
 			} else {
-				l1 += " " + st.Check.Bad.Render(termsafe.Text("✗ BAD checksum: stored "+c.Stored+", computed "+c.Computed))
+				short = " ✗ BAD checksum: …" // the stored and computed values may be cut
+				verdict = " " + st.Check.Bad.Render(termsafe.Text("✗ BAD checksum: stored "+c.Stored+", computed "+c.Computed))
 			}
 		}
+		// A long value (a LUKS2 checksum, a JSON area) is cut so that
+		// the check's verdict stays in view.
+		if room := h.width - ansi.StringWidth(head) - ansi.StringWidth(short); short != "" && ansi.StringWidth(val) > room {
+			val = ansi.Truncate(val, max(room, 8), "…")
+		}
+		l1 = head + val + verdict
 	} else {
 		l1 = st.Muted.Render(fmt.Sprintf("%d fields · ] next field · o go to offset", len(h.src.fields)))
 	}

@@ -75,6 +75,13 @@ func targetOf(n *node) (hexTarget, error) {
 		return ready(inputSource(n.in), 0)
 	case kMDMember, kMDSuper, kMDBitmap:
 		return memberTarget(n)
+	case kLUKS:
+		if n.in != nil {
+			return ready(inputSource(n.in), 0) // the decrypted bytes
+		}
+		return luksTarget(n)
+	case kLUKSSlot, kLUKSHeader:
+		return luksTarget(n)
 	}
 	return hexTarget{}, fmt.Errorf("%s has no bytes of its own: select a structure, a PV or an LV", n.name)
 }
@@ -95,6 +102,11 @@ func inputSource(in *scan.InputResult) *hexSource {
 	for _, p := range in.PartNodes {
 		fs = append(fs, mdFields(p, p.Offset)...)
 	}
+	// A LUKS header: the input's own, and its partitions'.
+	fs = append(fs, luksFields(in.Node, 0)...)
+	for _, p := range in.PartNodes {
+		fs = append(fs, luksFields(p, p.Offset)...)
+	}
 	if isLVInput(in) {
 		src := &hexSource{title: "LV " + in.Path, unit: "LV", r: in.ReaderAt(), start: 0, end: in.Size, fields: tidyFields(fs)}
 		if d, ok := in.Device().(interface{ Source() export.Source }); ok {
@@ -108,6 +120,9 @@ func inputSource(in *scan.InputResult) *hexSource {
 	}
 	if in.Node != nil && in.Node.Kind == scan.KindMD {
 		title, unit = in.Path+" ("+in.Node.ID+")", "array"
+	}
+	if in.Node != nil && in.Node.Kind == scan.KindLUKS {
+		title, unit = in.Path+" ("+in.Node.ID+", decrypted)", "volume"
 	}
 	return &hexSource{title: title, unit: unit, r: in.ReaderAt(), start: 0, end: in.Size, fields: tidyFields(fs)}
 }

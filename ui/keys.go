@@ -129,7 +129,7 @@ func moveActions(k *MoveKeys, page func() int, f func(d int), top, bottom func()
 // TreeKeys act on the device tree.
 type TreeKeys struct {
 	MoveKeys
-	Expand, Collapse, Toggle, Hex, Text, History, Hidden, Export, Verify, Search, Next, Present key.Binding
+	Expand, Collapse, Toggle, Hex, Text, History, Hidden, Export, Verify, Unlock, Search, Next, Present key.Binding
 }
 
 func newTreeKeys() *TreeKeys {
@@ -144,6 +144,7 @@ func newTreeKeys() *TreeKeys {
 		Hidden:   kb([]string{"a"}, "a", "show hidden LVs"),
 		Export:   kb([]string{"e"}, "e", "export LV"),
 		Verify:   kb([]string{"V"}, "V", "verify container"),
+		Unlock:   kb([]string{"u"}, "u", "unlock (passphrase)"),
 		Search:   kb([]string{"/"}, "/", "search names, UUIDs, tags"),
 		Next:     kb([]string{"n"}, "n", "next match"),
 		Present:  kb([]string{"c"}, "c", "back to current metadata"),
@@ -152,21 +153,21 @@ func newTreeKeys() *TreeKeys {
 
 func (k *TreeKeys) all() []*key.Binding {
 	return append(k.list(), &k.Expand, &k.Collapse, &k.Toggle, &k.Hex, &k.Text, &k.History,
-		&k.Hidden, &k.Export, &k.Verify, &k.Search, &k.Next, &k.Present)
+		&k.Hidden, &k.Export, &k.Verify, &k.Unlock, &k.Search, &k.Next, &k.Present)
 }
 
 func (k *TreeKeys) name() string { return "device tree" }
 
 // ShortHelp implements help.KeyMap.
 func (k *TreeKeys) ShortHelp() []key.Binding {
-	return enabled(&k.Export, &k.Verify, &k.Hex, &k.Text, &k.History, &k.Search, &k.Present)
+	return enabled(&k.Unlock, &k.Export, &k.Verify, &k.Hex, &k.Text, &k.History, &k.Search, &k.Present)
 }
 
 // FullHelp implements help.KeyMap.
 func (k *TreeKeys) FullHelp() [][]key.Binding {
 	return [][]key.Binding{
 		enabled(append(k.list(), &k.Expand, &k.Collapse, &k.Toggle)...),
-		enabled(&k.Hex, &k.Text, &k.History, &k.Export, &k.Verify, &k.Hidden, &k.Search, &k.Next, &k.Present),
+		enabled(&k.Hex, &k.Text, &k.History, &k.Export, &k.Verify, &k.Unlock, &k.Hidden, &k.Search, &k.Next, &k.Present),
 	}
 }
 
@@ -344,6 +345,29 @@ func (k *VerifyKeys) ShortHelp() []key.Binding { return enabled(&k.Stop) }
 // FullHelp implements help.KeyMap.
 func (k *VerifyKeys) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
 
+// UnlockKeys act on the form that asks for a LUKS volume's passphrase:
+// every other key is typed into it (q and ? too).
+type UnlockKeys struct {
+	Submit, Cancel key.Binding
+}
+
+func newUnlockKeys() *UnlockKeys {
+	return &UnlockKeys{
+		Submit: kb([]string{"enter"}, "enter", "unlock"),
+		Cancel: kb([]string{"esc"}, "esc", "cancel"),
+	}
+}
+
+func (k *UnlockKeys) all() []*key.Binding { return []*key.Binding{&k.Submit, &k.Cancel} }
+
+func (k *UnlockKeys) name() string { return "unlock" }
+
+// ShortHelp implements help.KeyMap.
+func (k *UnlockKeys) ShortHelp() []key.Binding { return enabled(k.all()...) }
+
+// FullHelp implements help.KeyMap.
+func (k *UnlockKeys) FullHelp() [][]key.Binding { return [][]key.Binding{k.ShortHelp()} }
+
 // PromptKeys act while a text field (search, offset) has the keyboard.
 type PromptKeys struct {
 	Confirm, Cancel key.Binding
@@ -417,6 +441,7 @@ type KeyMaps struct {
 	History *HistoryKeys
 	Export  *ExportKeys
 	Verify  *VerifyKeys
+	Unlock  *UnlockKeys
 	Prompt  *PromptKeys
 	Confirm *ConfirmKeys
 	HelpKey *HelpKeys
@@ -426,12 +451,13 @@ type KeyMaps struct {
 func DefaultKeyMaps() *KeyMaps {
 	return &KeyMaps{
 		Global: newGlobalKeys(), Tree: newTreeKeys(), Details: newDetailsKeys(), Hex: newHexKeys(), Text: newTextKeys(),
-		History: newHistoryKeys(), Export: newExportKeys(), Verify: newVerifyKeys(), Prompt: newPromptKeys(), Confirm: newConfirmKeys(),
+		History: newHistoryKeys(), Export: newExportKeys(), Verify: newVerifyKeys(), Unlock: newUnlockKeys(), Prompt: newPromptKeys(),
+		Confirm: newConfirmKeys(),
 		HelpKey: newHelpKeys(),
 	}
 }
 
 // sets lists every context (for tests).
 func (k *KeyMaps) sets() []keySet {
-	return []keySet{k.Global, k.Tree, k.Details, k.Hex, k.Text, k.History, k.Export, k.Verify, k.Prompt, k.Confirm, k.HelpKey}
+	return []keySet{k.Global, k.Tree, k.Details, k.Hex, k.Text, k.History, k.Export, k.Verify, k.Unlock, k.Prompt, k.Confirm, k.HelpKey}
 }

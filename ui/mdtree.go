@@ -60,6 +60,7 @@ func (c *treeCtx) mdNode(a *scan.Node) *node {
 				role: r, damaged: true})
 		}
 	}
+	n.children = append(n.children, c.luksRows(a)...) // the array holds a LUKS header
 	if in != nil {
 		n.children = append(n.children, c.contentChildren(in)...)
 	}

@@ -6,7 +6,7 @@
 //
 // The root Model is small: a mode (what the keyboard is doing: browsing,
 // typing into a prompt, answering a question, filling the export form,
-// watching an export, reading the help) and a focus (tree or right pane)
+// watching an export, typing a LUKS passphrase, reading the help) and a focus (tree or right pane)
 // decide where each key goes. Each pane is a component (pane.go) with its
 // own keys, update, view and size; they share a session (session.go) that
 // holds the scan result and the results of slow work, which always runs
@@ -66,6 +66,7 @@ const (
 	modeForm           // the export form has every key
 	modeExporting      // an export runs: its pane has the keys, q asks
 	modeVerifying      // a container is verified: its pane has the keys
+	modeUnlock         // the passphrase form has every key (it types q and ?)
 	modeHelp
 )
 
@@ -115,6 +116,7 @@ func New(cfg Config) *Model {
 		paneHistory: newHistoryPane(s, m, m.keys.History),
 		paneExport:  newExportPane(s, m, m.keys.Export),
 		paneVerify:  newVerifyPane(s, m, m.keys.Verify),
+		paneUnlock:  newUnlockPane(s, m, m.keys.Unlock),
 	}
 	if cfg.Result != nil {
 		m.setResult(cfg.Result) // its commands are issued by Init
@@ -123,10 +125,12 @@ func New(cfg Config) *Model {
 	return m
 }
 
-// scanDoneMsg carries the result of the start-up scan.
+// scanDoneMsg carries the result of the start-up scan, and the inputs
+// as they were before it.
 type scanDoneMsg struct {
-	res *scan.Result
-	err error
+	res   *scan.Result
+	snaps []inputSnap
+	err   error
 }
 
 // Init implements tea.Model: it scans the inputs unless a result was
@@ -143,7 +147,8 @@ func (m *Model) Init() tea.Cmd {
 				return scanDoneMsg{err: err}
 			}
 		}
-		return scanDoneMsg{res: safeScan(ins, opt)}
+		snaps := snapshotInputs(ins) // before the scan changes them
+		return scanDoneMsg{res: safeScan(ins, opt), snaps: snaps}
 	}
 }
 
@@ -153,7 +158,7 @@ func (m *Model) setResult(res *scan.Result) {
 	m.mode = modeBrowse
 	m.tree.setRoots(buildTree(m.s.res, m.s.views, m.s.showHidden))
 	m.s.countLVs()
-	m.setStatus(startupStatus(res, m.s.cfg.ScanOptions))
+	m.setStatus(startupStatus(res, m.s.cfg.ScanOptions, m.s.snaps != nil))
 	m.tree.selectFirstLV()
 }
 
@@ -199,6 +204,7 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 			m.fatal = msg.err
 			return nil
 		}
+		m.s.snaps = msg.snaps
 		m.setResult(msg.res)
 		cmds := []tea.Cmd{m.started()} // keys typed while scanning are not lost
 		for _, k := range m.pending {
@@ -212,7 +218,12 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 		return m.route(msg.msg)
 	case panicMsg:
 		m.setStatus("✗ internal error (please report): "+msg.what, levelErr)
+		if m.mode == modeUnlock && m.unlockP().state == unlockDeriving {
+			m.unlockP().state, m.unlockP().why = unlockForm, "the scan failed: "+msg.what
+		}
 		return nil
+	case unlockDoneMsg:
+		return m.unlocked(msg)
 	case spinner.TickMsg:
 		return m.s.tasks.tick(msg)
 	case tea.KeyMsg:
@@ -232,7 +243,7 @@ func (m *Model) route(msg tea.Msg) tea.Cmd {
 
 // key routes a key by mode, then by focus.
 func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
-	if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste && m.mode != modePrompt && m.mode != modeForm {
+	if msg.Type == tea.KeyRunes && len(msg.Runes) > 1 && !msg.Paste && m.mode != modePrompt && m.mode != modeForm && m.mode != modeUnlock {
 		// Fast typing (or a terminal multiplexer) delivers several runes
 		// in one message: "/cream" is "/" then "cream" into the prompt.
 		var cmds []tea.Cmd
@@ -293,6 +304,12 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 			return nil
 		}
 		return m.panes[paneVerify].Update(msg)
+	case modeUnlock:
+		if key.Matches(msg, g.Interrupt) {
+			m.unlockP().wipe()
+			return m.quit()
+		}
+		return m.panes[paneUnlock].Update(msg)
 	}
 	switch {
 	case key.Matches(msg, g.Quit, g.Interrupt):

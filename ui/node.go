@@ -39,6 +39,9 @@ const (
 	kMDMissing      // a role of an array that no member holds
 	kMDSuper        // a member device's md superblock: which array it is of
 	kMDBitmap       // a member device's write-intent bitmap
+	kLUKS           // a LUKS volume: the decrypted device of a LUKS header
+	kLUKSSlot       // a key slot of a LUKS volume
+	kLUKSHeader     // a device's LUKS header: which volume it opens
 )
 
 // node is one item of the device tree. Exactly the payload fields that
@@ -75,6 +78,13 @@ type node struct {
 	arr    *scan.Node
 	member int
 	role   int
+	// luks is the LUKS volume (a device of kind luks) a row is about
+	// (kLUKS: dev too; kLUKSSlot; kLUKSHeader when the graph made one),
+	// enc the device that holds its header (encrypted), and slot the
+	// index of a kLUKSSlot's slot in the header's Keyslots.
+	luks *scan.Node
+	enc  *scan.Node
+	slot int
 
 	hidden  bool // a hidden sub-LV
 	removed bool // an LV of a past generation that the current one no longer has
@@ -356,6 +366,13 @@ func (n *node) searchText() []string {
 			if sb := n.dev.MD; sb != nil {
 				out = append(out, sb.UUIDText, sb.DevUUIDText)
 			}
+		}
+	case kLUKS, kLUKSHeader:
+		if h := n.luksHeader(); h != nil {
+			out = append(out, h.UUID, h.Label, h.Cipher, fmt.Sprintf("luks%d", h.Version))
+		}
+		if n.enc != nil {
+			out = append(out, n.enc.ID)
 		}
 	}
 	return out

@@ -43,6 +43,7 @@ const (
 	paneHistory
 	paneExport
 	paneVerify
+	paneUnlock
 	nPanes
 )
 

@@ -26,6 +26,12 @@ func allModels(t *testing.T, w, h int) map[string]*Model {
 	for _, name := range []string{"md-raid5", "md-raid1", "md-090-raid1"} {
 		out[name] = fixtureModel(t, name, true, w, h)
 	}
+	// The LUKS fixtures (fixture.Names leaves them out too): locked, as
+	// the inspector opens them without a key, and unlocked.
+	for _, name := range []string{"luks2-lvm", "luks1-lvm"} {
+		out[name] = luksModel(t, name, false, w, h)
+		out[name+" unlocked"] = luksModel(t, name, true, w, h)
+	}
 	f := fixture.Load(t, "corrupt")
 	for _, v := range f.Manifest.Variants {
 		b := f.Image(t, v.File)

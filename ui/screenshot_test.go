@@ -123,6 +123,17 @@ func TestScreenshots(t *testing.T) {
 	}
 	write("md", m)
 
+	// A LUKS2 volume unlocked with its passphrase: the volume with its key
+	// slot and the PV inside, VG cryptvg after it, and its details (what
+	// opened it, the header copies and their checksums, the key slots).
+	m = luksModel(t, "luks2-lvm", true, w, h)
+	for _, n := range walkAll(m.tree.roots) {
+		if n.kind == kLUKS {
+			selectNode(t, m, n)
+		}
+	}
+	write("luks", m)
+
 	// An E01's own structures in the hex view, their checksums checked.
 	cdir := filepath.Join(os.TempDir(), "lvminspect-screens-e01")
 	if err := os.MkdirAll(cdir, 0o755); err != nil {

@@ -40,6 +40,12 @@ type session struct {
 	devVerdicts map[devCheckKey]*job.Verdict
 	devChecking map[devCheckKey]bool
 	verified    map[*scan.Node]*verifyResult // containers verified
+
+	// snaps are the inputs as they were before the first scan, to scan
+	// them again (a LUKS passphrase typed in); nil when the inspector was
+	// given a result.
+	snaps   []inputSnap
+	ownKeys bool // the keyring was made here (wiped when the inspector ends)
 }
 
 // genKey names one generation of a VG.

@@ -25,6 +25,10 @@ func Run(cfg Config, opts ...tea.ProgramOption) error {
 		fm.exportPane().abandon()
 		fm.verifyPane().stop()
 		fm.s.closeFiles()
+		fm.unlockP().wipe()
+		if fm.s.ownKeys {
+			fm.s.cfg.ScanOptions.Keys.Wipe()
+		}
 	}
 	return nil
 }

@@ -328,10 +328,14 @@ func isIdent(c byte) bool {
 }
 
 // textOf finds the metadata text an item shows with m: a copy's own
-// text, or the text of the generation its VG is viewed at.
+// text, the text of the generation its VG is viewed at, or a LUKS2
+// header's JSON area.
 func textOf(n *node) (string, string, bool) {
 	if n == nil {
 		return "", "", false
+	}
+	if n.kind == kLUKS || n.kind == kLUKSHeader || n.kind == kLUKSSlot {
+		return luksText(n)
 	}
 	if n.kind == kCopy && n.cp.TextCopy != nil {
 		c := n.cp

@@ -47,6 +47,7 @@ func newTreePane(s *session, h host, k *TreeKeys) *treePane {
 		action{b: &k.Hidden, on: func() bool { return t.s.hiddenLVs > 0 }, do: t.toggleHidden},
 		action{b: &k.Export, on: sel(canExport), do: func() tea.Cmd { return t.h.open(paneExport, t.selected()) }},
 		action{b: &k.Verify, on: sel(canVerify), do: func() tea.Cmd { return t.h.open(paneVerify, t.selected()) }},
+		action{b: &k.Unlock, on: sel(t.s.canUnlock), do: func() tea.Cmd { return t.h.open(paneUnlock, t.selected()) }},
 		action{b: &k.Search, do: func() tea.Cmd {
 			t.h.prompt("search tree (names, UUIDs, tags): ", "", func(q string) tea.Cmd { return t.search(q) })
 			return nil
@@ -77,7 +78,9 @@ func (t *treePane) actions() []action {
 	} else {
 		t.keys.Hidden.SetHelp("a", "show hidden LVs")
 	}
-	if n := t.selected(); n != nil && n.kind != kLV {
+	if n := t.selected(); n != nil && n.kind == kLUKS {
+		t.keys.Export.SetHelp("e", "export decrypted volume")
+	} else if n != nil && n.kind != kLV {
 		t.keys.Export.SetHelp("e", "export device")
 	} else {
 		t.keys.Export.SetHelp("e", "export LV")
@@ -143,12 +146,18 @@ func (t *treePane) search(q string) tea.Cmd {
 }
 
 // selectFirstLV starts on the first LV if there is one: that is what
-// people look for.
+// people look for; without one, on the first LUKS volume left locked,
+// which is what to open next.
 func (t *treePane) selectFirstLV() {
-	for i, r := range t.rows {
-		if r.kind == kLV {
-			t.moveTo(i)
-			return
+	for _, want := range []func(n *node) bool{
+		func(n *node) bool { return n.kind == kLV },
+		func(n *node) bool { return n.kind == kLUKS && !luksUnlocked(n.luks) },
+	} {
+		for i, r := range t.rows {
+			if want(r) {
+				t.moveTo(i)
+				return
+			}
 		}
 	}
 }
@@ -159,7 +168,7 @@ func canExport(n *node) bool {
 	switch n.kind {
 	case kLV:
 		return true
-	case kPartition, kContainer, kHolds, kMD:
+	case kPartition, kContainer, kHolds, kMD, kLUKS:
 		return n.dev != nil && n.dev.Device() != nil
 	}
 	return false
@@ -178,6 +187,10 @@ func canHex(n *node) bool {
 		return n.dev != nil && n.dev.MD != nil && n.dev.Device() != nil
 	case kMDMissing:
 		return false
+	case kLUKS:
+		return n.in != nil || (n.enc != nil && n.enc.LUKS != nil && n.enc.Device() != nil)
+	case kLUKSSlot, kLUKSHeader:
+		return n.enc != nil && n.enc.LUKS != nil && n.enc.Device() != nil
 	}
 	return true
 }
@@ -432,6 +445,8 @@ func badgeStyle(st *Styles, n *node) lipgloss.Style {
 		return st.Check.Bad
 	case n.kind == kMD && n.arr.Array != nil && n.arr.Array.Degraded:
 		return st.Check.Warn
+	case n.kind == kLUKS && !luksUnlocked(n.luks):
+		return st.Check.Warn // locked: what it holds is not seen
 	case n.removed:
 		return st.App.Travel
 	}
@@ -578,6 +593,12 @@ func rowText(n *node) (string, string) {
 			return n.name, fmt.Sprintf("%d dirty", m.Bitmap.Dirty)
 		}
 		return n.name, ""
+	case kLUKS:
+		return n.name, luksBadge(n)
+	case kLUKSSlot:
+		return n.name, slotBadge(n)
+	case kLUKSHeader:
+		return n.name, luksHeaderBadge(n)
 	}
 	return n.name, ""
 }

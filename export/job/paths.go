@@ -143,17 +143,15 @@ func scanFlags(res *scan.Result, opt scan.Options) []string {
 	return append(args, pvs...)
 }
 
-// inputPaths are the inputs given: the LVs a layer above opened as
-// disks of their own are found again from them.
+// inputPaths are the inputs given: the LVs, md arrays and LUKS volumes
+// a layer above opened as disks of their own are found again from them
+// (their paths, "md array md0", "LUKS volume in1.p2", are not files).
 func inputPaths(res *scan.Result) []string {
 	var out []string
 	if res == nil {
 		return nil
 	}
-	for _, in := range res.Inputs {
-		if in.Node != nil && in.Node.Kind == scan.KindLV {
-			continue
-		}
+	for _, in := range res.Given() {
 		out = append(out, in.Path)
 	}
 	return out
