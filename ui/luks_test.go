@@ -341,6 +341,9 @@ func TestLUKSUnlockWrongPassphrase(t *testing.T) {
 	if got := rootNames(m); got != "disk0.img, in1.p2.luks" {
 		t.Errorf("roots: %s", got)
 	}
+	if !m.s.cfg.ScanOptions.Keys.Empty() {
+		t.Error("the keyring keeps a passphrase that opened nothing")
+	}
 	// Editing: backspace, ctrl+u.
 	typeInto(t, m, "ab", pass)
 	run(t, m, tea.KeyMsg{Type: tea.KeyBackspace})

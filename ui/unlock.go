@@ -189,6 +189,8 @@ func (u *unlockPane) done(v *scan.Node) (opened bool) {
 		return true
 	}
 	u.state = unlockForm
+	// What was typed opened nothing: not derived again at every scan.
+	u.s.keyring().Forget(u.enc, secretSource)
 	if v == nil {
 		u.why = "the volume is not found any more"
 		return false
@@ -255,8 +257,8 @@ func (u *unlockPane) View() string {
 		}
 	}
 	out = append(out, "")
-	out = append(out, wrapMuted(u.s, "What is typed is never shown, logged or written. It is kept in memory, for "+u.enc+
-		" only, until the inspector ends, and tried again whenever the inputs are scanned.", w)...)
+	out = append(out, wrapMuted(u.s, "What is typed is never shown, logged or written. A passphrase that opens the volume is kept in memory, for "+u.enc+
+		" only, until the inspector ends, and tried again whenever the inputs are scanned; one that does not is wiped.", w)...)
 	for i, l := range out {
 		out[i] = ansi.Truncate(l, u.width, "…")
 	}

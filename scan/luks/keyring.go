@@ -126,3 +126,24 @@ func WipeCandidates(cs []Candidate) {
 		wipe(c.Bytes)
 	}
 }
+
+// Forget wipes and drops the secrets given for the device of that id from
+// that source (a passphrase typed in the inspector that opened nothing:
+// not derived again at every later scan).
+func (k *Keyring) Forget(id, source string) {
+	if k == nil {
+		return
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	kept := k.secrets[:0]
+	for _, s := range k.secrets {
+		if s.device == id && s.source == source {
+			wipe(s.b)
+			continue
+		}
+		kept = append(kept, s)
+	}
+	clear(k.secrets[len(kept):])
+	k.secrets = kept
+}
