@@ -24,6 +24,13 @@ func probeLUKS(ir *InputResult, n *Node, d device.Device, base, size int64) bool
 		}
 		return false
 	}
+	if n.Kind == KindLUKS {
+		// A LUKS volume inside a LUKS volume: the node already stands
+		// for the outer one. Said, not opened.
+		ir.Problems = append(ir.Problems, Problem{Severity: SevWarn, Path: ir.Path, Off: base,
+			Msg: fmt.Sprintf("holds another LUKS%d volume (UUID %s): LUKS inside LUKS is not opened", h.Version, h.UUID)})
+		return true
+	}
 	if err != nil {
 		ir.Problems = append(ir.Problems, Problem{Severity: SevError, Path: ir.Path, Off: base,
 			Structure: fmt.Sprintf("LUKS%d header", h.Version), Msg: err.Error()})
