@@ -118,11 +118,13 @@ func luksHeaderDetails(d *detailsBuilder, enc, v *scan.Node, h *luks.Header) {
 	if h.Subsystem != "" {
 		d.kv("subsystem", h.Subsystem)
 	}
-	d.kv("cipher", h.Cipher)
+	d.kv("cipher", cipherText(h))
 	if h.HashSpec != "" {
 		d.kv("hash", h.HashSpec)
 	}
-	d.kv("key size", fmt.Sprintf("%d bits", h.KeyBytes*8))
+	if h.KeyBytes > 0 {
+		d.kv("key size", fmt.Sprintf("%d bits", h.KeyBytes*8))
+	}
 	d.kv("sector size", fmt.Sprintf("%d bytes", h.SectorSize))
 	d.kv("payload offset", format.Offset(uint64(h.PayloadOffset))+" of the LUKS device")
 	switch {
@@ -376,9 +378,22 @@ func luksSection(d *detailsBuilder, dev *scan.Node) {
 		d.kv("volume", fmt.Sprintf("%s (%s)", v.ID, luksStateWord(v)))
 	}
 	d.kv("UUID", h.UUID)
-	d.kv("cipher", fmt.Sprintf("%s, %d-bit key", h.Cipher, h.KeyBytes*8))
+	if h.Cipher != "" {
+		d.kv("cipher", fmt.Sprintf("%s, %d-bit key", h.Cipher, h.KeyBytes*8))
+	} else {
+		d.kv("cipher", cipherText(h))
+	}
 	if len(h.Copies) > 0 {
 		d.kv("checksums", d.mark(copiesOK(h), "✓ ok", "✗ BAD")+safe(fmt.Sprintf(" (%s)", format.Count(len(h.Copies), "header copy", "header copies"))))
 	}
 	d.para(d.st.Muted, "what it holds is encrypted: it is read through the volume once unlocked; select the LUKS row for the header")
+}
+
+// cipherText is the volume's cipher, or why it is not known (no usable
+// LUKS2 header copy: the JSON area that names it was not read).
+func cipherText(h *luks.Header) string {
+	if h.Cipher == "" {
+		return "not known: no usable header copy names it"
+	}
+	return h.Cipher
 }
