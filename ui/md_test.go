@@ -191,7 +191,7 @@ func TestMDRaid5DegradedDetails(t *testing.T) {
 		"in1     role 0  in_sync  18      1.00 MiB     none        none",
 		"in2     role 2  in_sync  18      1.00 MiB     none        none",
 		"-       role 1  MISSING",
-		"Problems (2)", "! warning: md array md0: degraded: role 1 missing", "e: export the array as a device")
+		"Problems (1)", "! warning: md array md0: degraded: role 1 missing", "e: export the array as a device")
 	if strings.Contains(d, "refused") {
 		t.Errorf("a readable array said refused:\n%s", d)
 	}

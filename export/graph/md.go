@@ -121,6 +121,9 @@ func assembleMD(res *scan.Result, st *mdState) []*scan.Input {
 		}
 		if n, ok := src.(interface{ Notes() []string }); ok {
 			for _, s := range n.Notes() {
+				if a.Degraded && strings.HasPrefix(s, "role ") && strings.HasSuffix(s, " is missing") {
+					continue // said by the degraded warning below
+				}
 				node.Problems = append(node.Problems, scan.Problem{Severity: scan.SevInfo, Path: node.Label, Msg: s})
 			}
 		}
