@@ -216,7 +216,7 @@ func runExport(cmd *cobra.Command, lvArg string, paths []string, fl exportFlags)
 	stderr.Flush()
 	oc, pe, err := runWithProgress(cmd, func(ctx context.Context, progress func(export.Progress), stage func(string)) (*job.Outcome, error) {
 		return job.Run(ctx, &job.Request{Result: res, History: h, VG: vg, LV: lv, Options: fl.Options, Output: fl.output,
-			Stdout: cmd.OutOrStdout(), Protect: paths, CommandLine: os.Args, ToolVersion: Version(), Progress: progress, Stage: stage})
+			Stdout: cmd.OutOrStdout(), Protect: append(theLUKSFlags.files(), paths...), CommandLine: os.Args, ToolVersion: Version(), Progress: progress, Stage: stage})
 	})
 	if err != nil {
 		return err
@@ -293,7 +293,7 @@ func runExportDevice(cmd *cobra.Command, id string, paths []string, fl exportFla
 	stderr.Flush()
 	oc, pe, err := runWithProgress(cmd, func(ctx context.Context, progress func(export.Progress), stage func(string)) (*job.Outcome, error) {
 		return job.RunDevice(ctx, &job.DeviceRequest{Result: res, Device: n, Options: fl.Options, Output: fl.output,
-			Stdout: cmd.OutOrStdout(), Protect: paths, CommandLine: os.Args, ToolVersion: Version(), Progress: progress, Stage: stage})
+			Stdout: cmd.OutOrStdout(), Protect: append(theLUKSFlags.files(), paths...), CommandLine: os.Args, ToolVersion: Version(), Progress: progress, Stage: stage})
 	})
 	if err != nil {
 		return err

@@ -157,6 +157,14 @@ func TestLUKSCommands(t *testing.T) {
 		outputs["record "+lv.Name] = prov
 	}
 
+	// A key file is evidence too: never the output, even with --force.
+	if _, _, err := run(t, "", append([]string{"export", "--no-prompt", "--force", "--key-file", passFile, "-o", passFile, "cryptvg/root"}, imgs...)...); err == nil {
+		t.Error("an export replaced its key file")
+	}
+	if b, _ := os.ReadFile(passFile); !bytes.Equal(b, pass) {
+		t.Error("the key file was changed")
+	}
+
 	start := time.Now()
 	stdout, stderr, err = run(t, "", append([]string{"export", "--no-prompt", "--key-file", wrong, "-o", filepath.Join(dir, "w.img"), "cryptvg/root"}, imgs...)...)
 	if exitCode(err) != 1 || !strings.Contains(stdout+stderr+err.Error(), "no key slot opened (tried 1)") {

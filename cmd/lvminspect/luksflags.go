@@ -108,3 +108,14 @@ func withKeys(opt scan.Options, prompt bool) (scan.Options, func(), error) {
 	opt.Keys = k
 	return opt, k.Wipe, nil
 }
+
+// files are the key files the flags name: evidence too, never written by
+// an export.
+func (l *luksFlags) files() []string {
+	var out []string
+	for _, f := range append(append([]string(nil), l.keyFiles...), l.volumeKeys...) {
+		_, file := splitDevice(f)
+		out = append(out, file)
+	}
+	return out
+}
