@@ -56,7 +56,7 @@ Exit status (every command; see each command's --help):
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageErrorOf(cmd, err)
 	})
-	root.AddCommand(newScanCmd(), newExportCmd(), newHistoryCmd(), newDiffCmd(), newVerifyCmd())
+	root.AddCommand(newScanCmd(), newExportCmd(), newHistoryCmd(), newDiffCmd(), newVerifyCmd(), newServeCmd())
 	root.AddCommand(newReportCmd(reportPV), newReportCmd(reportVG), newReportCmd(reportLV))
 	return root
 }
