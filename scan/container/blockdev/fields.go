@@ -12,7 +12,8 @@ import (
 // its Fields: B is the structure's bytes, read at byte Base of its file,
 // and Order the byte order of its integers. Every method adds the field
 // at offset off of B (at Base+off of the file) and returns it, valid
-// until the next field is added; off and n must lie within B.
+// until the next field is added. A field that does not lie within B (a
+// structure cut short on a damaged disk) is added with no value read.
 type FieldBuf struct {
 	B     []byte
 	Base  int64
@@ -31,46 +32,87 @@ func (f *FieldBuf) Add(name string, off, n int, val string) *model.Field {
 	return &f.St.Fields[len(f.St.Fields)-1]
 }
 
+// beyond is the value of a field that lies outside the bytes read.
+const beyond = "(beyond the structure's bytes read)"
+
+// at returns the n bytes at off, or false when they are not all in B.
+func (f *FieldBuf) at(off, n int) ([]byte, bool) {
+	if off < 0 || n < 0 || off > len(f.B) || n > len(f.B)-off {
+		return nil, false
+	}
+	return f.B[off : off+n], true
+}
+
 // U8 adds the byte at off, in decimal.
 func (f *FieldBuf) U8(name string, off int) *model.Field {
-	return f.Add(name, off, 1, fmt.Sprint(f.B[off]))
+	b, ok := f.at(off, 1)
+	if !ok {
+		return f.Add(name, off, 1, beyond)
+	}
+	return f.Add(name, off, 1, fmt.Sprint(b[0]))
 }
 
 // U16 adds the 16-bit integer at off, in decimal.
 func (f *FieldBuf) U16(name string, off int) *model.Field {
-	return f.Add(name, off, 2, fmt.Sprint(f.Order.Uint16(f.B[off:])))
+	b, ok := f.at(off, 2)
+	if !ok {
+		return f.Add(name, off, 2, beyond)
+	}
+	return f.Add(name, off, 2, fmt.Sprint(f.Order.Uint16(b)))
 }
 
 // U32 adds the 32-bit integer at off, in decimal.
 func (f *FieldBuf) U32(name string, off int) *model.Field {
-	return f.Add(name, off, 4, fmt.Sprint(f.Order.Uint32(f.B[off:])))
+	b, ok := f.at(off, 4)
+	if !ok {
+		return f.Add(name, off, 4, beyond)
+	}
+	return f.Add(name, off, 4, fmt.Sprint(f.Order.Uint32(b)))
 }
 
 // Hex32 adds the 32-bit integer at off, in hexadecimal ("0x0000abcd").
 func (f *FieldBuf) Hex32(name string, off int) *model.Field {
-	return f.Add(name, off, 4, fmt.Sprintf("%#08x", f.Order.Uint32(f.B[off:])))
+	b, ok := f.at(off, 4)
+	if !ok {
+		return f.Add(name, off, 4, beyond)
+	}
+	return f.Add(name, off, 4, fmt.Sprintf("%#08x", f.Order.Uint32(b)))
 }
 
 // U64 adds the 64-bit integer at off, in decimal.
 func (f *FieldBuf) U64(name string, off int) *model.Field {
-	return f.Add(name, off, 8, fmt.Sprint(f.Order.Uint64(f.B[off:])))
+	b, ok := f.at(off, 8)
+	if !ok {
+		return f.Add(name, off, 8, beyond)
+	}
+	return f.Add(name, off, 8, fmt.Sprint(f.Order.Uint64(b)))
 }
 
 // Text adds the n bytes at off as a quoted string.
 func (f *FieldBuf) Text(name string, off, n int) *model.Field {
-	return f.Add(name, off, n, fmt.Sprintf("%q", f.B[off:off+n]))
+	b, ok := f.at(off, n)
+	if !ok {
+		return f.Add(name, off, n, beyond)
+	}
+	return f.Add(name, off, n, fmt.Sprintf("%q", b))
 }
 
 // Raw adds the n bytes at off in hexadecimal.
 func (f *FieldBuf) Raw(name string, off, n int) *model.Field {
-	return f.Add(name, off, n, hex.EncodeToString(f.B[off:off+n]))
+	b, ok := f.at(off, n)
+	if !ok {
+		return f.Add(name, off, n, beyond)
+	}
+	return f.Add(name, off, n, hex.EncodeToString(b))
 }
 
 // Checksum adds the 32-bit checksum at off, as Hex32, checked against
-// computed.
+// computed (no check when it lies outside the bytes read).
 func (f *FieldBuf) Checksum(name string, off int, computed uint32) *model.Field {
 	fl := f.Hex32(name, off)
-	fl.Check = Check32(f.Order.Uint32(f.B[off:]), computed)
+	if b, ok := f.at(off, 4); ok {
+		fl.Check = Check32(f.Order.Uint32(b), computed)
+	}
 	return fl
 }
 

@@ -16,6 +16,10 @@ func newFieldBuf(name string, b []byte, base int64) *fieldBuf {
 }
 
 func (f *fieldBuf) guid(name string, off int, names map[GUID]string) {
+	if off < 0 || off > len(f.B)-16 {
+		f.Raw(name, off, 16) // says it lies beyond the bytes read
+		return
+	}
 	g := guidAt(f.B[off:])
 	v := g.String()
 	if n := names[g]; n != "" {
@@ -100,8 +104,12 @@ func (im *Image) metadataFields() []model.Structure {
 		switch it.entry.ItemID {
 		case MetaFileParameters:
 			g.U32("BlockSize", 0)
-			fl := binary.LittleEndian.Uint32(b[4:])
-			g.Add("Flags", 4, 4, fmt.Sprintf("%#08x (LeaveBlockAllocated %t, HasParent %t)", fl, fl&1 != 0, fl&2 != 0))
+			if len(b) >= 8 {
+				fl := binary.LittleEndian.Uint32(b[4:])
+				g.Add("Flags", 4, 4, fmt.Sprintf("%#08x (LeaveBlockAllocated %t, HasParent %t)", fl, fl&1 != 0, fl&2 != 0))
+			} else {
+				g.U32("Flags", 4)
+			}
 		case MetaVirtualDiskSize:
 			g.U64("VirtualDiskSize", 0)
 		case MetaPage83Data:
