@@ -9,6 +9,7 @@ import (
 	"github.com/charmbracelet/x/term"
 	"github.com/spf13/pflag"
 
+	"github.com/lvminspect/lvminspect/internal/termsafe"
 	"github.com/lvminspect/lvminspect/scan"
 	"github.com/lvminspect/lvminspect/scan/luks"
 )
@@ -84,7 +85,7 @@ func (l *luksFlags) keyring(prompt bool) (*luks.Keyring, error) {
 	if prompt && !l.noPrompt {
 		if tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0); err == nil && term.IsTerminal(tty.Fd()) {
 			k.Ask = func(id, label string, tried int) ([]byte, error) {
-				fmt.Fprintf(tty, "Passphrase for LUKS volume %s (empty to leave it locked): ", id)
+				fmt.Fprintf(tty, "Passphrase for LUKS volume %s (empty to leave it locked): ", termsafe.Text(id))
 				b, err := term.ReadPassword(tty.Fd())
 				fmt.Fprintln(tty)
 				if err != nil || len(b) == 0 {

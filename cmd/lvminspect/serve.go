@@ -78,17 +78,21 @@ Exit status:
 				}
 				uri = func(name string) string { return "nbd://" + l.Addr().String() + "/" + url.PathEscape(name) }
 			}
-			w := cmd.OutOrStdout()
+			// Export names hold VG and LV names from the disks: escaped.
+			w := newLineWriter(cmd.OutOrStdout())
 			fmt.Fprintf(w, "serving %d exports read-only on %s (Ctrl-C ends):\n", len(exports), l.Addr())
 			for _, e := range exports {
 				fmt.Fprintf(w, "  %-28s %12d bytes  %s\n", e.Name, e.Dev.Size(), uri(e.Name))
 			}
+			w.Flush()
 			served := &servedBytes{n: map[string]int64{}}
 			srv := &nbd.Server{Exports: exports, Served: served.add}
 			ctx, _, stop := signalContext(cmd.Context())
 			defer stop()
 			err = srv.Serve(ctx, l)
-			served.print(cmd.ErrOrStderr())
+			ew := newLineWriter(cmd.ErrOrStderr())
+			served.print(ew)
+			ew.Flush()
 			if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, net.ErrClosed) {
 				return err
 			}

@@ -203,7 +203,8 @@ func appendKeys(list, keys []string) []string {
 
 // mdDisplayName is the array's name as mdadm would make its device: the
 // 1.x name without the host part (mdN for a number N), mdN for a 0.90
-// array of minor N, the UUID when the name is empty or not a plain word.
+// array of minor N, the UUID when the name is empty or not a plain word
+// (letters, digits, ".", "_", "-").
 func mdDisplayName(a *md.Array) string {
 	if a.Fresh != nil && a.Fresh.Version == "0.90" {
 		return fmt.Sprintf("md%d", a.Fresh.MDMinor)
@@ -212,7 +213,10 @@ func mdDisplayName(a *md.Array) string {
 	if i := strings.LastIndexByte(name, ':'); i >= 0 {
 		name = name[i+1:]
 	}
-	if name == "" || strings.ContainsAny(name, "/ \t\n") {
+	if name == "" || len(name) > 32 || strings.Trim(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != "" {
+		// Only a plain word names a device: a crafted name with
+		// slashes, spaces or control bytes would reach ids, export
+		// names and terminals.
 		return a.UUID
 	}
 	if strings.Trim(name, "0123456789") == "" {

@@ -307,3 +307,26 @@ func TestMDBadBlocks(t *testing.T) {
 		t.Error("a range in the bad-block log with its parity member missing was read")
 	}
 }
+
+// A crafted array name (control bytes, slashes) does not become a device
+// id: the array is named by its UUID.
+func TestMDCraftedName(t *testing.T) {
+	f := fixture.Load(t, "md-raid5")
+	m := loadMD(t, f)
+	var ins []*scan.Input
+	for _, im := range []string{"m0", "m2"} {
+		b := f.Image(t, im)
+		sb := b[4096:]
+		copy(sb[32:64], make([]byte, 32))
+		copy(sb[32:64], "host:\x1b[31m../x")
+		setSum1(sb)
+		ins = append(ins, scan.NewInput(im+".img", bytes.NewReader(b), int64(len(b))))
+	}
+	n := mdNode(t, Scan(ins, scan.Options{}))
+	if n.ID != "md:"+m.MDArrays[0].UUID {
+		t.Errorf("id %q, want md:%s", n.ID, m.MDArrays[0].UUID)
+	}
+	if n.Device() == nil {
+		t.Errorf("the array is not read: %v", n.Problems)
+	}
+}
