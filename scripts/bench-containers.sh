@@ -34,20 +34,10 @@ log() { echo "bench-containers: $*" >&2; }
 source "$ROOT/scripts/lib/bench.sh"
 
 [[ $(id -u) -eq 0 ]] || die "must run as root (drop_caches)"
-need_pkg() { # command package
-	if ! command -v "$1" >/dev/null 2>&1; then
-		log "installing $2"
-		apt-get update -qq >/dev/null
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
-	fi
-}
 need_pkg qemu-img qemu-utils
 need_pkg ewfacquire ewf-tools
 [[ -x /usr/bin/time ]] || { apt-get update -qq >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null; }
-if [[ ! -x $BIN ]]; then
-	log "building $BIN"
-	(cd "$ROOT" && go build -o "$BIN" ./cmd/lvminspect) || die "cannot build $BIN"
-fi
+need_bin
 
 WORK=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/bench-containers.XXXXXX")
 LOOP="" CG="" LOOPS=()
@@ -67,16 +57,6 @@ for f in $FORMATS; do
 	esac
 done
 rm -f "$WORK/pv.img"
-
-# run_timed CMD...: runs CMD with caches dropped, prints "seconds rss_kib".
-run_timed() {
-	drop_caches
-	local t0 t1
-	t0=$(now)
-	/usr/bin/time -f '%M' -o "$WORK/rss" "$@" >/dev/null 2>"$WORK/err" || { cat "$WORK/err" >&2; die "failed: $*"; }
-	t1=$(now)
-	echo "$(div $((t1 - t0)) 1000000000) $(cat "$WORK/rss")"
-}
 
 peer() { # format: the peer's conversion, synced
 	case $1 in

@@ -34,19 +34,9 @@ log() { echo "bench-luks: $*" >&2; }
 source "$ROOT/scripts/lib/bench.sh"
 
 [[ $(id -u) -eq 0 ]] || die "must run as root (drop_caches)"
-need_pkg() { # command package
-	if ! command -v "$1" >/dev/null 2>&1; then
-		log "installing $2"
-		apt-get update -qq >/dev/null
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
-	fi
-}
 need_pkg cryptsetup cryptsetup
 [[ -x /usr/bin/time ]] || need_pkg /usr/bin/time time
-if [[ ! -x $BIN ]]; then
-	log "building $BIN"
-	(cd "$ROOT" && go build -o "$BIN" ./cmd/lvminspect) || die "cannot build $BIN"
-fi
+need_bin
 
 WORK=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/bench-luks.XXXXXX")
 LOOP="" CG="" LOOPS=()
@@ -75,15 +65,6 @@ check() {
 }
 
 OUT=$WORK/out.img
-run_timed() {
-	drop_caches
-	local t0 t1
-	t0=$(now)
-	/usr/bin/time -f '%M' -o "$WORK/rss" "$@" >/dev/null 2>"$WORK/err" || { cat "$WORK/err" >&2; die "failed: $*"; }
-	t1=$(now)
-	echo "$(div $((t1 - t0)) 1000000000) $(cat "$WORK/rss")"
-}
-
 SIDES=(luks plain)
 declare -A T RSS
 for side in "${SIDES[@]}"; do T[$side]="" RSS[$side]=0; done

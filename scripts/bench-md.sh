@@ -43,10 +43,7 @@ source "$ROOT/scripts/lib/bench.sh"
 ((RUNS >= 1)) || die "RUNS must be at least 1"
 [[ -x /usr/bin/time ]] || { log "installing time"; apt-get update -qq >/dev/null; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null; }
 command -v sha256sum >/dev/null || die "sha256sum not found"
-if [[ ! -x $BIN ]]; then
-	log "building $BIN"
-	(cd "$ROOT" && go build -o "$BIN" ./cmd/lvminspect) || die "cannot build $BIN"
-fi
+need_bin
 
 WORK=$(mktemp -d "${BENCH_DIR:-${TMPDIR:-/tmp}}/bench-md.XXXXXX")
 LOOP="" CG="" LOOPS=()
@@ -95,16 +92,6 @@ check "$OUT" "lvminspect export from the plain PV"
 rm -f "$OUT"
 "$BIN" scan "$M0" "$M1" "$M2" >"$WORK/scan.txt" 2>&1 || true
 grep -q '^VG bench ' "$WORK/scan.txt" || { cat "$WORK/scan.txt" >&2; die "$BIN does not find VG bench on the md members (no md assembly in this build?)"; }
-
-# run_timed CMD...: runs CMD with caches dropped, prints "seconds rss_kib".
-run_timed() {
-	drop_caches
-	local t0 t1
-	t0=$(now)
-	/usr/bin/time -f '%M' -o "$WORK/rss" "$@" >/dev/null 2>"$WORK/err" || { cat "$WORK/err" >&2; die "failed: $*"; }
-	t1=$(now)
-	echo "$(div $((t1 - t0)) 1000000000) $(cat "$WORK/rss")"
-}
 
 SIDES=(all degraded dd)
 declare -A T RSS

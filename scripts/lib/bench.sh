@@ -69,3 +69,32 @@ bench_traps() {
 	trap 'exit 130' INT
 	trap 'exit 143' TERM
 }
+
+# need_pkg COMMAND PACKAGE installs PACKAGE with apt-get when COMMAND is
+# missing.
+need_pkg() {
+	if ! command -v "$1" >/dev/null 2>&1; then
+		log "installing $2"
+		apt-get update -qq >/dev/null
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null
+	fi
+}
+
+# need_bin builds BIN (lvminspect) when it is not there.
+need_bin() {
+	if [[ ! -x $BIN ]]; then
+		log "building $BIN"
+		(cd "$ROOT" && go build -o "$BIN" ./cmd/lvminspect) || die "cannot build $BIN"
+	fi
+}
+
+# run_timed CMD... runs CMD with the page cache dropped and prints
+# "seconds peak_rss_kib" (WORK holds its stderr and the RSS figure).
+run_timed() {
+	drop_caches
+	local t0 t1
+	t0=$(now)
+	/usr/bin/time -f '%M' -o "$WORK/rss" "$@" >/dev/null 2>"$WORK/err" || { cat "$WORK/err" >&2; die "failed: $*"; }
+	t1=$(now)
+	echo "$(div $((t1 - t0)) 1000000000) $(cat "$WORK/rss")"
+}
